@@ -1,0 +1,145 @@
+/*
+ * store: the greylist database, an LMDB environment shared by every
+ * nfspamd program.
+ *
+ * Named databases: "grey" (tuple keys "ip\nhelo\nfrom\nto"), "white" and
+ * "trapped" (address keys in canonical text), "spamtrap" (lower-cased
+ * mail addresses) and "meta" (schema version).  An address key lives in
+ * at most one of white and trapped, as in spamd where both share one key.
+ * Every value is the 32-byte record below, little-endian.
+ *
+ * LMDB's own locking is the only locking: any number of processes may
+ * open the environment at once; writers are serialised by LMDB.
+ */
+#ifndef NFS_STORE_H
+#define NFS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_DEFAULT_DIR	"/var/lib/nfspamd"
+#define STORE_SCHEMA		1
+#define STORE_RECSIZE		32
+#define STORE_KEYMAX		511	/* LMDB's default maximum key size */
+
+/* spamd's struct gdata.  pcount -1: trapped, -2: spamtrap. */
+struct store_rec {
+	int64_t		first;
+	int64_t		pass;
+	int64_t		expire;
+	int32_t		bcount;
+	int32_t		pcount;
+};
+
+enum store_type {
+	STORE_WHITE,
+	STORE_GREY,
+	STORE_TRAPPED,
+	STORE_SPAMTRAP,
+	STORE_NTYPES
+};
+
+/* "WHITE", "GREY", "TRAPPED", "SPAMTRAP" */
+const char	*store_type_name(enum store_type);
+
+/* Fixed layout: first, pass, expire (int64), bcount, pcount (int32), LE. */
+void		store_rec_encode(const struct store_rec *, uint8_t out[STORE_RECSIZE]);
+/* -1 when the value is not a record (wrong size). */
+int		store_rec_decode(const void *, size_t, struct store_rec *);
+
+struct store_opts {
+	size_t		mapsize;	/* initial map size, bytes; 0: default */
+	size_t		maxsize;	/* growth stops here; 0: default */
+	unsigned	sync_ms;	/* 0: fsync every commit; else at most
+					   this long between syncs */
+	bool		readonly;	/* no writes; fails if there is no db */
+	bool		create;		/* make DIR if missing (not readonly) */
+};
+
+#define STORE_MAPSIZE_DEFAULT	(64UL << 20)
+#define STORE_MAXSIZE_DEFAULT	(16UL << 30)
+#define STORE_SYNC_MS_DEFAULT	1000
+
+struct store;
+struct store_txn;
+
+/* Error text goes to err (always NUL-terminated), naming the directory. */
+int		store_open(struct store **, const char *dir,
+		    const struct store_opts *, char *err, size_t errlen);
+/* Syncs to disk if anything is unsynced, then closes. */
+void		store_close(struct store *);
+const char	*store_dir(const struct store *);
+size_t		store_mapsize(const struct store *);
+
+/*
+ * Writes.  fn runs inside one write transaction; if it returns 0 the
+ * transaction commits, otherwise it is aborted and fn's value returned.
+ * When the map is full it is grown (up to maxsize) and fn runs again
+ * from the start, so fn must not have side effects outside the txn other
+ * than ones it can repeat.  Returns 0, fn's non-zero value, or -1 with
+ * the reason in err.
+ */
+typedef int	(*store_fn)(struct store_txn *, void *arg);
+int		store_update(struct store *, store_fn, void *arg,
+		    char *err, size_t errlen);
+/* Same, in a read-only transaction (a snapshot). */
+int		store_view(struct store *, store_fn, void *arg,
+		    char *err, size_t errlen);
+
+/* Sync now if a commit is waiting for its sync.  For a periodic timer. */
+int		store_flush(struct store *, char *err, size_t errlen);
+
+/*
+ * Inside a transaction.  Keys are byte strings (no NUL terminator stored).
+ * get: 0 found, 1 not found, -1 error (bogus value counts as error).
+ * put/del: 0 ok, 1 (del) not found, -1 error.  The error text is kept in
+ * the txn; store_txn_error() returns it.
+ */
+int		store_get(struct store_txn *, enum store_type,
+		    const void *key, size_t keylen, struct store_rec *);
+int		store_put(struct store_txn *, enum store_type,
+		    const void *key, size_t keylen, const struct store_rec *);
+int		store_del(struct store_txn *, enum store_type,
+		    const void *key, size_t keylen);
+const char	*store_txn_error(const struct store_txn *);
+
+/*
+ * An address key (white or trapped): finds it in either database.
+ * 0 found (*type set), 1 not found, -1 error.
+ */
+int		store_get_addr(struct store_txn *, const char *key, size_t keylen,
+		    enum store_type *, struct store_rec *);
+/* Put as type (WHITE or TRAPPED), removing the key from the other one. */
+int		store_put_addr(struct store_txn *, const char *key, size_t keylen,
+		    enum store_type, const struct store_rec *);
+
+/*
+ * Walk one database in key order.  rec is NULL for a value that does not
+ * decode (a bogus entry).  fn returns 0 to go on, non-zero to stop; that
+ * value is returned.  Changing the walked database from fn is not allowed
+ * (collect, then change).
+ */
+typedef int	(*store_scan_fn)(void *arg, enum store_type,
+		    const char *key, size_t keylen, const struct store_rec *rec);
+int		store_scan(struct store_txn *, enum store_type,
+		    store_scan_fn, void *arg);
+/* Entries in one database, -1 on error. */
+long		store_count(struct store_txn *, enum store_type);
+
+/*
+ * Tuple keys: "ip\nhelo\nfrom\nto".  store_tuple_key writes one (returns
+ * its length, or 0 if a field holds '\n' or it would exceed STORE_KEYMAX).
+ * store_tuple_split finds the fields of a stored key; the spamdb-era
+ * three-field form "ip\nfrom\nto" yields an empty helo.  -1 if malformed.
+ */
+struct store_tuple {
+	const char	*ip, *helo, *from, *to;
+	size_t		 iplen, helolen, fromlen, tolen;
+};
+size_t		store_tuple_key(char *buf, size_t len, const char *ip,
+		    const char *helo, const char *from, const char *to);
+int		store_tuple_split(const char *key, size_t keylen,
+		    struct store_tuple *);
+
+#endif
