@@ -1,0 +1,747 @@
+/*
+ * store: the LMDB greylist database.  See store.h.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store.h"
+
+#define META_SCHEMA	"schema"
+
+static const char *const dbnames[STORE_NTYPES] = {
+	[STORE_WHITE] = "white",
+	[STORE_GREY] = "grey",
+	[STORE_TRAPPED] = "trapped",
+	[STORE_SPAMTRAP] = "spamtrap",
+};
+
+static const char *const typenames[STORE_NTYPES] = {
+	[STORE_WHITE] = "WHITE",
+	[STORE_GREY] = "GREY",
+	[STORE_TRAPPED] = "TRAPPED",
+	[STORE_SPAMTRAP] = "SPAMTRAP",
+};
+
+struct store {
+	MDB_env		*env;
+	MDB_dbi		 dbi[STORE_NTYPES];
+	MDB_dbi		 meta;
+	char		*dir;
+	size_t		 mapsize;
+	size_t		 maxsize;
+	unsigned	 sync_ms;
+	bool		 readonly;
+	bool		 dirty;		/* committed, not yet fsync'd */
+	uint64_t	 lastsync_ms;
+};
+
+struct store_txn {
+	struct store	*st;
+	MDB_txn		*txn;
+	int		 mdberr;	/* last LMDB error, to spot MAP_FULL */
+	char		 err[256];
+};
+
+const char *
+store_type_name(enum store_type t)
+{
+	if ((unsigned)t >= STORE_NTYPES)
+		return "?";
+	return typenames[t];
+}
+
+static void
+put64(uint8_t *p, int64_t v)
+{
+	uint64_t u = (uint64_t)v;
+
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(u >> (8 * i));
+}
+
+static void
+put32(uint8_t *p, int32_t v)
+{
+	uint32_t u = (uint32_t)v;
+
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(u >> (8 * i));
+}
+
+static int64_t
+get64(const uint8_t *p)
+{
+	uint64_t u = 0;
+
+	for (int i = 0; i < 8; i++)
+		u |= (uint64_t)p[i] << (8 * i);
+	return (int64_t)u;
+}
+
+static int32_t
+get32(const uint8_t *p)
+{
+	uint32_t u = 0;
+
+	for (int i = 0; i < 4; i++)
+		u |= (uint32_t)p[i] << (8 * i);
+	return (int32_t)u;
+}
+
+void
+store_rec_encode(const struct store_rec *r, uint8_t out[STORE_RECSIZE])
+{
+	put64(out, r->first);
+	put64(out + 8, r->pass);
+	put64(out + 16, r->expire);
+	put32(out + 24, r->bcount);
+	put32(out + 28, r->pcount);
+}
+
+int
+store_rec_decode(const void *buf, size_t len, struct store_rec *r)
+{
+	const uint8_t *p = buf;
+
+	if (len != STORE_RECSIZE)
+		return -1;
+	r->first = get64(p);
+	r->pass = get64(p + 8);
+	r->expire = get64(p + 16);
+	r->bcount = get32(p + 24);
+	r->pcount = get32(p + 28);
+	return 0;
+}
+
+static uint64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int __attribute__((format(printf, 3, 4)))
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static int
+txn_fail(struct store_txn *t, int rc, const char *what, enum store_type type)
+{
+	t->mdberr = rc;
+	snprintf(t->err, sizeof(t->err), "%s: %s %s: %s", t->st->dir, what,
+	    store_type_name(type), mdb_strerror(rc));
+	return -1;
+}
+
+/* Open (or, when writable and fresh, create) the named databases. */
+static int
+open_dbis(struct store *st, MDB_txn *txn, bool fresh, char *err,
+    size_t errlen)
+{
+	unsigned flags = fresh ? MDB_CREATE : 0;
+	int rc;
+
+	for (int i = 0; i < STORE_NTYPES; i++) {
+		rc = mdb_dbi_open(txn, dbnames[i], flags, &st->dbi[i]);
+		if (rc != 0)
+			return seterr(err, errlen, "%s: database \"%s\": %s "
+			    "(not an nfspamd database?)", st->dir, dbnames[i],
+			    mdb_strerror(rc));
+	}
+	return 0;
+}
+
+static int
+init_schema(struct store *st, MDB_txn *txn, char *err, size_t errlen)
+{
+	MDB_val k = { sizeof(META_SCHEMA) - 1, (void *)META_SCHEMA };
+	uint8_t buf[4];
+	MDB_val v = { sizeof(buf), buf };
+	int rc;
+
+	put32(buf, STORE_SCHEMA);
+	if ((rc = mdb_put(txn, st->meta, &k, &v, 0)) != 0)
+		return seterr(err, errlen, "%s: writing schema: %s", st->dir,
+		    mdb_strerror(rc));
+	return 0;
+}
+
+/*
+ * A fresh environment (empty main database) gets our layout; anything
+ * else must carry our schema record, and never a newer one: we refuse
+ * rather than rewrite what we do not understand.
+ */
+static int
+check_schema(struct store *st, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	MDB_dbi main;
+	MDB_stat ms;
+	MDB_val k = { sizeof(META_SCHEMA) - 1, (void *)META_SCHEMA }, v;
+	bool fresh;
+	int rc;
+
+	rc = mdb_txn_begin(st->env, NULL, st->readonly ? MDB_RDONLY : 0, &txn);
+	if (rc != 0)
+		return seterr(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	if ((rc = mdb_dbi_open(txn, NULL, 0, &main)) != 0 ||
+	    (rc = mdb_stat(txn, main, &ms)) != 0) {
+		seterr(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+		goto fail;
+	}
+	fresh = ms.ms_entries == 0;
+	if (fresh && st->readonly) {
+		seterr(err, errlen, "%s: database is empty (nothing was ever "
+		    "written to it)", st->dir);
+		goto fail;
+	}
+	rc = mdb_dbi_open(txn, "meta", fresh ? MDB_CREATE : 0, &st->meta);
+	if (rc != 0) {
+		seterr(err, errlen, "%s: not an nfspamd database (an LMDB "
+		    "environment without nfspamd's \"meta\" record)", st->dir);
+		goto fail;
+	}
+	if (fresh) {
+		if (init_schema(st, txn, err, errlen) == -1)
+			goto fail;
+	} else {
+		rc = mdb_get(txn, st->meta, &k, &v);
+		if (rc != 0 || v.mv_size != 4) {
+			seterr(err, errlen, "%s: not an nfspamd database (no "
+			    "schema version)", st->dir);
+			goto fail;
+		}
+		if (get32(v.mv_data) != STORE_SCHEMA) {
+			seterr(err, errlen, "%s: database schema version %d, "
+			    "this program knows version %d only; not touching "
+			    "it", st->dir, (int)get32(v.mv_data),
+			    STORE_SCHEMA);
+			goto fail;
+		}
+	}
+	if (open_dbis(st, txn, fresh, err, errlen) == -1)
+		goto fail;
+	/* Commit even when read-only: it keeps the dbi handles valid. */
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return seterr(err, errlen, "%s: %s", st->dir,
+		    mdb_strerror(rc));
+	return 0;
+fail:
+	mdb_txn_abort(txn);
+	return -1;
+}
+
+static int
+check_dir(const char *dir, const struct store_opts *o, char *err,
+    size_t errlen)
+{
+	struct stat sb;
+
+	if (!o->readonly && o->create && mkdir(dir, 0750) == -1 &&
+	    errno != EEXIST)
+		return seterr(err, errlen, "%s: cannot create: %s", dir,
+		    strerror(errno));
+	if (stat(dir, &sb) == -1) {
+		if (errno == ENOENT)
+			return seterr(err, errlen, "%s: no database here "
+			    "(directory does not exist)", dir);
+		return seterr(err, errlen, "%s: %s", dir, strerror(errno));
+	}
+	if (!S_ISDIR(sb.st_mode))
+		return seterr(err, errlen, "%s: not a directory (the "
+		    "database is an LMDB environment directory)", dir);
+	if (o->readonly) {
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/data.mdb", dir);
+		if (stat(path, &sb) == -1 && errno == ENOENT)
+			return seterr(err, errlen, "%s: no database here "
+			    "(no data.mdb)", dir);
+	}
+	return 0;
+}
+
+static const char *
+open_errtext(int rc)
+{
+	switch (rc) {
+	case MDB_INVALID:
+		return "not an LMDB database (data.mdb is damaged or of "
+		    "another format)";
+	case MDB_VERSION_MISMATCH:
+		return "LMDB version mismatch";
+	default:
+		return mdb_strerror(rc);
+	}
+}
+
+int
+store_open(struct store **out, const char *dir, const struct store_opts *opts,
+    char *err, size_t errlen)
+{
+	struct store_opts o = { 0 };
+	struct store *st;
+	MDB_envinfo info;
+	unsigned flags;
+	int rc, dead;
+
+	*out = NULL;
+	if (opts != NULL)
+		o = *opts;
+	if (o.mapsize == 0)
+		o.mapsize = STORE_MAPSIZE_DEFAULT;
+	if (o.maxsize == 0)
+		o.maxsize = STORE_MAXSIZE_DEFAULT;
+	if (o.maxsize < o.mapsize)
+		o.maxsize = o.mapsize;
+	if (check_dir(dir, &o, err, errlen) == -1)
+		return -1;
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->dir = strdup(dir)) == NULL) {
+		free(st);
+		return seterr(err, errlen, "%s: out of memory", dir);
+	}
+	st->maxsize = o.maxsize;
+	st->sync_ms = o.sync_ms;
+	st->readonly = o.readonly;
+	st->lastsync_ms = monotonic_ms();
+
+	flags = MDB_NOTLS;
+	if (o.readonly)
+		flags |= MDB_RDONLY;
+	else if (o.sync_ms > 0)
+		flags |= MDB_NOSYNC;	/* we sync on our own schedule */
+	if ((rc = mdb_env_create(&st->env)) != 0) {
+		seterr(err, errlen, "%s: %s", dir, mdb_strerror(rc));
+		goto fail;
+	}
+	mdb_env_set_maxdbs(st->env, STORE_NTYPES + 2);
+	mdb_env_set_mapsize(st->env, o.mapsize);
+	if ((rc = mdb_env_open(st->env, dir, flags, 0640)) != 0) {
+		seterr(err, errlen, "%s: %s", dir, open_errtext(rc));
+		goto fail;
+	}
+	/* Reader slots left by killed processes would pin old pages. */
+	mdb_reader_check(st->env, &dead);
+	if (check_schema(st, err, errlen) == -1)
+		goto fail;
+	mdb_env_info(st->env, &info);
+	st->mapsize = info.me_mapsize;
+	*out = st;
+	return 0;
+fail:
+	if (st->env != NULL)
+		mdb_env_close(st->env);
+	free(st->dir);
+	free(st);
+	return -1;
+}
+
+static int
+sync_now(struct store *st, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = mdb_env_sync(st->env, 1)) != 0)
+		return seterr(err, errlen, "%s: sync: %s", st->dir,
+		    mdb_strerror(rc));
+	st->dirty = false;
+	st->lastsync_ms = monotonic_ms();
+	return 0;
+}
+
+int
+store_flush(struct store *st, char *err, size_t errlen)
+{
+	if (!st->dirty)
+		return 0;
+	return sync_now(st, err, errlen);
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	store_flush(st, NULL, 0);
+	mdb_env_close(st->env);
+	free(st->dir);
+	free(st);
+}
+
+const char *
+store_dir(const struct store *st)
+{
+	return st->dir;
+}
+
+size_t
+store_mapsize(const struct store *st)
+{
+	return st->mapsize;
+}
+
+static int
+grow(struct store *st, char *err, size_t errlen)
+{
+	MDB_envinfo info;
+	size_t want;
+	int rc;
+
+	if (st->mapsize >= st->maxsize)
+		return seterr(err, errlen, "%s: database full at %zu MiB "
+		    "(the limit is %zu MiB; raise it with --db-max-size)",
+		    st->dir, st->mapsize >> 20, st->maxsize >> 20);
+	want = st->mapsize * 2;
+	if (want > st->maxsize)
+		want = st->maxsize;
+	if ((rc = mdb_env_set_mapsize(st->env, want)) != 0)
+		return seterr(err, errlen, "%s: growing the map to %zu MiB: "
+		    "%s", st->dir, want >> 20, mdb_strerror(rc));
+	mdb_env_info(st->env, &info);
+	st->mapsize = info.me_mapsize;
+	return 0;
+}
+
+/* Another process grew the map: adopt its size. */
+static int
+adopt_size(struct store *st)
+{
+	MDB_envinfo info;
+
+	if (mdb_env_set_mapsize(st->env, 0) != 0)
+		return -1;
+	mdb_env_info(st->env, &info);
+	st->mapsize = info.me_mapsize;
+	return 0;
+}
+
+static int
+begin(struct store *st, unsigned flags, MDB_txn **txn, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	for (int tries = 0; tries < 3; tries++) {
+		rc = mdb_txn_begin(st->env, NULL, flags, txn);
+		if (rc == 0)
+			return 0;
+		if (rc != MDB_MAP_RESIZED || adopt_size(st) == -1)
+			break;
+	}
+	return seterr(err, errlen, "%s: begin transaction: %s", st->dir,
+	    mdb_strerror(rc));
+}
+
+int
+store_update(struct store *st, store_fn fn, void *arg, char *err,
+    size_t errlen)
+{
+	struct store_txn t;
+	uint64_t now;
+	int r, rc;
+
+	if (st->readonly)
+		return seterr(err, errlen, "%s: opened read-only", st->dir);
+	for (;;) {
+		memset(&t, 0, sizeof(t));
+		t.st = st;
+		if (begin(st, 0, &t.txn, err, errlen) == -1)
+			return -1;
+		r = fn(&t, arg);
+		if (t.mdberr == MDB_MAP_FULL) {
+			mdb_txn_abort(t.txn);
+			if (grow(st, err, errlen) == -1)
+				return -1;
+			continue;
+		}
+		if (r != 0) {
+			mdb_txn_abort(t.txn);
+			if (t.err[0] != '\0')
+				seterr(err, errlen, "%s", t.err);
+			else
+				seterr(err, errlen, "%s: update refused",
+				    st->dir);
+			return r;
+		}
+		rc = mdb_txn_commit(t.txn);
+		if (rc == MDB_MAP_FULL) {
+			if (grow(st, err, errlen) == -1)
+				return -1;
+			continue;
+		}
+		if (rc != 0)
+			return seterr(err, errlen, "%s: commit: %s", st->dir,
+			    mdb_strerror(rc));
+		break;
+	}
+	st->dirty = true;
+	if (st->sync_ms == 0) {
+		st->dirty = false;	/* LMDB synced the commit itself */
+		return 0;
+	}
+	now = monotonic_ms();
+	if (now - st->lastsync_ms >= st->sync_ms)
+		return sync_now(st, err, errlen);
+	return 0;
+}
+
+int
+store_view(struct store *st, store_fn fn, void *arg, char *err,
+    size_t errlen)
+{
+	struct store_txn t;
+	int r;
+
+	memset(&t, 0, sizeof(t));
+	t.st = st;
+	if (begin(st, MDB_RDONLY, &t.txn, err, errlen) == -1)
+		return -1;
+	r = fn(&t, arg);
+	mdb_txn_abort(t.txn);
+	if (r != 0 && t.err[0] != '\0')
+		seterr(err, errlen, "%s", t.err);
+	return r;
+}
+
+const char *
+store_txn_error(const struct store_txn *t)
+{
+	return t->err;
+}
+
+static int
+check_key(struct store_txn *t, enum store_type type, size_t keylen)
+{
+	if ((unsigned)type >= STORE_NTYPES) {
+		snprintf(t->err, sizeof(t->err), "%s: bad entry type %d",
+		    t->st->dir, (int)type);
+		return -1;
+	}
+	if (keylen == 0 || keylen > STORE_KEYMAX) {
+		snprintf(t->err, sizeof(t->err), "%s: %s key of %zu bytes "
+		    "(1 to %d allowed)", t->st->dir, store_type_name(type),
+		    keylen, STORE_KEYMAX);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_get(struct store_txn *t, enum store_type type, const void *key,
+    size_t keylen, struct store_rec *r)
+{
+	MDB_val k = { keylen, (void *)key }, v;
+	int rc;
+
+	if (check_key(t, type, keylen) == -1)
+		return -1;
+	rc = mdb_get(t->txn, t->st->dbi[type], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (rc != 0)
+		return txn_fail(t, rc, "reading", type);
+	if (store_rec_decode(v.mv_data, v.mv_size, r) == -1) {
+		snprintf(t->err, sizeof(t->err), "%s: bogus %s entry "
+		    "\"%.*s\": %zu bytes, want %d", t->st->dir,
+		    store_type_name(type), (int)(keylen > 64 ? 64 : keylen),
+		    (const char *)key, v.mv_size, STORE_RECSIZE);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_put(struct store_txn *t, enum store_type type, const void *key,
+    size_t keylen, const struct store_rec *r)
+{
+	uint8_t buf[STORE_RECSIZE];
+	MDB_val k = { keylen, (void *)key }, v = { sizeof(buf), buf };
+	int rc;
+
+	if (check_key(t, type, keylen) == -1)
+		return -1;
+	store_rec_encode(r, buf);
+	if ((rc = mdb_put(t->txn, t->st->dbi[type], &k, &v, 0)) != 0)
+		return txn_fail(t, rc, "writing", type);
+	return 0;
+}
+
+int
+store_del(struct store_txn *t, enum store_type type, const void *key,
+    size_t keylen)
+{
+	MDB_val k = { keylen, (void *)key };
+	int rc;
+
+	if (check_key(t, type, keylen) == -1)
+		return -1;
+	rc = mdb_del(t->txn, t->st->dbi[type], &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (rc != 0)
+		return txn_fail(t, rc, "deleting from", type);
+	return 0;
+}
+
+int
+store_get_addr(struct store_txn *t, const char *key, size_t keylen,
+    enum store_type *type, struct store_rec *r)
+{
+	int rc;
+
+	if ((rc = store_get(t, STORE_WHITE, key, keylen, r)) != 1) {
+		if (rc == 0)
+			*type = STORE_WHITE;
+		return rc;
+	}
+	if ((rc = store_get(t, STORE_TRAPPED, key, keylen, r)) == 0)
+		*type = STORE_TRAPPED;
+	return rc;
+}
+
+int
+store_put_addr(struct store_txn *t, const char *key, size_t keylen,
+    enum store_type type, const struct store_rec *r)
+{
+	enum store_type other;
+
+	if (type == STORE_WHITE)
+		other = STORE_TRAPPED;
+	else if (type == STORE_TRAPPED)
+		other = STORE_WHITE;
+	else {
+		snprintf(t->err, sizeof(t->err), "%s: %s is not an address "
+		    "entry type", t->st->dir, store_type_name(type));
+		return -1;
+	}
+	if (store_del(t, other, key, keylen) == -1)
+		return -1;
+	return store_put(t, type, key, keylen, r);
+}
+
+int
+store_scan(struct store_txn *t, enum store_type type, store_scan_fn fn,
+    void *arg)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	struct store_rec rec;
+	int rc, r = 0;
+
+	if ((unsigned)type >= STORE_NTYPES)
+		return check_key(t, type, 1);
+	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[type], &cur)) != 0)
+		return txn_fail(t, rc, "scanning", type);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		bool ok = store_rec_decode(v.mv_data, v.mv_size, &rec) == 0;
+
+		r = fn(arg, type, k.mv_data, k.mv_size, ok ? &rec : NULL);
+		if (r != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (r != 0)
+		return r;
+	if (rc != MDB_NOTFOUND)
+		return txn_fail(t, rc, "scanning", type);
+	return 0;
+}
+
+long
+store_count(struct store_txn *t, enum store_type type)
+{
+	MDB_stat ms;
+	int rc;
+
+	if ((unsigned)type >= STORE_NTYPES)
+		return check_key(t, type, 1);
+	if ((rc = mdb_stat(t->txn, t->st->dbi[type], &ms)) != 0)
+		return txn_fail(t, rc, "counting", type);
+	return (long)ms.ms_entries;
+}
+
+size_t
+store_tuple_key(char *buf, size_t len, const char *ip, const char *helo,
+    const char *from, const char *to)
+{
+	const char *f[4] = { ip, helo, from, to };
+	size_t n = 0, l;
+
+	for (int i = 0; i < 4; i++) {
+		if (strchr(f[i], '\n') != NULL)
+			return 0;
+		n += strlen(f[i]) + (i > 0);
+	}
+	if (n > STORE_KEYMAX || n + 1 > len)
+		return 0;
+	n = 0;
+	for (int i = 0; i < 4; i++) {
+		if (i > 0)
+			buf[n++] = '\n';
+		l = strlen(f[i]);
+		memcpy(buf + n, f[i], l);
+		n += l;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+int
+store_tuple_split(const char *key, size_t keylen, struct store_tuple *tp)
+{
+	const char *start[5], *end = key + keylen, *nl;
+	size_t n = 0;
+
+	start[n++] = key;
+	while ((nl = memchr(start[n - 1], '\n', (size_t)(end -
+	    start[n - 1]))) != NULL) {
+		if (n == 4)
+			return -1;	/* five or more fields */
+		start[n++] = nl + 1;
+	}
+	if (n < 3)
+		return -1;
+	start[n] = end + 1;	/* as if a separator followed the last */
+#define FLEN(i)	((size_t)(start[(i) + 1] - start[(i)] - 1))
+	tp->ip = start[0];
+	tp->iplen = FLEN(0);
+	if (n == 3) {
+		tp->helo = "";
+		tp->helolen = 0;
+		tp->from = start[1];
+		tp->fromlen = FLEN(1);
+		tp->to = start[2];
+		tp->tolen = FLEN(2);
+	} else {
+		tp->helo = start[1];
+		tp->helolen = FLEN(1);
+		tp->from = start[2];
+		tp->fromlen = FLEN(2);
+		tp->to = start[3];
+		tp->tolen = FLEN(3);
+	}
+#undef FLEN
+	return tp->iplen == 0 ? -1 : 0;
+}
