@@ -270,7 +270,8 @@ check_dir(const char *dir, const struct store_opts *o, char *err,
 	if (!S_ISDIR(sb.st_mode))
 		return seterr(err, errlen, "%s: not a directory (the "
 		    "database is an LMDB environment directory)", dir);
-	if (o->readonly) {
+	/* Only a creating writer may start a database from nothing. */
+	if (o->readonly || !o->create) {
 		char path[4096];
 
 		snprintf(path, sizeof(path), "%s/data.mdb", dir);

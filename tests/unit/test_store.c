@@ -64,8 +64,8 @@ teardown(void **state)
 static struct store *
 open_rw(struct fixture *f, size_t mapsize, size_t maxsize)
 {
-	struct store_opts o = { .mapsize = mapsize, .maxsize = maxsize,
-	    .sync_ms = 1000 };
+	struct store_opts o = { .create = true, .mapsize = mapsize,
+	    .maxsize = maxsize, .sync_ms = 1000 };
 	struct store *st;
 
 	if (store_open(&st, f->dir, &o, f->err, sizeof(f->err)) != 0)
@@ -197,9 +197,13 @@ test_open_missing(void **state)
 	    -1);
 	assert_non_null(strstr(f->err, "no data.mdb"));
 
-	/* Without create, a missing directory is an error for writers too. */
+	/* Without create, a missing directory is an error for writers too, */
 	assert_int_equal(store_open(&st, path, NULL, f->err, sizeof(f->err)),
 	    -1);
+	/* and so is an empty one: only a creating writer starts a database. */
+	assert_int_equal(store_open(&st, f->dir, NULL, f->err, sizeof(f->err)),
+	    -1);
+	assert_non_null(strstr(f->err, "no data.mdb"));
 
 	/* A regular file where the directory should be. */
 	snprintf(path, sizeof(path), "%s/file", f->dir);
@@ -807,7 +811,7 @@ static void
 test_sync_modes(void **state)
 {
 	struct fixture *f = *state;
-	struct store_opts o = { .sync_ms = 0 };
+	struct store_opts o = { .create = true, .sync_ms = 0 };
 	struct store *st;
 	struct kv kv = { STORE_SPAMTRAP, "trap@example.org", mkrec(9) };
 
