@@ -1,0 +1,459 @@
+/*
+ * greylist: greylist operations on the store.  See greylist.h.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "greylist.h"
+
+static int
+addr_key(const struct addr *a, char *buf, size_t len)
+{
+	return (int)addr_format(a, buf, len);
+}
+
+/* A live entry: present and not yet expired (spamtraps never expire). */
+static bool
+live(const struct store_rec *r, int64_t now)
+{
+	return r->pcount == GREY_PCOUNT_SPAMTRAP || r->expire > now;
+}
+
+static int
+trap(struct store_txn *t, const struct grey_conf *gc, const char *ip,
+    size_t iplen, int64_t now, const char *why, struct greylist_result *res)
+{
+	struct store_rec old;
+	enum store_type type;
+	int rc;
+
+	rc = store_get_addr(t, ip, iplen, &type, &old);
+	if (rc == -1)
+		return -1;
+	grey_trap(gc, rc == 0 ? &old : NULL, now, &res->rec);
+	if (store_put_addr(t, ip, iplen, STORE_TRAPPED, &res->rec) == -1)
+		return -1;
+	res->outcome = GREYLIST_TRAPPED;
+	res->why = why;
+	return 0;
+}
+
+/* spamd's trapcheck: alloweddomains first, then the spamtrap addresses. */
+static int
+trapcheck(struct store_txn *t, const struct greylist_domains *d,
+    const char *to, const char **why)
+{
+	char norm[STORE_KEYMAX + 1];
+	struct store_rec r;
+	size_t n;
+	int rc;
+
+	*why = NULL;
+	if ((n = grey_rcpt_normalize(to, norm, sizeof(norm))) == 0)
+		return 0;
+	if (d != NULL && d->n > 0 && !grey_domain_allowed(norm, d->names,
+	    d->n)) {
+		*why = "alloweddomains";
+		return 0;
+	}
+	if ((rc = store_get(t, STORE_SPAMTRAP, norm, n, &r)) == -1)
+		return -1;
+	if (rc == 0)
+		*why = "spamtrap";
+	return 0;
+}
+
+/* A passed tuple whitelists its address unless the address is trapped. */
+static int
+promote(struct store_txn *t, const struct grey_conf *gc, const char *ip,
+    size_t iplen, int64_t now, struct greylist_result *res)
+{
+	struct store_rec old;
+	enum store_type type;
+	int rc;
+
+	if ((rc = store_get_addr(t, ip, iplen, &type, &old)) == -1)
+		return -1;
+	if (rc == 0 && type == STORE_TRAPPED && live(&old, now))
+		return 0;
+	if (rc == 0 && type == STORE_WHITE && live(&old, now)) {
+		/* Already white: spamd leaves the entry as it is. */
+		res->white = old;
+	} else {
+		grey_white_from_tuple(gc, &res->rec, now, &res->white);
+		if (store_put_addr(t, ip, iplen, STORE_WHITE,
+		    &res->white) == -1)
+			return -1;
+	}
+	res->outcome = GREYLIST_PASSED;
+	return 0;
+}
+
+int
+greylist_rcpt(struct store_txn *t, const struct grey_conf *gc,
+    const struct greylist_domains *d, const struct greylist_rcpt *in,
+    int64_t now, struct greylist_result *res)
+{
+	char ip[ADDR_STRLEN], key[STORE_KEYMAX + 1];
+	struct store_rec old;
+	const char *why;
+	size_t iplen, klen;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	iplen = (size_t)addr_key(&in->addr, ip, sizeof(ip));
+	if (trapcheck(t, d, in->to, &why) == -1)
+		return -1;
+	if (why != NULL)
+		return trap(t, gc, ip, iplen, now, why, res);
+
+	klen = store_tuple_key(key, sizeof(key), ip, in->helo, in->from,
+	    in->to);
+	if (klen == 0) {
+		res->outcome = GREYLIST_SKIPPED;
+		return 0;
+	}
+	if ((rc = store_get(t, STORE_GREY, key, klen, &old)) == -1)
+		return -1;
+	res->new_tuple = rc == 1 || old.expire <= now;
+	if (res->new_tuple && in->lowprio_mx)
+		return trap(t, gc, ip, iplen, now, "lowprio-mx", res);
+	grey_tuple(gc, rc == 0 ? &old : NULL, now, &res->rec);
+	if (store_put(t, STORE_GREY, key, klen, &res->rec) == -1)
+		return -1;
+	res->outcome = GREYLIST_GREY;
+	if (grey_passed(&res->rec, now))
+		return promote(t, gc, ip, iplen, now, res);
+	return 0;
+}
+
+int
+greylist_is_trapped(struct store_txn *t, const struct addr *a, int64_t now)
+{
+	char ip[ADDR_STRLEN];
+	struct store_rec r;
+	size_t n;
+	int rc;
+
+	n = addr_format(a, ip, sizeof(ip));
+	if ((rc = store_get(t, STORE_TRAPPED, ip, n, &r)) != 0)
+		return rc == 1 ? 0 : -1;
+	return r.expire > now;
+}
+
+/* --- the scan --- */
+
+enum change_kind { CH_DELETE, CH_MAKEWHITE };
+
+struct change {
+	enum change_kind	 kind;
+	enum store_type		 type;
+	char			*key;
+	size_t			 keylen;
+	bool			 bogus;	/* snapshot value did not decode */
+	struct store_rec	 snap;	/* value seen; MAKEWHITE: the new one */
+};
+
+struct scanctx {
+	const struct grey_conf	*gc;
+	int64_t			 now;
+	greylist_black_fn	 black;
+	void			*arg;
+	struct store_txn	*txn;
+	struct greylist_scan	*res;
+	struct change		*ch;
+	size_t			 nch, capch;
+	bool			 oom;
+};
+
+static int
+grow_array(void **p, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+	void *np;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 256;
+	if ((np = reallocarray(*p, ncap, size)) == NULL)
+		return -1;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+static int
+add_entry(struct greylist_entry **arr, size_t *n, size_t *cap,
+    const struct addr *a, int64_t expire)
+{
+	if (grow_array((void **)arr, cap, *n, sizeof(**arr)) == -1)
+		return -1;
+	(*arr)[*n].addr = *a;
+	(*arr)[*n].expire = expire;
+	(*n)++;
+	return 0;
+}
+
+static int
+add_change(struct scanctx *c, enum change_kind kind, enum store_type type,
+    const char *key, size_t keylen, const struct store_rec *rec)
+{
+	struct change *ch;
+
+	if (grow_array((void **)&c->ch, &c->capch, c->nch,
+	    sizeof(*c->ch)) == -1)
+		return -1;
+	ch = &c->ch[c->nch];
+	memset(ch, 0, sizeof(*ch));
+	if ((ch->key = malloc(keylen)) == NULL)
+		return -1;
+	memcpy(ch->key, key, keylen);
+	ch->keylen = keylen;
+	ch->kind = kind;
+	ch->type = type;
+	if (rec != NULL)
+		ch->snap = *rec;
+	else
+		ch->bogus = true;
+	c->nch++;
+	return 0;
+}
+
+/* The address part of a key: the whole key, or a tuple's first field. */
+static bool
+key_addr(enum store_type type, const char *key, size_t keylen,
+    struct addr *a)
+{
+	char buf[ADDR_STRLEN];
+	const char *nl;
+	size_t n = keylen;
+
+	if (type == STORE_GREY && (nl = memchr(key, '\n', keylen)) != NULL)
+		n = (size_t)(nl - key);
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	memcpy(buf, key, n);
+	buf[n] = '\0';
+	return addr_parse(buf, a, NULL) == 0;
+}
+
+static int
+scan_entry(void *arg, enum store_type type, const char *key, size_t keylen,
+    const struct store_rec *rec)
+{
+	struct scanctx *c = arg;
+	struct grey_scan_in in = { .type = type };
+	struct store_rec other, white;
+	enum store_type otype;
+	char ip[ADDR_STRLEN];
+	struct addr a;
+	bool make_white = false;
+	int rc;
+
+	c->res->scanned++;
+	if (rec == NULL) {
+		c->res->bogus++;
+		if (add_change(c, CH_DELETE, type, key, keylen, NULL) == -1)
+			goto oom;
+		return 0;
+	}
+	in.addr_ok = key_addr(type, key, keylen, &a);
+	if (in.addr_ok && type == STORE_GREY && grey_passed(rec, c->now)) {
+		size_t n = addr_format(&a, ip, sizeof(ip));
+
+		rc = store_get_addr(c->txn, ip, n, &otype, &other);
+		if (rc == -1)
+			return -1;
+		if (rc == 0 && live(&other, c->now)) {
+			in.trapped = otype == STORE_TRAPPED;
+			in.have_white = otype == STORE_WHITE;
+		}
+	}
+	if (in.addr_ok && rec->pcount >= 0 && rec->pass <= c->now &&
+	    c->black != NULL)
+		in.blacklisted = c->black(c->arg, &a);
+
+	switch (grey_scan(c->gc, &in, rec, c->now, &make_white, &white)) {
+	case GREY_SCAN_KEEP:
+		break;
+	case GREY_SCAN_DELETE:
+		if (in.blacklisted)
+			c->res->demoted++;
+		if (add_change(c, CH_DELETE, type, key, keylen, rec) == -1)
+			goto oom;
+		break;
+	case GREY_SCAN_TRAP:
+		if (add_entry(&c->res->trapped, &c->res->ntrapped,
+		    &c->res->captrapped, &a, rec->expire) == -1)
+			goto oom;
+		break;
+	case GREY_SCAN_WHITE:
+		if (make_white) {
+			size_t n = addr_format(&a, ip, sizeof(ip));
+
+			if (add_change(c, CH_MAKEWHITE, STORE_WHITE, ip, n,
+			    &white) == -1)
+				goto oom;
+		}
+		/* A tuple whose address is already WHITE is listed there. */
+		if (type == STORE_WHITE || make_white) {
+			if (add_entry(&c->res->white, &c->res->nwhite,
+			    &c->res->capwhite, &a, make_white ?
+			    white.expire : rec->expire) == -1)
+				goto oom;
+		}
+		break;
+	}
+	return 0;
+oom:
+	c->oom = true;
+	return -1;
+}
+
+static int
+scan_view(struct store_txn *t, void *arg)
+{
+	static const enum store_type types[] = { STORE_WHITE, STORE_TRAPPED,
+	    STORE_GREY };
+	struct scanctx *c = arg;
+
+	c->txn = t;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (store_scan(t, types[i], scan_entry, c) != 0)
+			return -1;
+	return 0;
+}
+
+struct applyctx {
+	struct scanctx	*c;
+	size_t		 from, to;
+};
+
+/*
+ * Apply a batch.  A record that changed since the snapshot (a worker
+ * retried the tuple meanwhile) is left alone: the next scan decides.
+ */
+static int
+apply_batch(struct store_txn *t, void *arg)
+{
+	struct applyctx *ac = arg;
+	struct greylist_scan *res = ac->c->res;
+	struct store_rec cur;
+	enum store_type otype;
+	int rc;
+
+	for (size_t i = ac->from; i < ac->to; i++) {
+		struct change *ch = &ac->c->ch[i];
+
+		if (ch->kind == CH_MAKEWHITE) {
+			rc = store_get_addr(t, ch->key, ch->keylen, &otype,
+			    &cur);
+			if (rc == -1)
+				return -1;
+			if (rc == 1) {
+				if (store_put_addr(t, ch->key, ch->keylen,
+				    STORE_WHITE, &ch->snap) == -1)
+					return -1;
+				res->promoted++;
+			}
+			continue;
+		}
+		rc = store_get(t, ch->type, ch->key, ch->keylen, &cur);
+		if (rc == 1)
+			continue;
+		if (rc == -1 && !ch->bogus)
+			return -1;
+		if (rc == 0 && (ch->bogus ||
+		    memcmp(&cur, &ch->snap, sizeof(cur)) != 0))
+			continue;
+		if (store_del(t, ch->type, ch->key, ch->keylen) == -1)
+			return -1;
+		res->deleted++;
+	}
+	return 0;
+}
+
+/* One address may be listed by several tuples: keep the latest expiry. */
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct greylist_entry *x = a, *y = b;
+
+	return addr_cmp(&x->addr, &y->addr);
+}
+
+static void
+dedupe(struct greylist_entry *e, size_t *n)
+{
+	size_t o = 0;
+
+	if (*n == 0)
+		return;
+	qsort(e, *n, sizeof(*e), entry_cmp);
+	for (size_t i = 1; i < *n; i++) {
+		if (addr_eq(&e[i].addr, &e[o].addr)) {
+			if (e[i].expire > e[o].expire)
+				e[o].expire = e[i].expire;
+		} else
+			e[++o] = e[i];
+	}
+	*n = o + 1;
+}
+
+static void
+free_changes(struct scanctx *c)
+{
+	for (size_t i = 0; i < c->nch; i++)
+		free(c->ch[i].key);
+	free(c->ch);
+}
+
+int
+greylist_scan_run(struct store *st, const struct grey_conf *gc, int64_t now,
+    greylist_black_fn black, void *arg, size_t batch,
+    struct greylist_scan *res, char *err, size_t errlen)
+{
+	struct scanctx c = { .gc = gc, .now = now, .black = black,
+	    .arg = arg, .res = res };
+	int rc = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (batch == 0)
+		batch = 1000;
+	if (store_view(st, scan_view, &c, err, errlen) != 0) {
+		if (c.oom)
+			snprintf(err, errlen, "%s: scan: out of memory",
+			    store_dir(st));
+		rc = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < c.nch; i += batch) {
+		struct applyctx ac = { &c, i, i + batch < c.nch ? i + batch :
+		    c.nch };
+
+		if (store_update(st, apply_batch, &ac, err, errlen) != 0) {
+			rc = -1;
+			goto out;
+		}
+	}
+	dedupe(res->white, &res->nwhite);
+	dedupe(res->trapped, &res->ntrapped);
+out:
+	free_changes(&c);
+	if (rc == -1)
+		greylist_scan_free(res);
+	return rc;
+}
+
+void
+greylist_scan_free(struct greylist_scan *res)
+{
+	free(res->white);
+	free(res->trapped);
+	res->white = res->trapped = NULL;
+	res->nwhite = res->ntrapped = 0;
+	res->capwhite = res->captrapped = 0;
+}

@@ -1,0 +1,98 @@
+/*
+ * greylist: the greylist operations on the store, each one transaction
+ * body: a greylisted RCPT, and the periodic scan.  The decisions are
+ * grey.c's; this module looks records up, applies the decisions and
+ * reports what the firewall and the logs need to hear.
+ */
+#ifndef NFS_GREYLIST_H
+#define NFS_GREYLIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "grey.h"
+#include "store.h"
+
+/* One greylisted RCPT as the SMTP engine saw it. */
+struct greylist_rcpt {
+	struct addr	 addr;		/* the client */
+	const char	*helo;		/* "" if none */
+	const char	*from;		/* MAIL argument, as sent */
+	const char	*to;		/* RCPT argument, as sent */
+	bool		 lowprio_mx;	/* reached our -M address (new tuples
+					   are trapped) */
+};
+
+enum greylist_outcome {
+	GREYLIST_GREY,		/* tuple recorded, not passed */
+	GREYLIST_PASSED,	/* tuple passed: address now WHITE */
+	GREYLIST_TRAPPED,	/* address trapped */
+	GREYLIST_SKIPPED,	/* fields unusable as a key (too long) */
+};
+
+struct greylist_result {
+	enum greylist_outcome	outcome;
+	const char		*why;	/* TRAPPED: "spamtrap", "alloweddomains",
+					   "lowprio-mx" */
+	struct store_rec	rec;	/* the tuple's (or trap's) record */
+	struct store_rec	white;	/* PASSED: the address's WHITE record */
+	bool			new_tuple;
+};
+
+/* The alloweddomains list, as loaded by the program. */
+struct greylist_domains {
+	const char *const	*names;
+	size_t			 n;
+};
+
+/*
+ * Apply one RCPT (spec 1.3): trap check first (spamtrap address, then
+ * alloweddomains), otherwise update the tuple; a tuple that passes makes
+ * its address WHITE at once.  Runs inside store_update.  -1 on a store
+ * error (text in store_txn_error).
+ */
+int	greylist_rcpt(struct store_txn *, const struct grey_conf *,
+	    const struct greylist_domains *, const struct greylist_rcpt *,
+	    int64_t now, struct greylist_result *);
+
+/* Is the address trapped (a live TRAPPED entry)?  0 no, 1 yes, -1 error. */
+int	greylist_is_trapped(struct store_txn *, const struct addr *,
+	    int64_t now);
+
+/* What a scan found: the addresses for the firewall's sets. */
+struct greylist_entry {
+	struct addr	addr;
+	int64_t		expire;
+};
+
+struct greylist_scan {
+	struct greylist_entry	*white;
+	size_t			 nwhite, capwhite;
+	struct greylist_entry	*trapped;
+	size_t			 ntrapped, captrapped;
+	size_t			 deleted;	/* entries removed */
+	size_t			 promoted;	/* WHITE entries made from tuples */
+	size_t			 demoted;	/* removed as blacklisted */
+	size_t			 bogus;		/* undecodable, removed */
+	size_t			 scanned;
+};
+
+typedef bool	(*greylist_black_fn)(void *arg, const struct addr *);
+
+/*
+ * The scan (spec 2.3), without holding the write lock for long: entries
+ * are read in a snapshot, and the changes applied in write transactions
+ * of at most `batch` changes each, so SMTP workers committing tuples are
+ * never blocked for more than one batch.  black (may be NULL) says if an
+ * address is blacklisted.  The result lists every address that belongs in
+ * the white and trap sets, with its expiry (for a tuple-only address the
+ * expiry of the WHITE entry the scan made).  Free with greylist_scan_free.
+ */
+int	greylist_scan_run(struct store *, const struct grey_conf *,
+	    int64_t now, greylist_black_fn black, void *arg, size_t batch,
+	    struct greylist_scan *, char *err, size_t errlen);
+void	greylist_scan_free(struct greylist_scan *);
+
+#endif

@@ -1,0 +1,441 @@
+/*
+ * Unit tests for greylist: RCPT updates and the scan, on a temporary
+ * store, with an injected clock.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "greylist.h"
+
+#define T0	1700000000
+
+struct fx {
+	char			 dir[64];
+	char			 err[256];
+	struct store		*st;
+	struct grey_conf	 gc;
+	struct greylist_domains	 dom;
+	/* One RCPT's input and result, for the transaction body. */
+	struct greylist_rcpt	 in;
+	struct greylist_result	 res;
+	int64_t			 now;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct store_opts o = { .create = true, .sync_ms = 1000 };
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/nfs-greylist-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	if (store_open(&f->st, f->dir, &o, f->err, sizeof(f->err)) != 0)
+		return -1;
+	grey_conf_default(&f->gc);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	store_close(f->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static int
+rcpt_body(struct store_txn *t, void *arg)
+{
+	struct fx *f = arg;
+
+	return greylist_rcpt(t, &f->gc, &f->dom, &f->in, f->now, &f->res);
+}
+
+static enum greylist_outcome
+rcpt(struct fx *f, const char *ip, const char *helo, const char *from,
+    const char *to, int64_t now)
+{
+	assert_int_equal(addr_parse(ip, &f->in.addr, NULL), 0);
+	f->in.helo = helo;
+	f->in.from = from;
+	f->in.to = to;
+	f->now = now;
+	assert_int_equal(store_update(f->st, rcpt_body, f, f->err,
+	    sizeof(f->err)), 0);
+	return f->res.outcome;
+}
+
+struct getq {
+	enum store_type	 type;
+	const char	*key;
+	struct store_rec rec;
+	int		 rc;
+};
+
+static int
+get_body(struct store_txn *t, void *arg)
+{
+	struct getq *q = arg;
+
+	q->rc = store_get(t, q->type, q->key, strlen(q->key), &q->rec);
+	return 0;
+}
+
+static int
+get(struct fx *f, enum store_type type, const char *key,
+    struct store_rec *rec)
+{
+	struct getq q = { type, key, { 0 }, 0 };
+
+	assert_int_equal(store_view(f->st, get_body, &q, f->err,
+	    sizeof(f->err)), 0);
+	if (rec != NULL)
+		*rec = q.rec;
+	return q.rc;
+}
+
+static int
+put_body(struct store_txn *t, void *arg)
+{
+	struct getq *q = arg;
+
+	return store_put(t, q->type, q->key, strlen(q->key), &q->rec);
+}
+
+static void
+put(struct fx *f, enum store_type type, const char *key,
+    const struct store_rec *rec)
+{
+	struct getq q = { type, key, *rec, 0 };
+
+	assert_int_equal(store_update(f->st, put_body, &q, f->err,
+	    sizeof(f->err)), 0);
+}
+
+#define TUPLE	"192.0.2.1\nmx.example\n<a@example.org>\n<b@example.net>"
+
+static void
+test_first_retry_pass(void **state)
+{
+	struct fx *f = *state;
+	struct store_rec r, w;
+
+	assert_int_equal(rcpt(f, "192.0.2.1", "mx.example", "<a@example.org>",
+	    "<b@example.net>", T0), GREYLIST_GREY);
+	assert_true(f->res.new_tuple);
+	assert_int_equal(get(f, STORE_GREY, TUPLE, &r), 0);
+	assert_int_equal(r.first, T0);
+	assert_int_equal(r.pass, T0 + GREY_GREYEXP);
+	assert_int_equal(r.expire, T0 + GREY_GREYEXP);
+	assert_int_equal(r.bcount, 1);
+
+	/* Too early: still grey. */
+	assert_int_equal(rcpt(f, "192.0.2.1", "mx.example", "<a@example.org>",
+	    "<b@example.net>", T0 + 600), GREYLIST_GREY);
+	assert_false(f->res.new_tuple);
+	assert_int_equal(get(f, STORE_WHITE, "192.0.2.1", NULL), 1);
+
+	/* After passtime: passes, and the address is WHITE at once. */
+	assert_int_equal(rcpt(f, "192.0.2.1", "mx.example", "<a@example.org>",
+	    "<b@example.net>", T0 + GREY_PASSTIME + 1), GREYLIST_PASSED);
+	assert_int_equal(f->res.rec.pass, T0 + GREY_PASSTIME + 1);
+	assert_int_equal(f->res.rec.bcount, 3);
+	assert_int_equal(get(f, STORE_WHITE, "192.0.2.1", &w), 0);
+	assert_int_equal(w.expire, T0 + GREY_PASSTIME + 1 + GREY_WHITEEXP);
+	assert_int_equal(w.first, T0);
+	assert_memory_equal(&w, &f->res.white, sizeof(w));
+	/* The tuple keeps its own expiry. */
+	assert_int_equal(get(f, STORE_GREY, TUPLE, &r), 0);
+	assert_int_equal(r.expire, T0 + GREY_GREYEXP);
+}
+
+static void
+test_ipv6_tuple(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(rcpt(f, "2001:DB8::25", "", "<a@b>", "<c@d>", T0),
+	    GREYLIST_GREY);
+	assert_int_equal(get(f, STORE_GREY, "2001:db8::25\n\n<a@b>\n<c@d>",
+	    NULL), 0);
+	assert_int_equal(rcpt(f, "2001:db8::25", "", "<a@b>", "<c@d>",
+	    T0 + 3600), GREYLIST_PASSED);
+	assert_int_equal(get(f, STORE_WHITE, "2001:db8::25", NULL), 0);
+}
+
+static void
+test_spamtrap(void **state)
+{
+	struct fx *f = *state;
+	struct store_rec trapr = { T0 - 10, 0, 0, 1, GREY_PCOUNT_SPAMTRAP };
+	struct store_rec r;
+
+	put(f, STORE_SPAMTRAP, "trap@example.net", &trapr);
+	/* Case and angle brackets do not hide a trap. */
+	assert_int_equal(rcpt(f, "198.51.100.7", "h", "<x@y>",
+	    "<TRAP@Example.NET>", T0), GREYLIST_TRAPPED);
+	assert_string_equal(f->res.why, "spamtrap");
+	assert_int_equal(get(f, STORE_TRAPPED, "198.51.100.7", &r), 0);
+	assert_int_equal(r.pcount, GREY_PCOUNT_TRAPPED);
+	assert_int_equal(r.expire, T0 + GREY_TRAPEXP);
+	/* No tuple was recorded for a trap hit. */
+	assert_int_equal(get(f, STORE_GREY,
+	    "198.51.100.7\nh\n<x@y>\n<TRAP@Example.NET>", NULL), 1);
+
+	/* A trapped address is never whitelisted by a passing tuple. */
+	assert_int_equal(rcpt(f, "198.51.100.7", "h", "<x@y>", "<ok@y>", T0),
+	    GREYLIST_GREY);
+	assert_int_equal(rcpt(f, "198.51.100.7", "h", "<x@y>", "<ok@y>",
+	    T0 + 3600), GREYLIST_GREY);
+	assert_int_equal(get(f, STORE_WHITE, "198.51.100.7", NULL), 1);
+}
+
+static void
+test_alloweddomains(void **state)
+{
+	struct fx *f = *state;
+	const char *names[] = { "example.org", "@mail.example.com" };
+
+	f->dom.names = names;
+	f->dom.n = 2;
+	assert_int_equal(rcpt(f, "192.0.2.9", "h", "<a@b>",
+	    "<user@EXAMPLE.org>", T0), GREYLIST_GREY);
+	assert_int_equal(rcpt(f, "192.0.2.9", "h", "<a@b>",
+	    "<user@mail.example.com>", T0), GREYLIST_GREY);
+	assert_int_equal(rcpt(f, "192.0.2.9", "h", "<a@b>",
+	    "<user@other.example>", T0), GREYLIST_TRAPPED);
+	assert_string_equal(f->res.why, "alloweddomains");
+	assert_int_equal(get(f, STORE_TRAPPED, "192.0.2.9", NULL), 0);
+}
+
+static void
+test_lowprio_mx(void **state)
+{
+	struct fx *f = *state;
+
+	/* A tuple seen first at the low-priority MX traps its sender... */
+	f->in.lowprio_mx = true;
+	assert_int_equal(rcpt(f, "192.0.2.44", "h", "<a@b>", "<c@d>", T0),
+	    GREYLIST_TRAPPED);
+	assert_string_equal(f->res.why, "lowprio-mx");
+	/* ...but a known tuple retried there is a normal retry. */
+	f->in.lowprio_mx = false;
+	assert_int_equal(rcpt(f, "192.0.2.45", "h", "<a@b>", "<c@d>", T0),
+	    GREYLIST_GREY);
+	f->in.lowprio_mx = true;
+	assert_int_equal(rcpt(f, "192.0.2.45", "h", "<a@b>", "<c@d>",
+	    T0 + 3600), GREYLIST_PASSED);
+}
+
+static void
+test_overlong_fields(void **state)
+{
+	struct fx *f = *state;
+	char big[600];
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(rcpt(f, "192.0.2.1", big, "<a@b>", "<c@d>", T0),
+	    GREYLIST_SKIPPED);
+}
+
+static void
+test_expired_tuple_is_new(void **state)
+{
+	struct fx *f = *state;
+	struct store_rec r;
+
+	rcpt(f, "192.0.2.1", "mx.example", "<a@example.org>",
+	    "<b@example.net>", T0);
+	/* Retried only after greyexp: starts over instead of passing. */
+	assert_int_equal(rcpt(f, "192.0.2.1", "mx.example", "<a@example.org>",
+	    "<b@example.net>", T0 + GREY_GREYEXP + 5), GREYLIST_GREY);
+	assert_true(f->res.new_tuple);
+	assert_int_equal(get(f, STORE_GREY, TUPLE, &r), 0);
+	assert_int_equal(r.first, T0 + GREY_GREYEXP + 5);
+}
+
+/* --- scan --- */
+
+static bool
+black_fn(void *arg, const struct addr *a)
+{
+	struct addr b;
+
+	(void)arg;
+	addr_parse("203.0.113.66", &b, NULL);
+	return addr_eq(a, &b);
+}
+
+static bool
+has_entry(const struct greylist_entry *e, size_t n, const char *ip,
+    int64_t expire)
+{
+	struct addr a;
+
+	addr_parse(ip, &a, NULL);
+	for (size_t i = 0; i < n; i++)
+		if (addr_eq(&e[i].addr, &a) && e[i].expire == expire)
+			return true;
+	return false;
+}
+
+static void
+test_scan(void **state)
+{
+	struct fx *f = *state;
+	struct greylist_scan s;
+	struct store_rec r;
+	int64_t now = T0 + 2 * 3600;
+
+	/* Passed tuple, address not yet white (e.g. a synced tuple). */
+	r = (struct store_rec){ T0, T0 + 3600, T0 + GREY_GREYEXP, 2, 0 };
+	put(f, STORE_GREY, "192.0.2.1\nh\n<a@b>\n<c@d>", &r);
+	/* A second passed tuple of the same address: one white entry. */
+	put(f, STORE_GREY, "192.0.2.1\nh\n<a@b>\n<e@f>", &r);
+	/* A passed tuple of a blacklisted address: demoted (deleted). */
+	put(f, STORE_GREY, "203.0.113.66\nh\n<a@b>\n<c@d>", &r);
+	/* A never-retried, expired tuple. */
+	r = (struct store_rec){ T0 - GREY_GREYEXP - 10, T0 - 10, T0 - 10,
+	    1, 0 };
+	put(f, STORE_GREY, "192.0.2.2\nh\n<a@b>\n<c@d>", &r);
+	/* A waiting tuple stays. */
+	r = (struct store_rec){ now - 60, now + GREY_GREYEXP,
+	    now + GREY_GREYEXP, 1, 0 };
+	put(f, STORE_GREY, "192.0.2.3\nh\n<a@b>\n<c@d>", &r);
+	/* A live WHITE entry, an expired one, a trapped one. */
+	r = (struct store_rec){ T0, T0, now + 1000, 1, 3 };
+	put(f, STORE_WHITE, "2001:db8::1", &r);
+	r = (struct store_rec){ T0, T0, now - 1, 1, 3 };
+	put(f, STORE_WHITE, "192.0.2.200", &r);
+	r = (struct store_rec){ T0, T0, now + 500, 1, -1 };
+	put(f, STORE_TRAPPED, "198.51.100.9", &r);
+	/* A tuple with an unusable address that has passed: deleted. */
+	r = (struct store_rec){ T0, T0 + 3600, now + 100, 2, 0 };
+	put(f, STORE_GREY, "not-an-ip\nh\n<a@b>\n<c@d>", &r);
+
+	assert_int_equal(greylist_scan_run(f->st, &f->gc, now, black_fn,
+	    NULL, 2, &s, f->err, sizeof(f->err)), 0);
+	assert_int_equal(s.scanned, 9);
+	assert_int_equal(s.nwhite, 2);
+	assert_true(has_entry(s.white, s.nwhite, "192.0.2.1",
+	    now + GREY_WHITEEXP));
+	assert_true(has_entry(s.white, s.nwhite, "2001:db8::1", now + 1000));
+	assert_int_equal(s.ntrapped, 1);
+	assert_true(has_entry(s.trapped, s.ntrapped, "198.51.100.9",
+	    now + 500));
+	assert_int_equal(s.promoted, 1);
+	assert_int_equal(s.demoted, 1);
+	assert_int_equal(s.deleted, 4);
+
+	assert_int_equal(get(f, STORE_WHITE, "192.0.2.1", &r), 0);
+	assert_int_equal(r.expire, now + GREY_WHITEEXP);
+	assert_int_equal(get(f, STORE_WHITE, "192.0.2.200", NULL), 1);
+	assert_int_equal(get(f, STORE_GREY, "192.0.2.2\nh\n<a@b>\n<c@d>",
+	    NULL), 1);
+	assert_int_equal(get(f, STORE_GREY, "192.0.2.3\nh\n<a@b>\n<c@d>",
+	    NULL), 0);
+	assert_int_equal(get(f, STORE_GREY, "203.0.113.66\nh\n<a@b>\n<c@d>",
+	    NULL), 1);
+	assert_int_equal(get(f, STORE_GREY, "not-an-ip\nh\n<a@b>\n<c@d>",
+	    NULL), 1);
+	/* Passed tuples stay until their own expiry. */
+	assert_int_equal(get(f, STORE_GREY, "192.0.2.1\nh\n<a@b>\n<c@d>",
+	    NULL), 0);
+	greylist_scan_free(&s);
+
+	/* A second scan changes nothing more. */
+	assert_int_equal(greylist_scan_run(f->st, &f->gc, now, black_fn,
+	    NULL, 1000, &s, f->err, sizeof(f->err)), 0);
+	assert_int_equal(s.deleted, 0);
+	assert_int_equal(s.promoted, 0);
+	assert_int_equal(s.nwhite, 2);
+	greylist_scan_free(&s);
+}
+
+static void
+test_scan_trapped_tuple_not_promoted(void **state)
+{
+	struct fx *f = *state;
+	struct greylist_scan s;
+	struct store_rec r;
+	int64_t now = T0 + 7200;
+
+	r = (struct store_rec){ T0, T0 + 3600, T0 + GREY_GREYEXP, 2, 0 };
+	put(f, STORE_GREY, "192.0.2.77\nh\n<a@b>\n<c@d>", &r);
+	r = (struct store_rec){ T0, T0, now + 60, 1, -1 };
+	put(f, STORE_TRAPPED, "192.0.2.77", &r);
+	assert_int_equal(greylist_scan_run(f->st, &f->gc, now, NULL, NULL, 0,
+	    &s, f->err, sizeof(f->err)), 0);
+	assert_int_equal(s.nwhite, 0);
+	assert_int_equal(s.ntrapped, 1);
+	assert_int_equal(get(f, STORE_WHITE, "192.0.2.77", NULL), 1);
+	assert_int_equal(get(f, STORE_GREY, "192.0.2.77\nh\n<a@b>\n<c@d>",
+	    NULL), 0);
+	greylist_scan_free(&s);
+}
+
+static int
+trapped_body(struct store_txn *t, void *arg)
+{
+	struct fx *f = arg;
+
+	return greylist_is_trapped(t, &f->in.addr, f->now);
+}
+
+static void
+test_is_trapped(void **state)
+{
+	struct fx *f = *state;
+	struct store_rec r = { T0, T0, T0 + 100, 1, -1 };
+
+	put(f, STORE_TRAPPED, "192.0.2.5", &r);
+	addr_parse("192.0.2.5", &f->in.addr, NULL);
+	f->now = T0;
+	assert_int_equal(store_view(f->st, trapped_body, f, f->err,
+	    sizeof(f->err)), 1);
+	f->now = T0 + 100;	/* expired */
+	assert_int_equal(store_view(f->st, trapped_body, f, f->err,
+	    sizeof(f->err)), 0);
+	addr_parse("192.0.2.6", &f->in.addr, NULL);
+	f->now = T0;
+	assert_int_equal(store_view(f->st, trapped_body, f, f->err,
+	    sizeof(f->err)), 0);
+}
+
+int
+main(void)
+{
+#define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_first_retry_pass),
+		T(test_ipv6_tuple),
+		T(test_spamtrap),
+		T(test_alloweddomains),
+		T(test_lowprio_mx),
+		T(test_overlong_fields),
+		T(test_expired_tuple_is_new),
+		T(test_scan),
+		T(test_scan_trapped_tuple_not_promoted),
+		T(test_is_trapped),
+	};
+#undef T
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
