@@ -48,8 +48,8 @@ struct greylist_domains {
 };
 
 /*
- * Apply one RCPT (spec 1.3): trap check first (spamtrap address, then
- * alloweddomains), otherwise update the tuple; a tuple that passes makes
+ * Apply one RCPT (spec 1.3): trap check first (alloweddomains, then
+ * spamtrap addresses), otherwise update the tuple; a tuple that passes makes
  * its address WHITE at once.  Runs inside store_update.  -1 on a store
  * error (text in store_txn_error).
  */

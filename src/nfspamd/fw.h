@@ -1,0 +1,32 @@
+/*
+ * fw: the firewall side of nfspamd, behind one interface so the kernel
+ * backend (nftables sets) and the test backend ("none") are swappable.
+ * The supervisor owns it; workers report to the supervisor.
+ */
+#ifndef NFSPAMD_FW_H
+#define NFSPAMD_FW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "greylist.h"
+#include "log.h"
+
+struct fw;
+
+/* "none": changes are logged (op=white, op=trap, op=sync), nothing else. */
+struct fw	*fw_open(const char *backend, struct logger *, char *err,
+		    size_t errlen);
+void		 fw_close(struct fw *);
+
+/* An address became WHITE or TRAPPED: into the set now, until expire. */
+int		 fw_white(struct fw *, const struct addr *, int64_t expire,
+		    int64_t now);
+int		 fw_trap(struct fw *, const struct addr *, int64_t expire,
+		    int64_t now);
+/* After a scan: make the sets equal to what the store says. */
+int		 fw_sync(struct fw *, const struct greylist_scan *,
+		    int64_t now);
+
+#endif

@@ -1,0 +1,985 @@
+/*
+ * nfspamd: spamd's greylisting and tarpitting SMTP server for nftables.
+ *
+ * The process started by the admin is the supervisor: it parses the
+ * flags, opens the listening sockets (one SO_REUSEPORT set per worker),
+ * starts -j workers (this same binary, re-executed with --worker), keeps
+ * the blacklists (control socket), runs the scan and owns the firewall
+ * backend.  Workers serve SMTP and report passes and traps back.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "bl.h"
+#include "fw.h"
+#include "greylist.h"
+#include "nfspamd.h"
+#include "store.h"
+
+#define MAXWORKERS	64
+
+struct wproc {
+	pid_t		 pid;
+	int		 ctl;
+	uv_poll_t	 poll;
+	bool		 polling;
+	int64_t		 started;
+};
+
+struct control_conn {
+	uv_pipe_t	 pipe;		/* first: handle <-> struct */
+	struct sup	*sup;
+	struct buf	 in;
+	bool		 failed;
+};
+
+struct sup {
+	struct conf	 conf;
+	struct logger	 log;
+	char		**argv;
+	int		 argc;
+	uv_loop_t	*loop;
+	struct store	*store;
+	struct bl	*bl;
+	struct fw	*fw;
+	struct wproc	 w[MAXWORKERS];
+	int		 nw;
+	uid_t		 nfspamd_uid;
+	bool		 have_uid;
+	uv_pipe_t	 control;
+	bool		 have_control;
+	uv_timer_t	 scan;
+	uv_timer_t	 restart;
+	uv_timer_t	 killer;
+	uv_signal_t	 sigterm, sigint, sighup, sigchld;
+	int64_t		 started;
+	bool		 stopping;
+	int		 status;
+};
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+"usage: nfspamd [-45bdv] [-B maxblack] [-c maxcon] [-G passtime:greyexp:whiteexp]\n"
+"               [-h hostname] [-j workers] [-l address] [-M address] [-n name]\n"
+"               [-p port] [-S secs] [-s secs] [-w window] [--db dir]\n"
+"               [--control path] [--alloweddomains file] [--lists file]\n"
+"               [--firewall none] [--scan-interval secs] [--idle-timeout secs]\n"
+"               [--mx-grace secs] [--db-sync-ms ms] [--db-max-size MiB]\n"
+"               [--max-list-bytes MiB] [--backlog n]\n");
+	exit(1);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "nfspamd: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(1);
+}
+
+static long
+number(const char *flag, const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
+		die("%s %s: want a whole number from %ld to %ld", flag, s, min,
+		    max);
+	return v;
+}
+
+enum {
+	OPT_DB = 256, OPT_CONTROL, OPT_DOMAINS, OPT_LISTS, OPT_FIREWALL,
+	OPT_SCAN, OPT_IDLE, OPT_GRACE, OPT_SYNCMS, OPT_DBMAX, OPT_LISTMAX,
+	OPT_BACKLOG, OPT_WORKER, OPT_HELP
+};
+
+static const struct option longopts[] = {
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "alloweddomains", required_argument, NULL, OPT_DOMAINS },
+	{ "lists", required_argument, NULL, OPT_LISTS },
+	{ "firewall", required_argument, NULL, OPT_FIREWALL },
+	{ "workers", required_argument, NULL, 'j' },
+	{ "scan-interval", required_argument, NULL, OPT_SCAN },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+	{ "mx-grace", required_argument, NULL, OPT_GRACE },
+	{ "db-sync-ms", required_argument, NULL, OPT_SYNCMS },
+	{ "db-max-size", required_argument, NULL, OPT_DBMAX },
+	{ "max-list-bytes", required_argument, NULL, OPT_LISTMAX },
+	{ "backlog", required_argument, NULL, OPT_BACKLOG },
+	{ "worker", required_argument, NULL, OPT_WORKER },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* What a re-executed worker learns from --worker. */
+struct workeropt {
+	bool	 is_worker;
+	int	 id, ctl;
+	long	 maxcon, maxblack;
+	int64_t	 started;
+	int	 fds[NFSPAMD_MAXLISTEN];
+	size_t	 nfds;
+};
+
+static void
+parse_workeropt(const char *s, struct workeropt *wo)
+{
+	char *copy, *tok, *save = NULL;
+	long long v[5];
+	int i = 0;
+
+	if ((copy = strdup(s)) == NULL)
+		die("out of memory");
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save), i++) {
+		long long x = number("--worker", tok, 0, LONG_MAX);
+
+		if (i < 5)
+			v[i] = x;
+		else if (wo->nfds < NFSPAMD_MAXLISTEN)
+			wo->fds[wo->nfds++] = (int)x;
+	}
+	free(copy);
+	if (i < 6)
+		die("--worker %s: internal option, not for people", s);
+	wo->is_worker = true;
+	wo->id = (int)v[0];
+	wo->ctl = (int)v[1];
+	wo->maxcon = (long)v[2];
+	wo->maxblack = (long)v[3];
+	wo->started = (int64_t)v[4];
+}
+
+static void
+add_listen(struct conf *c, const char *s)
+{
+	if (c->nlisten == NFSPAMD_MAXLISTEN)
+		die("-l %s: at most %d listen addresses", s,
+		    NFSPAMD_MAXLISTEN);
+	if (addr_parse(s, &c->listen[c->nlisten], NULL) != 0) {
+		const char *why = NULL;
+
+		addr_parse(s, &c->listen[c->nlisten], &why);
+		die("-l %s: %s", s, why);
+	}
+	c->nlisten++;
+}
+
+static void
+parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
+{
+	static char listsbuf[PATH_MAX];
+	const char *why;
+	long maxblack = -1;
+	int ch;
+
+	memset(c, 0, sizeof(*c));
+	c->db = STORE_DEFAULT_DIR;
+	c->control = NFSPAMD_CONTROL;
+	c->domains = NFSPAMD_CONF_DIR "/alloweddomains";
+	c->firewall = "none";
+	c->name = "spamd IP-based SPAM blocker";
+	c->port = NFSPAMD_PORT;
+	c->code = 450;
+	c->maxcon = NFSPAMD_MAXCON;
+	c->stutter = 1;
+	c->greystutter = 10;
+	c->scan_interval = 60;
+	c->idle = NFSPAMD_IDLE;
+	c->mx_grace = 60;
+	c->sync_ms = STORE_SYNC_MS_DEFAULT;
+	c->max_list_bytes = 256UL << 20;
+	c->backlog = 16384;
+	grey_conf_default(&c->grey);
+
+	while ((ch = getopt_long(argc, argv, "45B:bc:dG:h:j:l:M:n:p:S:s:vw:",
+	    longopts, NULL)) != -1) {
+		switch (ch) {
+		case '4': c->code = 450; break;
+		case '5': c->code = 550; break;
+		case 'B': maxblack = number("-B", optarg, 0, 10000000); break;
+		case 'b': c->blackonly = true; break;
+		case 'c': c->maxcon = number("-c", optarg, 1, 10000000); break;
+		case 'd': c->debug = true; break;
+		case 'G':
+			if (grey_parse_times(optarg, &c->grey, &why) != 0)
+				die("-G %s: %s", optarg, why);
+			break;
+		case 'h':
+			if (strlen(optarg) >= sizeof(c->hostbuf) ||
+			    strpbrk(optarg, " \t\r\n") != NULL)
+				die("-h %s: not a host name", optarg);
+			c->hostname = optarg;
+			break;
+		case 'j':
+			c->workers = (int)number("-j", optarg, 1, MAXWORKERS);
+			break;
+		case 'l': add_listen(c, optarg); break;
+		case 'M':
+			if (addr_parse(optarg, &c->lowprio, &why) != 0)
+				die("-M %s: %s", optarg, why);
+			c->lowprio_set = true;
+			break;
+		case 'n':
+			if (strpbrk(optarg, "\r\n") != NULL ||
+			    strlen(optarg) > 200)
+				die("-n: the banner must be one line of at most "
+				    "200 characters");
+			c->name = optarg;
+			break;
+		case 'p': c->port = (uint16_t)number("-p", optarg, 1, 65535);
+			break;
+		case 'S': c->greystutter = (unsigned)number("-S", optarg, 0,
+			    90);
+			break;
+		case 's': c->stutter = (unsigned)number("-s", optarg, 0, 10);
+			break;
+		case 'v': c->verbose = true; break;
+		case 'w': c->window = (int)number("-w", optarg, 1, INT_MAX);
+			break;
+		case OPT_DB: c->db = optarg; break;
+		case OPT_CONTROL: c->control = optarg; break;
+		case OPT_DOMAINS: c->domains = optarg; break;
+		case OPT_LISTS: c->lists = optarg; break;
+		case OPT_FIREWALL: c->firewall = optarg; break;
+		case OPT_SCAN: c->scan_interval = (unsigned)number(
+			    "--scan-interval", optarg, 1, 86400);
+			break;
+		case OPT_IDLE: c->idle = (unsigned)number("--idle-timeout",
+			    optarg, 1, 86400);
+			break;
+		case OPT_GRACE: c->mx_grace = (unsigned)number("--mx-grace",
+			    optarg, 0, 86400);
+			break;
+		case OPT_SYNCMS: c->sync_ms = (unsigned)number("--db-sync-ms",
+			    optarg, 0, 60000);
+			break;
+		case OPT_DBMAX: c->db_max = (size_t)number("--db-max-size",
+			    optarg, 1, 1L << 30) << 20;
+			break;
+		case OPT_LISTMAX: c->max_list_bytes = (size_t)number(
+			    "--max-list-bytes", optarg, 1, 1L << 20) << 20;
+			break;
+		case OPT_BACKLOG: c->backlog = (int)number("--backlog",
+			    optarg, 1, 1 << 20);
+			break;
+		case OPT_WORKER: parse_workeropt(optarg, wo); break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (c->nlisten == 0) {
+		add_listen(c, "127.0.0.1");
+		add_listen(c, "::1");
+	}
+	if (c->hostname == NULL) {
+		if (gethostname(c->hostbuf, sizeof(c->hostbuf) - 1) == -1)
+			die("gethostname: %s", strerror(errno));
+		c->hostname = c->hostbuf;
+	}
+	if (c->lists == NULL) {
+		snprintf(listsbuf, sizeof(listsbuf), "%s/blacklists", c->db);
+		c->lists = listsbuf;
+	}
+	/* spamd: -B defaults to maxcon-100; -b serves everyone black. */
+	if (c->blackonly)
+		c->maxblack = c->maxcon;
+	else if (maxblack > c->maxcon)
+		die("-B %ld: more than -c %ld", maxblack, c->maxcon);
+	else if (maxblack >= 0 && maxblack < c->maxcon)
+		c->maxblack = maxblack;
+	else
+		c->maxblack = c->maxcon > 100 ? c->maxcon - 100 : 0;
+	if (c->workers == 0)
+		c->workers = (int)((c->maxcon + NFSPAMD_PER_WORKER - 1) /
+		    NFSPAMD_PER_WORKER);
+	if (c->workers > MAXWORKERS)
+		die("-c %ld needs more than %d workers", c->maxcon,
+		    MAXWORKERS);
+}
+
+/* --- listening sockets --- */
+
+/*
+ * Bound and listening before any worker runs, so connections made as
+ * soon as nfspamd says "listening" wait in the backlog, never refused.
+ */
+static int
+listen_socket(const struct addr *a, uint16_t port, int backlog, char *err,
+    size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1;
+	char ip[ADDR_STRLEN];
+
+	memset(&ss, 0, sizeof(ss));
+	if (a->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, a->bytes, 4);
+		len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, a->bytes, 16);
+		len = sizeof(*sin6);
+	}
+	addr_format(a, ip, sizeof(ip));
+	fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
+	    (a->family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &one, sizeof(one))) ||
+	    bind(fd, (struct sockaddr *)&ss, len) == -1 ||
+	    listen(fd, backlog) == -1) {
+		snprintf(err, errlen, "listen on %s port %u: %s", ip, port,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* --- workers --- */
+
+static void	on_worker_msg(uv_poll_t *, int, int);
+
+static char **
+worker_argv(struct sup *s, int id, int ctl, const int *fds, size_t nfds)
+{
+	const struct conf *c = &s->conf;
+	char **av, opt[512];
+	int n;
+
+	n = snprintf(opt, sizeof(opt), "--worker=%d,%d,%ld,%ld,%lld", id, ctl,
+	    (c->maxcon + c->workers - 1) / c->workers,
+	    (c->maxblack + c->workers - 1) / c->workers,
+	    (long long)s->started);
+	for (size_t i = 0; i < nfds; i++)
+		n += snprintf(opt + n, sizeof(opt) - (size_t)n, ",%d", fds[i]);
+	if ((av = calloc((size_t)s->argc + 2, sizeof(*av))) == NULL)
+		return NULL;
+	for (int i = 0; i < s->argc; i++)
+		av[i] = s->argv[i];
+	if ((av[s->argc] = strdup(opt)) == NULL) {
+		free(av);
+		return NULL;
+	}
+	return av;
+}
+
+static int
+spawn(struct sup *s, int id)
+{
+	const struct conf *c = &s->conf;
+	int fds[NFSPAMD_MAXLISTEN], sp[2] = { -1, -1 };
+	char **av = NULL, err[256];
+	size_t n = 0;
+	pid_t pid;
+
+	for (; n < c->nlisten; n++)
+		if ((fds[n] = listen_socket(&c->listen[n], c->port, c->backlog, err,
+		    sizeof(err))) == -1) {
+			log_warnx(&s->log, "%s", err);
+			goto fail;
+		}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn(&s->log, "socketpair");
+		goto fail;
+	}
+	if ((av = worker_argv(s, id, sp[1], fds, n)) == NULL) {
+		log_warnx(&s->log, "out of memory");
+		goto fail;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn(&s->log, "fork");
+		goto fail;
+	}
+	if (pid == 0) {
+		/* Hand over exactly these descriptors, then become a worker. */
+		for (size_t i = 0; i < n; i++)
+			fcntl(fds[i], F_SETFD, 0);
+		fcntl(sp[1], F_SETFD, 0);
+		execv("/proc/self/exe", av);
+		_exit(127);
+	}
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	close(sp[1]);
+	free(av[s->argc]);
+	free(av);
+	s->w[id].pid = pid;
+	s->w[id].ctl = sp[0];
+	s->w[id].started = (int64_t)time(NULL);
+	uv_poll_init(s->loop, &s->w[id].poll, sp[0]);
+	s->w[id].poll.data = s;
+	uv_poll_start(&s->w[id].poll, UV_READABLE, on_worker_msg);
+	s->w[id].polling = true;
+	return 0;
+fail:
+	while (n-- > 0)
+		close(fds[n]);
+	if (sp[0] != -1) {
+		close(sp[0]);
+		close(sp[1]);
+	}
+	if (av != NULL) {
+		free(av[s->argc]);
+		free(av);
+	}
+	return -1;
+}
+
+static void
+tell_workers(struct sup *s, const char *msg)
+{
+	for (int i = 0; i < s->nw; i++)
+		if (s->w[i].pid > 0 && send(s->w[i].ctl, msg, strlen(msg),
+		    MSG_DONTWAIT) == -1)
+			log_warn(&s->log, "telling worker %d", i);
+}
+
+static void
+on_worker_msg(uv_poll_t *h, int status, int events)
+{
+	struct sup *s = h->data;
+	int fd;
+	char msg[MSG_MAX + 1], kind, ip[ADDR_STRLEN];
+	long long expire;
+	struct addr a;
+	ssize_t n;
+
+	(void)events;
+	if (status < 0 || uv_fileno((uv_handle_t *)h, &fd) != 0)
+		return;
+	while ((n = recv(fd, msg, MSG_MAX, MSG_DONTWAIT)) > 0) {
+		msg[n] = '\0';
+		if (sscanf(msg, "%c %45s %lld", &kind, ip, &expire) != 3 ||
+		    addr_parse(ip, &a, NULL) != 0) {
+			log_warnx(&s->log, "bad message from a worker: %.40s",
+			    msg);
+			continue;
+		}
+		if (kind == 'W')
+			fw_white(s->fw, &a, expire, (int64_t)time(NULL));
+		else if (kind == 'T')
+			fw_trap(s->fw, &a, expire, (int64_t)time(NULL));
+	}
+	if (n == 0)
+		uv_poll_stop(h);	/* worker exited; SIGCHLD handles it */
+}
+
+static void	on_restart(uv_timer_t *);
+
+static void
+reap(struct sup *s)
+{
+	int status, alive = 0;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (int i = 0; i < s->nw; i++) {
+			struct wproc *w = &s->w[i];
+
+			if (w->pid != pid)
+				continue;
+			w->pid = 0;
+			if (w->polling) {
+				uv_close((uv_handle_t *)&w->poll, NULL);
+				w->polling = false;
+			}
+			close(w->ctl);
+			if (s->stopping)
+				break;
+			if (WIFEXITED(status))
+				log_warnx(&s->log, "worker %d exited with "
+				    "status %d", i, WEXITSTATUS(status));
+			else
+				log_warnx(&s->log, "worker %d killed by "
+				    "signal %d", i, WTERMSIG(status));
+			/* One that dies at once will not do better later. */
+			if ((int64_t)time(NULL) - w->started < 2) {
+				log_warnx(&s->log, "worker %d failed at start; "
+				    "stopping", i);
+				s->status = 1;
+				kill(getpid(), SIGTERM);
+			} else
+				uv_timer_start(&s->restart, on_restart, 1000,
+				    0);
+		}
+	}
+	for (int i = 0; i < s->nw; i++)
+		alive += s->w[i].pid > 0;
+	if (s->stopping && alive == 0)
+		uv_stop(s->loop);
+}
+
+static void
+on_restart(uv_timer_t *t)
+{
+	struct sup *s = t->data;
+
+	for (int i = 0; i < s->nw && !s->stopping; i++)
+		if (s->w[i].pid == 0) {
+			if (spawn(s, i) == 0)
+				log_info(&s->log, "worker %d restarted", i);
+			else
+				uv_timer_start(&s->restart, on_restart, 5000,
+				    0);
+		}
+}
+
+/* --- the scan --- */
+
+static bool
+blacklisted(void *arg, const struct addr *a)
+{
+	struct sup *s = arg;
+	uint32_t id;
+
+	return s->bl != NULL && bl_lookup(s->bl, a, &id, 1) > 0;
+}
+
+static void
+on_scan(uv_timer_t *t)
+{
+	struct sup *s = t->data;
+	struct greylist_scan r;
+	struct timespec a, b;
+	int64_t now = (int64_t)time(NULL);
+	char err[512];
+
+	if (s->store == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	if (greylist_scan_run(s->store, &s->conf.grey, now, blacklisted, s,
+	    1000, &r, err, sizeof(err)) != 0) {
+		log_warnx(&s->log, "scan: %s", err);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	log_info(&s->log, "scan entries=%zu white=%zu trapped=%zu "
+	    "deleted=%zu promoted=%zu demoted=%zu bogus=%zu ms=%lld",
+	    r.scanned, r.nwhite, r.ntrapped, r.deleted, r.promoted, r.demoted,
+	    r.bogus, (long long)((b.tv_sec - a.tv_sec) * 1000 +
+	    (b.tv_nsec - a.tv_nsec) / 1000000));
+	fw_sync(s->fw, &r, now);
+	greylist_scan_free(&r);
+}
+
+/* --- the control socket: blacklists from nfspamd-setup --- */
+
+static void
+control_closed(uv_handle_t *h)
+{
+	struct control_conn *cc = (struct control_conn *)h;
+
+	buf_free(&cc->in);
+	free(cc);
+}
+
+static void
+control_reply(struct control_conn *cc, struct buf *out)
+{
+	uv_buf_t b = uv_buf_init(out->data, (unsigned)out->len);
+
+	/* Small and the peer waits for it: one blocking-free try is enough. */
+	if (out->len > 0)
+		uv_try_write((uv_stream_t *)&cc->pipe, &b, 1);
+	uv_close((uv_handle_t *)&cc->pipe, control_closed);
+}
+
+static void
+control_apply(struct control_conn *cc)
+{
+	struct sup *s = cc->sup;
+	struct buf out = { 0 };
+	struct bl_list l;
+	char *p = cc->in.data, *end = p + cc->in.len, *nl, err[512];
+	size_t line = 0, ok = 0, bad = 0;
+
+	for (; p != NULL && p < end; p = nl + 1) {
+		line++;
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (nl - p <= 1)
+			continue;	/* spamd skips such lines too */
+		if (bl_parse(p, (size_t)(nl - p), &l, err, sizeof(err)) != 0) {
+			log_warnx(&s->log, "control line %zu refused: %s", line,
+			    err);
+			buf_printf(&out, "error line %zu: %s\n", line, err);
+			bad++;
+			continue;
+		}
+		log_info(&s->log, "blacklist list=%s prefixes=%zu%s", l.tag,
+		    l.npfx, l.npfx == 0 ? " (cleared)" : "");
+		if (bl_set(s->bl, &l) != 0) {
+			bl_list_free(&l);
+			buf_printf(&out, "error line %zu: list refused (more "
+			    "than 65536 lists, or out of memory)\n", line);
+			bad++;
+			continue;
+		}
+		ok++;
+	}
+	if (ok > 0) {
+		if (bl_build(s->bl) != 0) {
+			log_warnx(&s->log, "blacklists: out of memory");
+			buf_printf(&out, "error: out of memory\n");
+		} else if (bl_save(s->bl, s->conf.lists, err,
+		    sizeof(err)) != 0) {
+			log_warnx(&s->log, "blacklists not saved: %s", err);
+			buf_printf(&out, "error: %s\n", err);
+		} else
+			tell_workers(s, "L");
+	}
+	buf_printf(&out, "ok lists=%zu refused=%zu total=%zu prefixes=%zu\n",
+	    ok, bad, bl_count(s->bl), bl_prefixes(s->bl));
+	control_reply(cc, &out);
+	buf_free(&out);
+}
+
+static void
+control_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	struct control_conn *cc = (struct control_conn *)h;
+
+	(void)suggested;
+	if (cc->in.cap - cc->in.len < 65536 + 1 &&
+	    buf_append(&cc->in, "", 0) == 0) {
+		size_t want = cc->in.cap < 65536 ? 131072 : cc->in.cap * 2;
+		char *p = realloc(cc->in.data, want);
+
+		if (p != NULL) {
+			cc->in.data = p;
+			cc->in.cap = want;
+		}
+	}
+	*b = uv_buf_init(cc->in.data + cc->in.len,
+	    (unsigned)(cc->in.cap - cc->in.len - 1));
+}
+
+static void
+control_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+{
+	struct control_conn *cc = (struct control_conn *)st;
+	struct sup *s = cc->sup;
+	struct buf out = { 0 };
+
+	(void)b;
+	if (n > 0) {
+		cc->in.len += (size_t)n;
+		if (cc->in.len > s->conf.max_list_bytes) {
+			log_warnx(&s->log, "control: more than %zu MiB, "
+			    "refused (--max-list-bytes)",
+			    s->conf.max_list_bytes >> 20);
+			buf_printf(&out, "error: more than %zu MiB "
+			    "(--max-list-bytes)\n", s->conf.max_list_bytes >>
+			    20);
+			uv_read_stop(st);
+			control_reply(cc, &out);
+			buf_free(&out);
+		}
+		return;
+	}
+	if (n == UV_EOF) {
+		uv_read_stop(st);
+		control_apply(cc);
+	} else if (n < 0) {
+		uv_read_stop(st);
+		uv_close((uv_handle_t *)st, control_closed);
+	}
+}
+
+static bool
+peer_allowed(struct sup *s, uv_pipe_t *p, uid_t *uid)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	int fd;
+
+	if (uv_fileno((uv_handle_t *)p, &fd) != 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1)
+		return false;
+	*uid = cr.uid;
+	return cr.uid == 0 || cr.uid == geteuid() ||
+	    (s->have_uid && cr.uid == s->nfspamd_uid);
+}
+
+static void
+on_control(uv_stream_t *server, int status)
+{
+	struct sup *s = server->data;
+	struct control_conn *cc;
+	uid_t uid = (uid_t)-1;
+
+	if (status < 0 || (cc = calloc(1, sizeof(*cc))) == NULL)
+		return;
+	cc->sup = s;
+	uv_pipe_init(s->loop, &cc->pipe, 0);
+	if (uv_accept(server, (uv_stream_t *)&cc->pipe) != 0) {
+		uv_close((uv_handle_t *)&cc->pipe, control_closed);
+		return;
+	}
+	if (!peer_allowed(s, &cc->pipe, &uid)) {
+		log_warnx(&s->log, "control: connection from uid %ld refused "
+		    "(root or the nfspamd user only)", (long)uid);
+		uv_close((uv_handle_t *)&cc->pipe, control_closed);
+		return;
+	}
+	uv_read_start((uv_stream_t *)&cc->pipe, control_alloc, control_read);
+}
+
+static int
+control_open(struct sup *s)
+{
+	const char *path = s->conf.control;
+	struct stat sb;
+	int rc;
+
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		log_warnx(&s->log, "--control %s: path too long", path);
+		return -1;
+	}
+	/* A socket left by a killed nfspamd; never remove anything else. */
+	if (lstat(path, &sb) == 0) {
+		if (!S_ISSOCK(sb.st_mode)) {
+			log_warnx(&s->log, "--control %s: exists and is not a "
+			    "socket", path);
+			return -1;
+		}
+		unlink(path);
+	}
+	uv_pipe_init(s->loop, &s->control, 0);
+	s->control.data = s;
+	if ((rc = uv_pipe_bind(&s->control, path)) != 0 ||
+	    (rc = uv_listen((uv_stream_t *)&s->control, 16, on_control)) != 0) {
+		log_warnx(&s->log, "control socket %s: %s", path,
+		    uv_strerror(rc));
+		return -1;
+	}
+	chmod(path, 0660);
+	s->have_control = true;
+	return 0;
+}
+
+/* --- signals and shutdown --- */
+
+static void
+on_killer(uv_timer_t *t)
+{
+	struct sup *s = t->data;
+
+	for (int i = 0; i < s->nw; i++)
+		if (s->w[i].pid > 0) {
+			log_warnx(&s->log, "worker %d did not stop; killing it",
+			    i);
+			kill(s->w[i].pid, SIGKILL);
+		}
+}
+
+static void
+shutdown_all(struct sup *s)
+{
+	int alive = 0;
+
+	if (s->stopping)
+		return;
+	s->stopping = true;
+	log_info(&s->log, "stopping");
+	uv_timer_stop(&s->scan);
+	uv_timer_stop(&s->restart);
+	for (int i = 0; i < s->nw; i++)
+		if (s->w[i].pid > 0) {
+			kill(s->w[i].pid, SIGTERM);
+			alive++;
+		}
+	if (alive == 0)
+		uv_stop(s->loop);
+	else
+		uv_timer_start(&s->killer, on_killer, 10000, 0);
+}
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+	struct sup *s = h->data;
+
+	switch (signum) {
+	case SIGCHLD:
+		reap(s);
+		break;
+	case SIGHUP:
+		log_info(&s->log, "SIGHUP: re-reading alloweddomains");
+		tell_workers(s, "H");
+		break;
+	default:
+		shutdown_all(s);
+		break;
+	}
+}
+
+static void
+close_walk(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static int
+sup_open(struct sup *s)
+{
+	const struct conf *c = &s->conf;
+	struct store_opts o = { .create = true, .sync_ms = c->sync_ms,
+	    .maxsize = c->db_max };
+	struct passwd *pw;
+	char err[512];
+
+	if (!c->blackonly &&
+	    store_open(&s->store, c->db, &o, err, sizeof(err)) != 0) {
+		log_warnx(&s->log, "%s", err);
+		return -1;
+	}
+	if ((s->bl = bl_new()) == NULL)
+		return -1;
+	if (bl_load(s->bl, c->lists, err, sizeof(err)) != 0)
+		log_warnx(&s->log, "starting without saved blacklists: %s",
+		    err);
+	else if (bl_count(s->bl) > 0)
+		log_info(&s->log, "blacklists=%zu prefixes=%zu from %s",
+		    bl_count(s->bl), bl_prefixes(s->bl), c->lists);
+	if ((s->fw = fw_open(c->firewall, &s->log, err, sizeof(err))) == NULL) {
+		log_warnx(&s->log, "%s", err);
+		return -1;
+	}
+	if ((pw = getpwnam("nfspamd")) != NULL) {
+		s->nfspamd_uid = pw->pw_uid;
+		s->have_uid = true;
+	}
+	return control_open(s);
+}
+
+static int
+supervise(struct sup *s)
+{
+	uv_loop_t loop;
+
+	uv_loop_init(&loop);
+	s->loop = &loop;
+	s->started = (int64_t)time(NULL);
+	s->nw = s->conf.workers;
+	uv_timer_init(&loop, &s->scan);
+	uv_timer_init(&loop, &s->restart);
+	uv_timer_init(&loop, &s->killer);
+	s->scan.data = s->restart.data = s->killer.data = s;
+	uv_signal_init(&loop, &s->sigterm);
+	uv_signal_init(&loop, &s->sigint);
+	uv_signal_init(&loop, &s->sighup);
+	uv_signal_init(&loop, &s->sigchld);
+	s->sigterm.data = s->sigint.data = s->sighup.data = s->sigchld.data = s;
+	uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&s->sigint, on_signal, SIGINT);
+	uv_signal_start(&s->sighup, on_signal, SIGHUP);
+	uv_signal_start(&s->sigchld, on_signal, SIGCHLD);
+
+	if (sup_open(s) == -1) {
+		s->status = 1;
+		goto out;
+	}
+	for (int i = 0; i < s->nw; i++)
+		if (spawn(s, i) == -1) {
+			s->status = 1;
+			shutdown_all(s);
+			break;
+		}
+	if (!s->stopping) {
+		log_info(&s->log, "listening port=%u addresses=%zu workers=%d "
+		    "maxcon=%ld firewall=%s%s", s->conf.port,
+		    s->conf.nlisten, s->nw, s->conf.maxcon, s->conf.firewall,
+		    s->conf.blackonly ? " mode=blacklist-only" : "");
+		if (s->store != NULL)
+			uv_timer_start(&s->scan, on_scan, 0,
+			    s->conf.scan_interval * 1000ULL);
+	}
+	uv_run(&loop, UV_RUN_DEFAULT);
+out:
+	if (s->have_control)
+		unlink(s->conf.control);
+	uv_walk(&loop, close_walk, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	fw_close(s->fw);
+	bl_free(s->bl);
+	store_close(s->store);
+	return s->status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sup *s;
+	struct workeropt wo = { 0 };
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		die("out of memory");
+	s->argc = argc;
+	s->argv = argv;
+	parse_args(argc, argv, &s->conf, &wo);
+	log_init(&s->log, "nfspamd", s->conf.debug, s->conf.verbose ?
+	    LOG_DEBUG : LOG_INFO);
+	if (wo.is_worker) {
+		struct worker_args a = {
+			.conf = &s->conf, .log = &s->log, .id = wo.id,
+			.nfds = wo.nfds, .ctl = wo.ctl, .maxcon = wo.maxcon,
+			.maxblack = wo.maxblack, .started = wo.started,
+		};
+
+		memcpy(a.fds, wo.fds, sizeof(a.fds));
+		rc = worker_main(&a);
+	} else
+		rc = supervise(s);
+	log_close(&s->log);
+	free(s);
+	return rc;
+}

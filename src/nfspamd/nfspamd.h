@@ -1,0 +1,83 @@
+/*
+ * nfspamd: what the supervisor and the SMTP workers share.
+ */
+#ifndef NFSPAMD_H
+#define NFSPAMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "domains.h"
+#include "grey.h"
+#include "log.h"
+#include "smtp.h"
+
+#define NFSPAMD_PORT		8025
+#define NFSPAMD_MAXCON		800
+#define NFSPAMD_MAXLISTEN	16
+#define NFSPAMD_CONF_DIR	"/etc/nfspamd"	/* fixed, whatever the prefix */
+#define NFSPAMD_CONTROL		"/run/nfspamd/control.sock"
+#define NFSPAMD_IDLE		400	/* spamd's MAXTIME */
+#define NFSPAMD_PER_WORKER	16000	/* descriptors a worker may use */
+
+/* Everything the command line says; read-only after parsing. */
+struct conf {
+	const char	*db;
+	const char	*control;
+	const char	*domains;	/* alloweddomains file */
+	const char	*lists;		/* saved blacklists */
+	const char	*firewall;
+	const char	*hostname;
+	const char	*name;
+	char		 hostbuf[256];
+	struct addr	 listen[NFSPAMD_MAXLISTEN];
+	size_t		 nlisten;
+	uint16_t	 port;
+	struct grey_conf grey;
+	int		 code;		/* 450 (-4) or 550 (-5) */
+	bool		 blackonly;	/* -b */
+	bool		 debug;		/* -d: foreground, stderr */
+	bool		 verbose;	/* -v */
+	long		 maxcon;	/* -c, all workers together */
+	long		 maxblack;	/* -B */
+	unsigned	 stutter;	/* -s seconds per byte */
+	unsigned	 greystutter;	/* -S seconds */
+	int		 window;	/* -w SO_RCVBUF at DATA; 0: off */
+	bool		 lowprio_set;
+	struct addr	 lowprio;	/* -M */
+	int		 workers;	/* -j */
+	unsigned	 scan_interval;	/* seconds */
+	unsigned	 idle;		/* seconds */
+	unsigned	 mx_grace;	/* seconds after start before -M traps */
+	unsigned	 sync_ms;	/* store sync interval */
+	size_t		 db_max;	/* bytes */
+	size_t		 max_list_bytes;/* control socket input cap */
+	int		 backlog;
+};
+
+/*
+ * Supervisor <-> worker messages: one SEQPACKET datagram each, text.
+ *   worker -> supervisor: "W <addr> <expire>"  address became WHITE
+ *                         "T <addr> <expire>"  address trapped
+ *   supervisor -> worker: "L"  reload the saved blacklists
+ *                         "H"  re-read alloweddomains
+ */
+#define MSG_MAX		128
+
+struct worker_args {
+	const struct conf	*conf;
+	struct logger		*log;
+	int			 id;
+	int			 fds[NFSPAMD_MAXLISTEN];
+	size_t			 nfds;
+	int			 ctl;		/* socketpair end */
+	long			 maxcon;	/* this worker's share */
+	long			 maxblack;
+	int64_t			 started;	/* daemon start (for -M) */
+};
+
+int	worker_main(const struct worker_args *);
+
+#endif
