@@ -1,0 +1,1214 @@
+#!/usr/bin/env python3
+"""Integration test for nfspamd: the real daemon and nfspamdb, unprivileged,
+on loopback, with temporary stores.  TAP on stdout.
+
+Environment:
+  NFSPAMD       the nfspamd binary   (default: $top_builddir/src/nfspamd/nfspamd)
+  NFSPAMDB      the nfspamdb binary  (default: $top_builddir/src/nfspamdb/nfspamdb)
+  top_builddir  default "."
+  top_srcdir    unused, accepted for symmetry with the other tests
+
+Every daemon started here is stopped, and the temporary directory removed,
+in a finally block, also when a check or the script itself fails.  Every
+socket operation has a timeout; a watchdog ends the run after WATCHDOG s.
+"""
+
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+TOP_BUILDDIR = os.environ.get("top_builddir") or "."
+NFSPAMD = os.environ.get("NFSPAMD") or os.path.join(
+    TOP_BUILDDIR, "src", "nfspamd", "nfspamd")
+NFSPAMDB = os.environ.get("NFSPAMDB") or os.path.join(
+    TOP_BUILDDIR, "src", "nfspamdb", "nfspamdb")
+
+IO_TIMEOUT = 5.0        # any single socket operation
+START_TIMEOUT = 5.0     # until the "listening" log line
+WATCHDOG = 85           # the whole run
+
+PASSTIME = 2            # -G 2s:1h:1h
+GREYEXP = 3600
+WHITEEXP = 3600
+TRAPEXP = 24 * 3600     # no flag; spamd's TRAPEXP
+
+R_HELO = b"250 Hello, spam sender. Pleased to be wasting your time.\r\n"
+R_MAIL = (b"250 You are about to try to deliver spam. "
+          b"Your time will be spent, for nothing.\r\n")
+R_RCPT = b"250 This is hurting you more than it is hurting me.\r\n"
+R_GREY = b"451 Temporary failure, please try again later.\r\n"
+R_DATA = b'354 Enter spam, end with "." on a line by itself\r\n'
+R_BAD = b"500 5.5.1 Command unrecognized\r\n"
+R_LONG = b"500 5.5.1 Line too long\r\n"
+
+LIST_TAG = "tag"
+LIST_LINE = ('%s;"Your address %%A is listed\\nsee example";'
+             'inet;1;127.0.0.66/32;inet6;1;::1/128' % LIST_TAG)
+BLACK_IP = "127.0.0.66"
+
+WDAY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTH = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
+         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+class Watchdog(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------
+# TAP
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = []
+
+    def ok(self, cond, desc, *diag):
+        self.n += 1
+        desc = desc.replace("#", "no.")
+        if cond:
+            print("ok %d - %s" % (self.n, desc), flush=True)
+        else:
+            print("not ok %d - %s" % (self.n, desc), flush=True)
+            self.failed.append("%d - %s" % (self.n, desc))
+            for d in diag:
+                self.diag(d)
+        return bool(cond)
+
+    def eq(self, got, want, desc, *diag):
+        return self.ok(got == want, desc,
+                       "want: %r" % (want,), "got:  %r" % (got,), *diag)
+
+    def diag(self, msg):
+        for line in str(msg).splitlines() or [""]:
+            print("# " + line, flush=True)
+
+
+TAP = Tap()
+
+
+# --------------------------------------------------------------------------
+# helpers: ports, processes, the log, nfspamdb
+
+USED_PORTS = set()
+
+
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def free_port(addrs):
+    """A port free on every address in addrs (binds port 0, then the rest)."""
+    for _ in range(100):
+        socks = []
+        try:
+            s = socket.socket(family(addrs[0]), socket.SOCK_STREAM)
+            socks.append(s)
+            s.bind((addrs[0], 0))
+            port = s.getsockname()[1]
+            for a in addrs[1:]:
+                t = socket.socket(family(a), socket.SOCK_STREAM)
+                socks.append(t)
+                t.bind((a, port))
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+        if port not in USED_PORTS:
+            USED_PORTS.add(port)
+            return port
+    raise RuntimeError("no free port on %s" % (addrs,))
+
+
+def proc_children(ppid):
+    """(pid, cmdline) of every process whose parent is ppid."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+            # pid (comm) state ppid ...; comm may hold spaces or parens.
+            if int(stat[stat.rindex(")") + 2:].split()[1]) != ppid:
+                continue
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                cmd = f.read()
+        except (OSError, ValueError, IndexError):
+            continue
+        out.append((int(d), cmd))
+    return out
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+        return stat[stat.rindex(")") + 2] != "Z"
+    except OSError:
+        return False
+
+
+def vmrss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return None
+
+
+def sock_owners(pids, server_port, client_ports):
+    """{client_port: pid} -- which of pids holds the server side of each
+    connection whose client end uses client_port.  One pass over
+    /proc/net/tcp* (which may be long on a busy host) and /proc/PID/fd."""
+    want = set(client_ports)
+    inodes = {}
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(path) as f:
+                next(f)
+                for line in f:
+                    f_ = line.split()
+                    if int(f_[1].rsplit(":", 1)[1], 16) != server_port:
+                        continue
+                    rport = int(f_[2].rsplit(":", 1)[1], 16)
+                    if rport in want and f_[9] != "0":
+                        inodes["socket:[%s]" % f_[9]] = rport
+        except OSError:
+            continue
+    owners = {}
+    for pid in pids:
+        try:
+            fds = os.listdir("/proc/%d/fd" % pid)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            if link in inodes:
+                owners[inodes[link]] = pid
+    return owners
+
+
+def spamdb(db, *args):
+    """Run nfspamdb --db db args; returns CompletedProcess (text)."""
+    return subprocess.run([NFSPAMDB, "--db", db] + list(args),
+                          stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=10)
+
+
+def db_lines(db):
+    r = spamdb(db)
+    if r.returncode != 0:
+        TAP.diag("nfspamdb exited %d: %s" % (r.returncode, r.stderr.strip()))
+    return [l for l in r.stdout.splitlines() if l]
+
+
+def db_find(db, kind, ip):
+    """nfspamdb lines of type kind whose address field is ip, split on |."""
+    return [l.split("|") for l in db_lines(db)
+            if l.startswith(kind + "|") and l.split("|")[1] == ip]
+
+
+class Daemon:
+    """One nfspamd, -d, logging to DIR/log."""
+
+    def __init__(self, tmp, name, extra, listen=("127.0.0.1", "::1"),
+                 domains=None):
+        self.name = name
+        self.dir = os.path.join(tmp, name)
+        os.makedirs(self.dir)
+        self.db = os.path.join(self.dir, "db")
+        self.ctl = os.path.join(self.dir, "ctl.sock")
+        self.domains = os.path.join(self.dir, "alloweddomains")
+        self.logpath = os.path.join(self.dir, "log")
+        self.listen = list(listen)
+        self.port = free_port(self.listen)
+        if domains is not None:
+            with open(self.domains, "w") as f:
+                f.write(domains)
+        self.args = [NFSPAMD, "-d", "--db", self.db, "--control", self.ctl,
+                     "--alloweddomains", self.domains, "-p", str(self.port)]
+        for a in self.listen:
+            self.args += ["-l", a]
+        self.args += list(extra)
+        self.proc = None
+        self.logf = None
+        self.started_at = None
+        self.known_workers = set()
+        DAEMONS.append(self)
+
+    # -- process
+
+    def start(self):
+        """Start; True once the "listening" line is logged and every
+        listen address accepts a connection."""
+        self.logf = open(self.logpath, "ab")
+        since = self.mark()
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
+                                     stdout=self.logf, stderr=self.logf)
+        # Poll fast: the line is a promise that clients can connect now.
+        m = self.wait_log(r"listening port=%d " % self.port, since,
+                          START_TIMEOUT, poll=0.001)
+        self.started_at = time.time()
+        if m is None:
+            TAP.diag("%s did not start; log:\n%s" % (self.name,
+                                                     self.log(since)))
+            return False
+        ready = self.probe(since)
+        for pid, _ in self.workers():
+            self.known_workers.add(pid)
+        return ready
+
+    def probe(self, since):
+        """Connect to every listen address (from 127.0.0.254 or ::1), take
+        the banner, hang up; wait for the daemon to log the disconnects.
+        Records in STARTS whether the first try, right after "listening"
+        was logged, was refused."""
+        end = time.monotonic() + START_TIMEOUT
+        refused, nv4, nv6 = [], 0, 0
+        for a in self.listen:
+            src = "::1" if ":" in a else "127.0.0.254"
+            first = True
+            while True:
+                try:
+                    c = Client(src, self.port, dst=a, timeout=2)
+                except ConnectionRefusedError:
+                    if first:
+                        refused.append(a)
+                    first = False
+                    if time.monotonic() > end:
+                        TAP.diag("%s: %s:%d refuses connections"
+                                 % (self.name, a, self.port))
+                        return False
+                    time.sleep(0.005)
+                    continue
+                c.line()
+                c.close()
+                break
+            if src == "::1":
+                nv6 += 1
+            else:
+                nv4 += 1
+        STARTS.append((self.name, refused))
+        for src, n in (("127\\.0\\.0\\.254", nv4), ("::1", nv6)):
+            if n and not self.wait_count(r"disconnected ip=%s " % src, n,
+                                         since):
+                TAP.diag("%s: probe disconnects not logged" % self.name)
+                return False
+        return True
+
+    def workers(self):
+        if self.proc is None or self.proc.poll() is not None:
+            return []
+        return [(p, c) for p, c in proc_children(self.proc.pid)
+                if b"--worker=" in c]
+
+    def worker_pids(self, n=1, timeout=3.0):
+        """Pids of the worker processes, once n of them are running."""
+        end = time.monotonic() + timeout
+        while True:
+            pids = sorted(p for p, _ in self.workers())
+            self.known_workers.update(pids)
+            if len(pids) >= n or time.monotonic() > end:
+                return pids
+            time.sleep(0.05)
+
+    def signal(self, sig):
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, sig)
+
+    def stop(self, timeout=5.0):
+        """SIGTERM; returns (exit status or None, seconds taken)."""
+        if self.proc is None:
+            return None, 0.0
+        self.known_workers.update(p for p, _ in self.workers())
+        t0 = time.monotonic()
+        self.signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            rc = None
+        return rc, time.monotonic() - t0
+
+    def cleanup(self):
+        """Whatever state it is in: no process of ours survives."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.known_workers.update(p for p, _ in self.workers())
+            try:
+                os.kill(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(3)
+            except (OSError, subprocess.TimeoutExpired):
+                try:
+                    os.kill(self.proc.pid, signal.SIGKILL)
+                    self.proc.wait(3)
+                except (OSError, subprocess.TimeoutExpired):
+                    pass
+        for pid in self.known_workers:
+            # Only a process that is still one of our workers.
+            try:
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    cmd = f.read()
+            except OSError:
+                continue
+            if b"--worker=" in cmd and self.ctl.encode() in cmd:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        if self.logf is not None:
+            self.logf.close()
+            self.logf = None
+
+    # -- log
+
+    def mark(self):
+        try:
+            return os.path.getsize(self.logpath)
+        except OSError:
+            return 0
+
+    def log(self, since=0):
+        try:
+            with open(self.logpath, "rb") as f:
+                f.seek(since)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def wait_log(self, pattern, since=0, timeout=3.0, poll=0.02):
+        """The first match of pattern in the log after offset since,
+        polling until timeout; None if it never shows up."""
+        rx = re.compile(pattern, re.M)
+        end = time.monotonic() + timeout
+        while True:
+            m = rx.search(self.log(since))
+            if m is not None:
+                return m
+            if time.monotonic() > end:
+                return None
+            if self.proc is not None and self.proc.poll() is not None:
+                # Dead: one last look, then give up.
+                return rx.search(self.log(since))
+            time.sleep(poll)
+
+    def wait_count(self, pattern, n, since=0, timeout=3.0):
+        """True once pattern matches at least n times after since."""
+        rx = re.compile(pattern, re.M)
+        end = time.monotonic() + timeout
+        while len(rx.findall(self.log(since))) < n:
+            if time.monotonic() > end:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def log_tail(self, since=0, n=15):
+        return "\n".join(self.log(since).splitlines()[-n:])
+
+    # -- control socket
+
+    def control(self, text, timeout=IO_TIMEOUT):
+        """Send text, shut down writing, return the whole reply."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(self.ctl)
+            s.sendall(text.encode())
+            s.shutdown(socket.SHUT_WR)
+            out = b""
+            while True:
+                d = s.recv(4096)
+                if not d:
+                    break
+                out += d
+            return out.decode("utf-8", "replace")
+        finally:
+            s.close()
+
+
+DAEMONS = []
+STARTS = []     # (instance, [listen addresses refused right after start])
+
+
+# --------------------------------------------------------------------------
+# SMTP client
+
+class Client:
+    def __init__(self, src, port, dst=None, timeout=IO_TIMEOUT):
+        if dst is None:
+            dst = "::1" if ":" in src else "127.0.0.1"
+        self.s = socket.socket(family(src), socket.SOCK_STREAM)
+        self.s.settimeout(timeout)
+        try:
+            self.s.bind((src, 0))
+            self.s.connect((dst, port))
+        except OSError:
+            self.s.close()
+            raise
+        self.t_connect = time.time()
+        self.buf = b""
+        self.eof = None     # None, "eof", "reset", "timeout"
+
+    @property
+    def port(self):
+        return self.s.getsockname()[1]
+
+    def _fill(self):
+        try:
+            d = self.s.recv(65536)
+        except socket.timeout:
+            self.eof = "timeout"
+            return False
+        except ConnectionResetError:
+            self.eof = "reset"
+            return False
+        if not d:
+            self.eof = "eof"
+            return False
+        self.buf += d
+        return True
+
+    def line(self):
+        """One line with its CRLF; whatever is left (maybe b"") at EOF."""
+        while b"\n" not in self.buf:
+            if self.eof or not self._fill():
+                out, self.buf = self.buf, b""
+                return out
+        i = self.buf.index(b"\n") + 1
+        out, self.buf = self.buf[:i], self.buf[i:]
+        return out
+
+    def reply(self):
+        """A whole (possibly multi-line) reply."""
+        out = b""
+        while True:
+            l = self.line()
+            out += l
+            if not l or len(l) < 4 or l[3:4] != b"-":
+                return out
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def cmd(self, data):
+        self.send(data)
+        return self.reply()
+
+    def rest(self, timeout=IO_TIMEOUT):
+        """Everything until the server closes; (data, how)."""
+        self.s.settimeout(timeout)
+        while not self.eof and self._fill():
+            pass
+        out, self.buf = self.buf, b""
+        return out, self.eof
+
+    def close(self):
+        try:
+            self.s.close()
+        except OSError:
+            pass
+
+
+def dialogue(port, src, rcpt, helo="mx.sender.example",
+             mfrom="<alice@sender.example>", dst=None, body=None):
+    """Banner, EHLO, MAIL, RCPT, DATA [, body], until the server closes.
+    Returns a dict of the replies."""
+    c = Client(src, port, dst)
+    r = {"t": c.t_connect}
+    try:
+        r["banner"] = c.line()
+        r["ehlo"] = c.cmd(b"EHLO " + helo.encode() + b"\r\n")
+        r["mail"] = c.cmd(b"MAIL FROM:" + mfrom.encode() + b"\r\n")
+        r["rcpt"] = c.cmd(b"RCPT TO:" + rcpt.encode() + b"\r\n")
+        r["data"] = c.cmd(b"DATA\r\n")
+        if body is not None and r["data"] == R_DATA:
+            c.send(body)
+        r["tail"], r["how"] = c.rest()
+    finally:
+        c.close()
+    return r
+
+
+BODY = (b"From: spammer@sender.example\r\nTo: victim@example.org\r\n"
+        b"Subject: buy now\r\n\r\nhello\r\n.\r\n")
+
+
+def closed(how):
+    return how in ("eof", "reset")
+
+
+def banner_ok(banner, t, host=None):
+    """220 <host> ESMTP spamd IP-based SPAM blocker; <ctime> within 2 s."""
+    host = host or socket.gethostname()
+    m = re.fullmatch(rb"220 (\S+) ESMTP spamd IP-based SPAM blocker; "
+                     rb"(.{24})\r\n", banner or b"")
+    if m is None or m.group(1).decode() != host:
+        return False
+    want = set()
+    for d in range(-2, 3):
+        tm = time.localtime(int(t) + d)
+        want.add("%s %s %2d %02d:%02d:%02d %d" % (
+            WDAY[tm.tm_wday], MONTH[tm.tm_mon - 1], tm.tm_mday, tm.tm_hour,
+            tm.tm_min, tm.tm_sec, tm.tm_year))
+    return m.group(2).decode() in want
+
+
+def black_reply(ip, code=450):
+    return ("%d-Your address %s is listed\r\n%d see example\r\n"
+            % (code, ip, code)).encode()
+
+
+# --------------------------------------------------------------------------
+# the tests
+
+def section(name, fn, *args):
+    TAP.diag("--- " + name)
+    try:
+        fn(*args)
+    except Watchdog:
+        raise
+    except Exception as e:  # a broken step must not hide the others
+        TAP.ok(False, "%s: ran to the end" % name,
+               "%s: %s" % (type(e).__name__, e))
+
+
+def t_first_attempt(d):
+    ip = "127.0.0.10"
+    r = dialogue(d.port, ip, "<bob@example.org>")
+    TAP.ok(banner_ok(r["banner"], r["t"]),
+           "first attempt: banner is 220 <host> ESMTP spamd IP-based SPAM "
+           "blocker; <date>", "got: %r" % r["banner"])
+    TAP.eq(r["ehlo"], R_HELO, "first attempt: EHLO reply")
+    TAP.eq(r["mail"], R_MAIL, "first attempt: MAIL reply")
+    TAP.eq(r["rcpt"], R_RCPT, "first attempt: RCPT reply")
+    TAP.eq(r["data"], R_GREY, "first attempt: DATA gets exactly the 451")
+    TAP.ok(r["tail"] == b"" and closed(r["how"]),
+           "first attempt: then the server closes",
+           "after 451: %r, %s" % (r["tail"], r["how"]))
+    grey = db_find(d.db, "GREY", ip)
+    ok = TAP.eq(len(grey), 1, "first attempt: nfspamdb shows one GREY line",
+                "db: %r" % db_lines(d.db))
+    if ok:
+        g = grey[0]
+        TAP.eq(g[2:5], ["mx.sender.example", "<alice@sender.example>",
+                        "<bob@example.org>"],
+               "first attempt: GREY tuple is helo|from|to as sent")
+        first, pss, exp, bc, pc = (int(x) for x in g[5:10])
+        TAP.ok(abs(first - r["t"]) <= 2 and pss == exp == first + GREYEXP
+               and bc == 1 and pc == 0,
+               "first attempt: first=now pass=expire=first+greyexp "
+               "bcount=1 pcount=0", "line: %s" % "|".join(g))
+    TAP.ok(d.wait_log(r"greylisted ip=127\.0\.0\.10 helo=mx\.sender\.example"
+                      r" from=<alice@sender\.example> to=<bob@example\.org>"
+                      r" new=1 attempts=1") is not None,
+           "first attempt: greylisted log line")
+    return grey[0] if grey else None
+
+
+def t_retry(d, g):
+    ip = "127.0.0.10"
+    if g is None:
+        TAP.ok(False, "retry: needs the first attempt's GREY line")
+        return
+    first = int(g[5])
+    since = d.mark()
+    # Early: at most first+passtime (spamd passes strictly after it).
+    early_ok = time.time() < first + PASSTIME + 0.8
+    r = dialogue(d.port, ip, "<bob@example.org>")
+    TAP.eq(r["data"], R_GREY, "early retry: DATA gets 451")
+    grey = db_find(d.db, "GREY", ip)
+    TAP.ok(early_ok and len(grey) == 1 and grey[0][8] == "2"
+           and grey[0][6] == grey[0][7] == g[6],
+           "early retry: still GREY, bcount 2, pass unchanged",
+           "retried in time: %s; db: %r" % (early_ok, grey))
+    TAP.eq(db_find(d.db, "WHITE", ip), [], "early retry: no WHITE entry")
+    TAP.ok(d.wait_log(r"passed ip=127\.0\.0\.10 ", since, 0.3) is None,
+           "early retry: no passed log line")
+
+    # After passtime: first + passtime < now.
+    wait = first + PASSTIME + 1 - time.time()
+    if wait > 0:
+        time.sleep(wait + 0.05)
+    r = dialogue(d.port, ip, "<bob@example.org>")
+    t = int(r["t"])
+    TAP.eq(r["data"], R_GREY, "retry after passtime: DATA still gets 451")
+    white = db_find(d.db, "WHITE", ip)
+    ok = TAP.eq(len(white), 1,
+                "retry after passtime: WHITE entry at once (no scan)",
+                "db: %r" % db_lines(d.db))
+    if ok:
+        w = white[0]
+        wf, wp, we = int(w[4]), int(w[5]), int(w[6])
+        TAP.ok(w[2:4] == ["", ""] and wf == first and t <= wp <= t + 2
+               and we == wp + WHITEEXP,
+               "retry after passtime: WHITE first=first pass=now "
+               "expire=pass+whiteexp", "line: %s" % "|".join(w))
+    grey = db_find(d.db, "GREY", ip)
+    TAP.ok(len(grey) == 1 and grey[0][8] == "3" and grey[0][5] == g[5]
+           and t <= int(grey[0][6]) <= t + 2 and grey[0][7] == g[7],
+           "retry after passtime: GREY tuple kept, bcount 3, pass=now, "
+           "expire unchanged",
+           "db: %r" % grey)
+    m = d.wait_log(r"firewall=none op=white ip=127\.0\.0\.10 timeout=(\d+)",
+                   since)
+    TAP.ok(m is not None and WHITEEXP - 3 <= int(m.group(1)) <= WHITEEXP,
+           "retry after passtime: firewall=none op=white for the address",
+           d.log_tail(since))
+    TAP.ok(d.wait_log(r"passed ip=127\.0\.0\.10 helo=mx\.sender\.example "
+                      r"from=<alice@sender\.example> to=<bob@example\.org> "
+                      r"attempts=3 ", since) is not None,
+           "retry after passtime: passed log line", d.log_tail(since))
+
+
+def t_spamtrap(d):
+    ip = "127.0.0.20"
+    r = spamdb(d.db, "-a", "-T", "trap@example.net")
+    TAP.ok(r.returncode == 0, "spamtrap: nfspamdb -a -T adds it",
+           "rc %d: %s" % (r.returncode, r.stderr))
+    TAP.ok("SPAMTRAP|trap@example.net" in db_lines(d.db),
+           "spamtrap: nfspamdb lists SPAMTRAP|trap@example.net")
+    since = d.mark()
+    r = dialogue(d.port, ip, "<TRAP@example.net>")
+    TAP.eq(r["rcpt"], R_RCPT, "spamtrap: RCPT reply is the usual one")
+    TAP.eq(r["data"], R_GREY, "spamtrap: this connection still gets 451")
+    TAP.ok(d.wait_log(r"trapped ip=127\.0\.0\.20 .*reason=spamtrap",
+                      since) is not None,
+           "spamtrap: trapped log line with reason=spamtrap",
+           d.log_tail(since))
+    tr = db_find(d.db, "TRAPPED", ip)
+    TAP.ok(len(tr) == 1 and abs(int(tr[0][2]) - (r["t"] + TRAPEXP)) <= 3,
+           "spamtrap: nfspamdb shows TRAPPED with expire now+24h",
+           "db: %r" % db_lines(d.db))
+    TAP.eq(db_find(d.db, "GREY", ip), [], "spamtrap: no GREY tuple for it")
+    # The next connection is tarpitted like a blacklisted one.
+    since = d.mark()
+    r = dialogue(d.port, ip, "<someone@example.org>", body=BODY)
+    TAP.eq(r["data"], R_DATA, "spamtrap: next connection's DATA gets 354")
+    TAP.eq(r["tail"], ("450 Your address %s has mailed to spamtraps here"
+                       "\r\n" % ip).encode(),
+           "spamtrap: then exactly the greytrap reply")
+    TAP.ok(closed(r["how"]), "spamtrap: and the server closes",
+           "how: %s" % r["how"])
+    TAP.ok(d.wait_log(r'connected ip=127\.0\.0\.20 .*lists="spamd-greytrap"',
+                      since) is not None,
+           "spamtrap: connection logged with lists=spamd-greytrap")
+
+
+def write_domains(path, text, mtime_ns=None):
+    tmp = path + ".new"
+    with open(tmp, "w") as f:
+        f.write(text)
+    if mtime_ns is not None:
+        os.utime(tmp, ns=(mtime_ns, mtime_ns))
+    os.rename(tmp, path)
+
+
+def t_alloweddomains(d):
+    r = dialogue(d.port, "127.0.0.30", "<x@example.org>")
+    TAP.ok(r["data"] == R_GREY and len(db_find(d.db, "GREY",
+                                                "127.0.0.30")) == 1
+           and not db_find(d.db, "TRAPPED", "127.0.0.30"),
+           "alloweddomains: RCPT to an allowed domain is greylisted")
+    since = d.mark()
+    dialogue(d.port, "127.0.0.31", "<x@elsewhere.test>")
+    TAP.ok(d.wait_log(r"trapped ip=127\.0\.0\.31 .*reason=alloweddomains",
+                      since) is not None
+           and len(db_find(d.db, "TRAPPED", "127.0.0.31")) == 1
+           and not db_find(d.db, "GREY", "127.0.0.31"),
+           "alloweddomains: RCPT elsewhere is trapped reason=alloweddomains",
+           d.log_tail(since))
+
+    # Changed file: picked up within ~3 s.
+    since = d.mark()
+    t0 = time.monotonic()
+    write_domains(d.domains, "example.org\nexample.net\nelsewhere.test\n")
+    m = d.wait_log(r"alloweddomains file=\S+ domains=3", since, 3.0)
+    TAP.ok(m is not None,
+           "alloweddomains: changed file re-read within 3 s (%.1f s)"
+           % (time.monotonic() - t0), d.log_tail(since))
+    since = d.mark()
+    r = dialogue(d.port, "127.0.0.32", "<x@elsewhere.test>")
+    TAP.ok(r["data"] == R_GREY
+           and len(db_find(d.db, "GREY", "127.0.0.32")) == 1
+           and not db_find(d.db, "TRAPPED", "127.0.0.32"),
+           "alloweddomains: after the change elsewhere.test is greylisted",
+           d.log_tail(since))
+
+    # SIGHUP re-reads even when the mtime says nothing changed.
+    old = os.stat(d.domains).st_mtime_ns
+    write_domains(d.domains, "example.org\nexample.net\n", old)
+    time.sleep(1.3)     # a housekeeping round that must see no change
+    since = d.mark()
+    d.signal(signal.SIGHUP)
+    TAP.ok(d.wait_log(r"SIGHUP: re-reading alloweddomains", since)
+           is not None
+           and d.wait_log(r"alloweddomains file=\S+ domains=2", since)
+           is not None,
+           "alloweddomains: SIGHUP re-reads the file (log lines)",
+           d.log_tail(since))
+    since = d.mark()
+    dialogue(d.port, "127.0.0.33", "<x@elsewhere.test>")
+    TAP.ok(d.wait_log(r"trapped ip=127\.0\.0\.33 .*reason=alloweddomains",
+                      since) is not None,
+           "alloweddomains: after SIGHUP elsewhere.test is trapped again",
+           d.log_tail(since))
+
+
+def t_ipv6(d):
+    r = dialogue(d.port, "::1", "<v6@example.org>", helo="v6.sender.example")
+    TAP.ok(banner_ok(r["banner"], r["t"]), "IPv6: banner on ::1")
+    TAP.eq(r["data"], R_GREY, "IPv6: client on ::1 gets 451 at DATA")
+    grey = [l for l in db_lines(d.db) if l.startswith("GREY|::1|")]
+    TAP.ok(len(grey) == 1 and grey[0].split("|")[2:5] == [
+        "v6.sender.example", "<alice@sender.example>", "<v6@example.org>"],
+        "IPv6: GREY key starts with ::1 (nfspamdb GREY|::1|...)",
+        "db: %r" % db_lines(d.db))
+    r = spamdb(d.db, "--json")
+    TAP.ok(r.returncode == 0 and '"ip":"::1"' in r.stdout.replace(" ", ""),
+           "IPv6: nfspamdb --json shows ip ::1", r.stdout[-300:])
+
+
+def t_hostile(d):
+    workers = d.worker_pids()
+    if not TAP.ok(len(workers) == 1, "hostile: one worker process found",
+                  "workers: %r" % workers):
+        return
+    wpid = workers[0]
+    rss0 = vmrss_kib(wpid)
+    res = {}
+
+    def run(name, src, payload, wait=IO_TIMEOUT):
+        try:
+            c = Client(src, d.port)
+        except OSError as e:
+            res[name] = (None, b"", "connect: %s" % e)
+            return
+        try:
+            banner = c.line()
+
+            def sender():
+                try:
+                    c.s.sendall(payload)
+                except OSError:
+                    pass    # the server may hang up before we finish
+            t = threading.Thread(target=sender, daemon=True)
+            t.start()
+            data, how = c.rest(wait)
+            t.join(IO_TIMEOUT)
+            res[name] = (banner, data, how)
+        except OSError as e:
+            res[name] = (None, b"", "error: %s" % e)
+        finally:
+            c.close()
+
+    rng = random.Random(4711)
+    junk = bytes(rng.getrandbits(8) for _ in range(64 * 1024))
+    jobs = [("long", "127.0.0.40", b"A" * (1 << 20)),
+            ("junk", "127.0.0.41", junk),
+            ("pipe", "127.0.0.42", b"XYZZY\r\n" * 10000)]
+    threads = [threading.Thread(target=run, args=j, daemon=True)
+               for j in jobs]
+    # A client holding half a line open while the others misbehave.
+    slow = Client("127.0.0.43", d.port)
+    slow_banner = slow.line()
+    slow.send(b"HELO half")
+    for t in threads:
+        t.start()
+    r = dialogue(d.port, "127.0.0.46", "<calm@example.org>")
+    for t in threads:
+        t.join(IO_TIMEOUT * 2)
+    slow_helo = slow.cmd(b"-a-line\r\n")
+    slow_quit = slow.cmd(b"QUIT\r\n")
+    slow_rest, slow_how = slow.rest()
+    slow.close()
+
+    b, data, how = res.get("long", (None, b"", "no result"))
+    TAP.ok(b is not None and b.startswith(b"220 ") and data == R_LONG
+           and closed(how),
+           "hostile: 1 MB without a newline gets exactly 500 5.5.1 Line too "
+           "long, then close", "got %r, %s" % (data[:200], how))
+    b, data, how = res.get("junk", (None, b"", "no result"))
+    TAP.ok(b is not None and re.match(rb"\d\d\d[ -]", data or b"")
+           and closed(how),
+           "hostile: 64 KiB of binary junk is answered and closed",
+           "got %r, %s" % (data[:200], how))
+    b, data, how = res.get("pipe", (None, b"", "no result"))
+    TAP.ok(b is not None and data == R_BAD * 20 + R_GREY and closed(how),
+           "hostile: 10000 pipelined XYZZY get 20 x 500 5.5.1 Command "
+           "unrecognized, the final 451, then close",
+           "got %d x 500, %d bytes, ending %r, %s"
+           % (data.count(R_BAD), len(data), data[-60:], how))
+    TAP.ok(r.get("banner", b"").startswith(b"220 ") and r["ehlo"] == R_HELO
+           and r["mail"] == R_MAIL and r["rcpt"] == R_RCPT
+           and r["data"] == R_GREY and closed(r["how"]),
+           "hostile: meanwhile a normal client completes its dialogue",
+           "got %r" % r)
+    TAP.ok(slow_banner.startswith(b"220 ") and slow_helo == R_HELO
+           and slow_quit == ("221 %s\r\n" % socket.gethostname()).encode()
+           and closed(slow_how),
+           "hostile: a line split across the storm is answered, QUIT gets "
+           "221 <host>", "helo %r quit %r %s" % (slow_helo, slow_quit,
+                                                slow_how))
+    time.sleep(0.2)
+    TAP.ok(alive(wpid) and d.worker_pids() == [wpid]
+           and d.proc.poll() is None
+           and re.search(r"worker \d+ (exited|killed)", d.log()) is None,
+           "hostile: worker and supervisor still running, no restart",
+           d.log_tail())
+    rss1 = vmrss_kib(wpid) if alive(wpid) else None
+    TAP.ok(rss0 is not None and rss1 is not None
+           and rss1 - rss0 <= 16 * 1024,
+           "hostile: worker VmRSS grew by at most 16 MiB (%s -> %s KiB)"
+           % (rss0, rss1))
+
+
+def t_black_sm0(d):
+    reply = d.control(LIST_LINE + "\n")
+    TAP.ok(reply.startswith("ok lists=1"),
+           "blacklist: control socket answers ok lists=1", "got %r" % reply)
+    TAP.ok(d.wait_log(r"blacklist list=tag prefixes=2") is not None,
+           "blacklist: supervisor logs the list")
+    since = d.mark()
+    r = dialogue(d.port, BLACK_IP, "<x@example.org>", body=BODY)
+    TAP.ok(r["banner"].startswith(b"220 ") and r["ehlo"] == R_HELO
+           and r["mail"] == R_MAIL and r["rcpt"] == R_RCPT,
+           "blacklist: listed client gets the usual replies up to RCPT",
+           "got %r" % r)
+    TAP.eq(r["data"], R_DATA, "blacklist: DATA gets 354")
+    TAP.eq(r["tail"], black_reply(BLACK_IP),
+           "blacklist: after the message exactly the list's 450 reply")
+    TAP.ok(closed(r["how"]), "blacklist: then the server closes",
+           "how: %s" % r["how"])
+    TAP.ok(d.wait_log(r'connected ip=127\.0\.0\.66 .*lists="tag"', since)
+           is not None, "blacklist: connection logged with lists=\"tag\"")
+    TAP.eq(db_find(d.db, "GREY", BLACK_IP), [],
+           "blacklist: no GREY tuple for a listed client")
+    body = (b"Subject: many lines\r\n\r\n"
+            + b"".join(b"line %d\r\n" % i for i in range(30)))
+    r = dialogue(d.port, BLACK_IP, "<x@example.org>", body=body)
+    TAP.ok(r["data"] == R_DATA and r["tail"] == black_reply(BLACK_IP)
+           and closed(r["how"]),
+           "blacklist: a body without the dot ends after 10 lines with the "
+           "list's reply", "got %r, %s" % (r.get("tail"), r.get("how")))
+    r = dialogue(d.port, "::1", "<x@example.org>", body=BODY)
+    TAP.eq(r["tail"], black_reply("::1"),
+           "blacklist: inet6 part of the list applies to ::1")
+    r = dialogue(d.port, "127.0.0.67", "<x@example.org>")
+    TAP.eq(r["data"], R_GREY, "blacklist: an unlisted client is greylisted")
+
+    for bad in ("this is not a list", LIST_TAG +
+                ';"other";inet;1;127.0.0.66/0'):
+        reply = d.control(bad + "\n")
+        lines = reply.splitlines()
+        TAP.ok(len(lines) == 2 and lines[0].startswith("error line 1: ")
+               and lines[1].startswith("ok lists=0 refused=1 total=1 "),
+               "blacklist: bad control line %r gets error line 1" % bad[:24],
+               "got %r" % reply)
+        r = dialogue(d.port, BLACK_IP, "<x@example.org>", body=BODY)
+        TAP.eq(r["tail"], black_reply(BLACK_IP),
+               "blacklist: the previous list still applies after it")
+
+    # Lists survive a restart.
+    rc, took = d.stop()
+    TAP.ok(rc == 0, "blacklist: SIGTERM stops nfspamd (exit %r)" % rc)
+    if not TAP.ok(d.start(), "blacklist: nfspamd starts again on the same "
+                             "db"):
+        return
+    TAP.ok(d.wait_log(r"blacklists=1 prefixes=2 from ") is not None,
+           "blacklist: saved lists loaded at start")
+    r = dialogue(d.port, BLACK_IP, "<x@example.org>", body=BODY)
+    TAP.eq(r["tail"], black_reply(BLACK_IP),
+           "blacklist: after the restart the client is still listed")
+
+
+def t_black_stutter(d):
+    reply = d.control(LIST_LINE + "\n")
+    TAP.ok(reply.startswith("ok lists=1"),
+           "stutter: list loaded", "got %r" % reply)
+    c = Client(BLACK_IP, d.port, timeout=4)
+    try:
+        t0 = time.monotonic()
+        times, data = [], b""
+        for _ in range(4):
+            b = c.s.recv(1)
+            if not b:
+                break
+            times.append(time.monotonic())
+            data += b
+    finally:
+        c.close()
+    gaps = [b - a for a, b in zip([t0] + times, times)]
+    TAP.eq(data, b"220 ", "stutter: the banner's first 4 bytes arrive")
+    TAP.ok(len(gaps) == 4 and all(0.7 <= g <= 1.6 for g in gaps),
+           "stutter: one byte per second, the first after one second",
+           "gaps: %s" % ", ".join("%.2f" % g for g in gaps))
+    c = Client("127.0.0.67", d.port)
+    try:
+        t0 = time.monotonic()
+        banner = c.line()
+        dt = time.monotonic() - t0
+    finally:
+        c.close()
+    TAP.ok(banner.startswith(b"220 ") and banner.endswith(b"\r\n")
+           and dt < 0.5,
+           "stutter: a greylisted client with -S 0 gets its banner at once "
+           "(%.2f s)" % dt)
+
+
+def t_black_550(d):
+    reply = d.control(LIST_LINE + "\n")
+    TAP.ok(reply.startswith("ok lists=1"), "-5: list loaded",
+           "got %r" % reply)
+    r = dialogue(d.port, BLACK_IP, "<x@example.org>", body=BODY)
+    TAP.eq(r["data"], R_DATA, "-5: DATA gets 354")
+    TAP.eq(r["tail"], black_reply(BLACK_IP, 550),
+           "-5: exactly the list's reply with 550")
+
+
+def t_lowprio(d):
+    # -M applies once the daemon is more than --mx-grace (0) s old.
+    wait = int(d.started_at) + 1 - time.time()
+    if wait > 0:
+        time.sleep(wait + 0.05)
+    since = d.mark()
+    r = dialogue(d.port, "127.0.0.50", "<x@example.org>", dst="127.0.0.2")
+    TAP.eq(r["data"], R_GREY, "-M: a client of 127.0.0.2 gets 451")
+    TAP.ok(d.wait_log(r"trapped ip=127\.0\.0\.50 .*reason=lowprio-mx",
+                      since) is not None
+           and len(db_find(d.db, "TRAPPED", "127.0.0.50")) == 1,
+           "-M: a new tuple to 127.0.0.2 is trapped reason=lowprio-mx",
+           d.log_tail(since))
+    since = d.mark()
+    dialogue(d.port, "127.0.0.51", "<y@example.org>", dst="127.0.0.1")
+    TAP.ok(d.wait_log(r"greylisted ip=127\.0\.0\.51 .*new=1", since)
+           is not None and not db_find(d.db, "TRAPPED", "127.0.0.51"),
+           "-M: a new tuple to 127.0.0.1 is greylisted", d.log_tail(since))
+    since = d.mark()
+    dialogue(d.port, "127.0.0.51", "<y@example.org>", dst="127.0.0.2")
+    TAP.ok(d.wait_log(r"greylisted ip=127\.0\.0\.51 .*new=0 attempts=2",
+                      since) is not None
+           and not db_find(d.db, "TRAPPED", "127.0.0.51"),
+           "-M: a known tuple retried at 127.0.0.2 is not trapped",
+           d.log_tail(since))
+
+
+def t_maxcon(d):
+    clients = []
+    try:
+        for i in range(3):
+            c = Client("127.0.0.6%d" % i, d.port)
+            clients.append(c)
+            TAP.ok(c.line().startswith(b"220 "),
+                   "maxcon: connection %d of 3 gets the banner" % (i + 1))
+        since = d.mark()
+        c = Client("127.0.0.63", d.port)
+        t0 = time.monotonic()
+        data, how = c.rest(3)
+        dt = time.monotonic() - t0
+        c.close()
+        TAP.ok(data == b"" and closed(how) and dt < 1.5,
+               "maxcon: the 4th is closed at once without a banner "
+               "(%.2f s)" % dt, "got %r, %s" % (data, how))
+        TAP.ok(d.wait_log(r"refused reason=maxcon", since) is not None,
+               "maxcon: log says refused reason=maxcon", d.log_tail(since))
+        since = d.mark()
+        clients.pop(0).close()
+        d.wait_log(r"disconnected ip=127\.0\.0\.60 ", since)
+        c = Client("127.0.0.64", d.port)
+        clients.append(c)
+        TAP.ok(c.line().startswith(b"220 "),
+               "maxcon: after one closes, a new connection is served")
+    finally:
+        for c in clients:
+            c.close()
+
+
+def t_workers(d):
+    pids = d.worker_pids(2)
+    TAP.ok(len(pids) == 2, "-j 2: two --worker processes",
+           "workers: %r" % pids)
+    reply = d.control(LIST_LINE + "\n")
+    TAP.ok(reply.startswith("ok lists=1"), "-j 2: list loaded",
+           "got %r" % reply)
+    clients, bad = [], []
+    owners = {}
+    try:
+        for i in range(20):
+            c = Client(BLACK_IP, d.port)
+            clients.append(c)
+        banners = [c.line() for c in clients]
+        byport = sock_owners(pids, d.port, [c.port for c in clients])
+        for i, c in enumerate(clients):
+            b = banners[i]
+            owner = byport.get(c.port)
+            owners[owner] = owners.get(owner, 0) + 1
+            got = [b, c.cmd(b"HELO x\r\n"), c.cmd(b"MAIL FROM:<a@b.example>"
+                                                  b"\r\n"),
+                   c.cmd(b"RCPT TO:<c@example.org>\r\n"), c.cmd(b"DATA\r\n")]
+            c.send(BODY)
+            tail, how = c.rest()
+            if not (b.startswith(b"220 ") and got[1:] == [R_HELO, R_MAIL,
+                                                          R_RCPT, R_DATA]
+                    and tail == black_reply(BLACK_IP) and closed(how)):
+                bad.append((i, owner, got, tail, how))
+    finally:
+        for c in clients:
+            c.close()
+    TAP.ok(not bad, "-j 2: all 20 connections served and given the list's "
+           "reply", *["conn %d worker %s: %r %r %s" % x for x in bad[:5]])
+    TAP.ok(len([p for p in owners if p in pids]) == 2,
+           "-j 2: both workers served some of them",
+           "connections per worker: %r" % owners)
+
+
+def t_sigterm(d):
+    workers = d.worker_pids()
+    rc, took = d.stop(5.0)
+    TAP.ok(rc == 0 and took <= 5.0,
+           "SIGTERM: nfspamd exits 0 within 5 s (rc %r, %.2f s)" % (rc, took))
+    TAP.ok(not os.path.exists(d.ctl),
+           "SIGTERM: the control socket is removed")
+    time.sleep(0.1)
+    TAP.ok(workers and not any(alive(p) for p in workers),
+           "SIGTERM: the workers are gone too", "workers: %r" % workers)
+
+
+def t_usage(tmp):
+    base = ["-d", "--db", os.path.join(tmp, "usage-db"), "--control",
+            os.path.join(tmp, "usage.sock"), "--alloweddomains",
+            os.path.join(tmp, "usage-ad"), "-p",
+            str(free_port(["127.0.0.1"])), "-l", "127.0.0.1"]
+    cases = [(["-c", "0"], "-c 0"), (["-G", "1:2"], "-G 1:2"),
+             (["-s", "11"], "-s 11"), (["-l", "nonsense"], "-l nonsense"),
+             (["-Z"], "Z"), (["--bogus-flag"], "--bogus-flag")]
+    for args, needle in cases:
+        try:
+            r = subprocess.run([NFSPAMD] + base + args,
+                               stdin=subprocess.DEVNULL, capture_output=True,
+                               text=True, timeout=3)
+            rc, err = r.returncode, r.stderr
+        except subprocess.TimeoutExpired as e:
+            rc, err = "still running after 3 s", str(e.stderr)
+            # subprocess.run killed it; a worker would see its parent go.
+        TAP.ok(rc == 1 and needle in err,
+               "usage: %s exits 1 naming %s on stderr" % (" ".join(args),
+                                                        needle),
+               "rc %r, stderr %r" % (rc, err[:300]))
+
+
+# --------------------------------------------------------------------------
+
+def main():
+    for prog in (NFSPAMD, NFSPAMDB):
+        if not os.access(prog, os.X_OK):
+            print("Bail out! no executable %s (set NFSPAMD / NFSPAMDB)"
+                  % prog, flush=True)
+            return 1
+
+    def on_alarm(signum, frame):
+        raise Watchdog("the test ran longer than %d s" % WATCHDOG)
+    def on_term(signum, frame):
+        raise Watchdog("stopped by signal %d" % signum)
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    signal.alarm(WATCHDOG)
+
+    t_start = time.monotonic()
+    tmp = tempfile.mkdtemp(prefix="nfspamd-it.")
+    try:
+        grey = ["-G", "%ds:1h:1h" % PASSTIME, "-S", "0", "-s", "0",
+                "--scan-interval", "3600"]
+        main_d = Daemon(tmp, "main", grey,
+                        domains="example.org\nexample.net\n")
+        if not TAP.ok(main_d.start(), "main instance starts and listens"):
+            raise RuntimeError("nfspamd does not start")
+        g = None
+        try:
+            g = t_first_attempt(main_d)
+        except Exception as e:
+            TAP.ok(False, "first attempt: ran to the end", repr(e))
+        section("retry", t_retry, main_d, g)
+        section("spamtrap", t_spamtrap, main_d)
+        section("alloweddomains", t_alloweddomains, main_d)
+        section("ipv6", t_ipv6, main_d)
+        section("hostile clients", t_hostile, main_d)
+
+        black = Daemon(tmp, "black", ["-S", "0", "-s", "0"])
+        if TAP.ok(black.start(), "blacklist instance (-s 0) starts"):
+            section("blacklist", t_black_sm0, black)
+        black.cleanup()
+
+        stut = Daemon(tmp, "stutter", ["-S", "0"])
+        if TAP.ok(stut.start(), "stutter instance (default -s 1) starts"):
+            section("stutter", t_black_stutter, stut)
+        stut.cleanup()
+
+        d550 = Daemon(tmp, "550", ["-5", "-S", "0", "-s", "0"])
+        if TAP.ok(d550.start(), "-5 instance starts"):
+            section("-5", t_black_550, d550)
+        d550.cleanup()
+
+        lowprio = Daemon(tmp, "lowprio", ["-M", "127.0.0.2", "--mx-grace",
+                                          "0", "-S", "0", "-s", "0"],
+                         listen=("127.0.0.1", "127.0.0.2"))
+        if TAP.ok(lowprio.start(), "-M instance starts"):
+            section("-M", t_lowprio, lowprio)
+        lowprio.cleanup()
+
+        maxcon = Daemon(tmp, "maxcon", ["-c", "3", "-B", "3", "-S", "0",
+                                        "-s", "0"])
+        if TAP.ok(maxcon.start(), "-c 3 -B 3 instance starts"):
+            section("maxcon", t_maxcon, maxcon)
+        maxcon.cleanup()
+
+        two = Daemon(tmp, "workers", ["-j", "2", "-S", "0", "-s", "0"])
+        if TAP.ok(two.start(), "-j 2 instance starts"):
+            section("-j 2", t_workers, two)
+        two.cleanup()
+
+        refused = [(n, r) for n, r in STARTS if r]
+        TAP.ok(STARTS and not refused,
+               "every start: connections are accepted as soon as the "
+               "listening line is logged (%d of %d starts refused)"
+               % (len(refused), len(STARTS)),
+               *["%s: refused on %s" % (n, ", ".join(r))
+                 for n, r in refused])
+
+        section("SIGTERM", t_sigterm, main_d)
+        section("usage errors", t_usage, tmp)
+    except Watchdog as e:
+        TAP.ok(False, "finished in time, uninterrupted", str(e))
+    except Exception as e:
+        TAP.ok(False, "test script ran to the end",
+               "%s: %s" % (type(e).__name__, e))
+    finally:
+        signal.alarm(0)
+        for d in DAEMONS:
+            try:
+                d.cleanup()
+            except Exception as e:
+                TAP.diag("cleanup of %s: %r" % (d.name, e))
+        if TAP.failed:
+            for d in DAEMONS:
+                TAP.diag("--- log of %s (last lines)" % d.name)
+                TAP.diag(d.log_tail(n=8))
+        shutil.rmtree(tmp, ignore_errors=True)
+        TAP.diag("run time %.1f s" % (time.monotonic() - t_start))
+        print("1..%d" % TAP.n, flush=True)
+    return 1 if TAP.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
