@@ -1,0 +1,89 @@
+/*
+ * seedstore: fill a store with N greylist tuples for scan benchmarks.
+ * A quarter of them have expired, a quarter have passed (so the scan
+ * promotes their addresses), the rest are waiting: a scan has real work.
+ *
+ * usage: seedstore DIR N
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store.h"
+
+struct seed {
+	long	from, to, n;
+	int64_t	now;
+};
+
+static int
+fill(struct store_txn *t, void *arg)
+{
+	struct seed *s = arg;
+	char key[STORE_KEYMAX + 1], ip[64], from[64], to[64];
+	struct store_rec r;
+	size_t n;
+
+	for (long i = s->from; i < s->to; i++) {
+		snprintf(ip, sizeof(ip), "10.%ld.%ld.%ld", (i >> 16) & 255,
+		    (i >> 8) & 255, i & 255);
+		snprintf(from, sizeof(from), "<sender%ld@example%ld.org>", i,
+		    i % 997);
+		snprintf(to, sizeof(to), "<rcpt%ld@example.net>", i % 101);
+		n = store_tuple_key(key, sizeof(key), ip, "mail.example.org",
+		    from, to);
+		switch (i % 4) {
+		case 0:		/* expired, never retried */
+			r = (struct store_rec){ s->now - 20000, s->now - 100,
+			    s->now - 100, 1, 0 };
+			break;
+		case 1:		/* passed */
+			r = (struct store_rec){ s->now - 3600, s->now - 1000,
+			    s->now + 10000, 2, 0 };
+			break;
+		default:	/* waiting */
+			r = (struct store_rec){ s->now - 60, s->now + 14000,
+			    s->now + 14000, 1, 0 };
+			break;
+		}
+		if (store_put(t, STORE_GREY, key, n, &r) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct store_opts o = { .create = true, .sync_ms = 1000 };
+	struct store *st;
+	struct seed s;
+	char err[512];
+	long n;
+
+	if (argc != 3 || (n = strtol(argv[2], NULL, 10)) <= 0) {
+		fprintf(stderr, "usage: seedstore DIR N\n");
+		return 1;
+	}
+	if (store_open(&st, argv[1], &o, err, sizeof(err)) != 0) {
+		fprintf(stderr, "seedstore: %s\n", err);
+		return 1;
+	}
+	s.n = n;
+	s.now = (int64_t)time(NULL);
+	for (long i = 0; i < n; i += 10000) {
+		s.from = i;
+		s.to = i + 10000 < n ? i + 10000 : n;
+		if (store_update(st, fill, &s, err, sizeof(err)) != 0) {
+			fprintf(stderr, "seedstore: %s\n", err);
+			store_close(st);
+			return 1;
+		}
+	}
+	store_close(st);
+	printf("seeded %ld tuples in %s\n", n, argv[1]);
+	return 0;
+}
