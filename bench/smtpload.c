@@ -22,11 +22,19 @@
  *
  * Results go to stdout, with a last line "RESULT key=value ..." for
  * scripts; errors and progress go to stderr.  Everything is bounded by
- * timeouts, so a run always ends by itself.
+ * timeouts, so a run always ends by itself.  Exit status: 0 when every
+ * connection was fully served (hold) or every dialogue ended in 451
+ * (dialog), 1 otherwise, 2 for a bad command line.
  *
  * Build: cc -std=gnu11 -O2 -Wall -Wextra smtpload.c -luv
  */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
+
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -56,7 +64,7 @@
 #define MAXPROCS	64
 #define PER_PROC	15000		/* connections per hold process */
 #define FD_SPARE	64
-#define HIST		4096		/* bytes-per-connection histogram */
+#define HIST		65536		/* bytes-per-connection histogram */
 #define INFLIGHT	2000		/* connects pending per process */
 #define NS		1000000000ULL
 
@@ -122,7 +130,9 @@ usage(void)
 "  -k conc     dialogues at a time, all processes together (100)\n"
 "  -o first    number of the first tuple: <s<first>@example.org> (0)\n"
 "  -T secs     a dialogue that takes longer fails (10)\n"
-"  -D secs     stop the whole run after this long (300)\n");
+"  -D secs     stop the whole run after this long (300)\n"
+"Exit status 0 when every connection was fully served or every dialogue\n"
+"got its 451, 1 otherwise, 2 for a bad command line.\n");
 	exit(2);
 }
 
@@ -157,6 +167,7 @@ static void
 parse(int argc, char **argv)
 {
 	long procs = 0, minbytes = -1, ramp = -1;
+	const char *only;
 	int ch;
 
 	if (argc < 2)
@@ -180,8 +191,12 @@ parse(int argc, char **argv)
 	optind = 2;
 	while ((ch = getopt(argc, argv, "b:c:D:h:k:M:N:n:o:P:p:r:T:t:W:x"))
 	    != -1) {
+		only = O.mode == HOLD ? "DkNoT" : "bcMrtWx";
+		if (strchr(only, ch) != NULL)
+			die("-%c is not a %s option", ch, O.mode == HOLD ?
+			    "hold" : "dialog");
 		switch (ch) {
-		case 'b': minbytes = num(ch, optarg, 0, HIST - 1); break;
+		case 'b': minbytes = num(ch, optarg, 0, UINT32_MAX); break;
 		case 'c': O.conns = num(ch, optarg, 1, 10000000); break;
 		case 'D': O.deadline = num(ch, optarg, 1, 86400); break;
 		case 'h': O.host = optarg; break;
@@ -1054,6 +1069,8 @@ hist_q(const uint64_t *h, uint64_t n, double q)
 {
 	uint64_t want = (uint64_t)(q * (double)(n > 0 ? n - 1 : 0)), seen = 0;
 
+	if (n == 0)
+		return 0;
 	for (int i = 0; i < HIST; i++) {
 		seen += h[i];
 		if (seen > want)
@@ -1072,8 +1089,9 @@ merge_errs(struct errs *to, const struct errs *from)
 static int
 hold_parent(const int *resfd, const int *gofd, double t_start)
 {
+	static uint64_t hist[HIST];
 	struct hres *r, sum;
-	uint64_t hist[HIST], min = UINT64_MAX, ramp = 0;
+	uint64_t min = UINT64_MAX, ramp = 0, p1, med, max;
 	int got = 0, status = 0;
 	char ch;
 	struct timespec ts;
@@ -1166,11 +1184,14 @@ hold_parent(const int *resfd, const int *gofd, double t_start)
 	    (unsigned long long)sum.other);
 	printf("  bytes received         %llu in all, %llu in the hold\n",
 	    (unsigned long long)sum.bytes, (unsigned long long)sum.wbytes);
-	printf("  bytes per connection in the hold: min %llu, p1 %llu, "
-	    "median %llu, max %llu\n", (unsigned long long)min,
-	    (unsigned long long)hist_q(hist, sum.established, 0.01),
-	    (unsigned long long)hist_q(hist, sum.established, 0.5),
-	    (unsigned long long)hist_q(hist, sum.established, 1.0));
+	p1 = hist_q(hist, sum.established, 0.01);
+	med = hist_q(hist, sum.established, 0.5);
+	max = hist_q(hist, sum.established, 1.0);
+	printf("  bytes per connection in the hold: min %llu, p1 %llu%s, "
+	    "median %llu%s, max %llu%s\n", (unsigned long long)min,
+	    (unsigned long long)p1, p1 == HIST - 1 ? "+" : "",
+	    (unsigned long long)med, med == HIST - 1 ? "+" : "",
+	    (unsigned long long)max, max == HIST - 1 ? "+" : "");
 	printf("  client cpu             %.1f s (all processes)\n", sum.cpu);
 	fflush(stdout);
 	errs_print(&sum.errs, "error");
@@ -1186,9 +1207,10 @@ hold_parent(const int *resfd, const int *gofd, double t_start)
 	    (unsigned long long)sum.eof, (unsigned long long)sum.timeout,
 	    (unsigned long long)sum.other, (unsigned long long)sum.bytes,
 	    (unsigned long long)sum.wbytes, (unsigned long long)min,
-	    (unsigned long long)hist_q(hist, sum.established, 0.5),
-	    (double)ramp / 1e9, t_end - t_hold, sum.cpu);
+	    (unsigned long long)med, (double)ramp / 1e9, t_end - t_hold, sum.cpu);
 	free(r);
+	if (sum.served != (uint64_t)O.conns)
+		status = 1;
 	return status;
 }
 

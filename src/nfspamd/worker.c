@@ -28,6 +28,7 @@
 #include "bl.h"
 #include "greylist.h"
 #include "nfspamd.h"
+
 #include "store.h"
 
 #ifndef IP6T_SO_ORIGINAL_DST
@@ -511,11 +512,18 @@ conn_drive(struct conn *c, bool due)
 		return;
 	for (;;) {
 		if (c->out.len > 0) {
-			reading(c, false);
-			if (c->queued)
+			/*
+			 * Reading pauses only while a reply waits, so a client
+			 * cannot queue up replies; a reply that goes out at
+			 * once costs no epoll changes.
+			 */
+			if (c->queued) {
+				reading(c, false);
 				return;		/* the wheel will come */
+			}
 			delay = stuttering(c) ? w->conf->stutter * 1000ULL : 0;
 			if (delay > 0 && !due) {
+				reading(c, false);
 				wheel_add(c, delay);
 				return;
 			}
@@ -523,6 +531,7 @@ conn_drive(struct conn *c, bool due)
 			if ((r = conn_write(c)) == -1)
 				return;
 			if (r == 1) {
+				reading(c, false);
 				wheel_add(c, delay > 0 ? delay : TICK_MS);
 				return;
 			}
