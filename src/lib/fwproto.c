@@ -1,0 +1,215 @@
+/*
+ * fwproto: supervisor <-> netlink helper messages.  See fwproto.h.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include "fwproto.h"
+
+static const char *const names[FWP_NSETS] = {
+	[FWP_WHITE] = NFTSET_WHITE, [FWP_WHITE6] = NFTSET_WHITE6,
+	[FWP_TRAP] = NFTSET_TRAP, [FWP_TRAP6] = NFTSET_TRAP6,
+	[FWP_NOSPAMD] = NFTSET_NOSPAMD, [FWP_NOSPAMD6] = NFTSET_NOSPAMD6,
+	[FWP_BLACK] = NFTSET_BLACK, [FWP_BLACK6] = NFTSET_BLACK6,
+};
+
+const char *
+fwp_set_name(unsigned set)
+{
+	return set < FWP_NSETS ? names[set] : NULL;
+}
+
+int
+fwp_set_family(unsigned set)
+{
+	return set % 2 == 0 ? AF_INET : AF_INET6;
+}
+
+bool
+fwp_set_interval(unsigned set)
+{
+	return set >= FWP_NOSPAMD && set < FWP_NSETS;
+}
+
+unsigned
+fwp_set_for(unsigned v4set, int family)
+{
+	return (v4set & ~1u) + (family == AF_INET6);
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+void
+fwp_elem_encode(const struct nftset_elem *e, uint8_t *o)
+{
+	o[0] = e->pfx.addr.family == AF_INET6 ? 6 : 4;
+	o[1] = e->pfx.len;
+	memcpy(o + 2, e->pfx.addr.bytes, 16);
+	for (int i = 0; i < 8; i++)
+		o[18 + i] = (uint8_t)(e->timeout_ms >> (56 - 8 * i));
+}
+
+static int
+elems_append(struct buf *b, const struct nftset_elem *e, size_t n)
+{
+	uint8_t tmp[FWP_ELEMSIZE];
+
+	for (size_t i = 0; i < n; i++) {
+		fwp_elem_encode(&e[i], tmp);
+		if (buf_append(b, tmp, sizeof(tmp)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+fwp_req_encode(const struct fwp_req *r, struct buf *b)
+{
+	uint8_t h[FWP_HDRSIZE] = { r->op, r->set, 0, 0 };
+
+	put32(h + 4, r->nadd);
+	put32(h + 8, r->ndel);
+	if (buf_append(b, h, sizeof(h)) == -1 ||
+	    elems_append(b, r->add, r->nadd) == -1 ||
+	    elems_append(b, r->del, r->ndel) == -1)
+		return -1;
+	return 0;
+}
+
+int
+fwp_hdr_decode(const uint8_t *p, size_t len, struct fwp_req *r,
+    const char **why)
+{
+	memset(r, 0, sizeof(*r));
+	if (len < FWP_HDRSIZE) {
+		*why = "short header";
+		return -1;
+	}
+	r->op = p[0];
+	r->set = p[1];
+	r->nadd = get32(p + 4);
+	r->ndel = get32(p + 8);
+	if (r->op < FWP_CHECK || r->op > FWP_GEN) {
+		*why = "unknown operation";
+		return -1;
+	}
+	if (r->set >= FWP_NSETS || p[2] != 0 || p[3] != 0) {
+		*why = "not an nfspamd set";
+		return -1;
+	}
+	if (r->nadd > FWP_MAXELEMS || r->ndel > FWP_MAXELEMS) {
+		*why = "too many elements";
+		return -1;
+	}
+	/* Each operation carries exactly what it needs. */
+	if (((r->op == FWP_CHECK || r->op == FWP_LIST || r->op == FWP_GEN) &&
+	    (r->nadd || r->ndel)) ||
+	    ((r->op == FWP_ADD || r->op == FWP_REPLACE) && r->ndel) ||
+	    (r->op == FWP_DEL && r->nadd)) {
+		*why = "element counts do not fit the operation";
+		return -1;
+	}
+	return 0;
+}
+
+int
+fwp_elems_decode(const uint8_t *p, size_t len, size_t n, unsigned set,
+    struct nftset_elem *out, const char **why)
+{
+	int family = fwp_set_family(set);
+	unsigned bits = family == AF_INET ? 32 : 128;
+
+	if (n > FWP_MAXELEMS || len != n * FWP_ELEMSIZE) {
+		*why = "element data of the wrong size";
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++, p += FWP_ELEMSIZE) {
+		struct nftset_elem *e = &out[i];
+		struct prefix m;
+
+		memset(e, 0, sizeof(*e));
+		if ((p[0] == 4 ? AF_INET : p[0] == 6 ? AF_INET6 : -1) !=
+		    family) {
+			*why = "element family does not match the set";
+			return -1;
+		}
+		e->pfx.addr.family = (uint8_t)family;
+		memcpy(e->pfx.addr.bytes, p + 2, family == AF_INET ? 4 : 16);
+		if (family == AF_INET && memcmp(p + 6, "\0\0\0\0\0\0\0\0\0\0"
+		    "\0\0", 12) != 0) {
+			*why = "IPv4 element with stray bytes";
+			return -1;
+		}
+		e->pfx.len = p[1];
+		if (e->pfx.len > bits || (!fwp_set_interval(set) &&
+		    e->pfx.len != bits) || (fwp_set_interval(set) &&
+		    e->pfx.len == 0)) {
+			*why = "bad prefix length for the set";
+			return -1;
+		}
+		m = e->pfx;
+		prefix_mask(&m);
+		if (memcmp(&m, &e->pfx, sizeof(m)) != 0) {
+			*why = "host bits set";
+			return -1;
+		}
+		for (int k = 0; k < 8; k++)
+			e->timeout_ms = e->timeout_ms << 8 | p[18 + k];
+		if (fwp_set_interval(set) && e->timeout_ms != 0) {
+			*why = "timeout on an interval set";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+fwp_reply_encode(int status, const char *err, const struct nftset_elem *e,
+    size_t n, struct buf *b)
+{
+	uint8_t h[12];
+	size_t el = err != NULL ? strnlen(err, FWP_ERRMAX) : 0;
+
+	put32(h, status != 0);
+	put32(h + 4, (uint32_t)el);
+	put32(h + 8, (uint32_t)n);
+	if (buf_append(b, h, sizeof(h)) == -1 ||
+	    buf_append(b, err != NULL ? err : "", el) == -1 ||
+	    elems_append(b, e, n) == -1)
+		return -1;
+	return 0;
+}
+
+int
+fwp_reply_hdr(const uint8_t *p, size_t len, int *status, uint32_t *errlen,
+    uint32_t *n, const char **why)
+{
+	if (len < 12) {
+		*why = "short reply";
+		return -1;
+	}
+	*status = (int)get32(p);
+	*errlen = get32(p + 4);
+	*n = get32(p + 8);
+	if (*status > 1 || *errlen > FWP_ERRMAX || *n > FWP_MAXELEMS) {
+		*why = "malformed reply";
+		return -1;
+	}
+	return 0;
+}

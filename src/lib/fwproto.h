@@ -1,0 +1,73 @@
+/*
+ * fwproto: requests from the unprivileged supervisor to the netlink
+ * helper, which alone holds CAP_NET_ADMIN.  The helper trusts nothing:
+ * only the eight nfspamd sets can be named (by number), only known
+ * operations, bounded counts, and each element's family must match its
+ * set.
+ *
+ * Request: op (1), set (1), 0 (2), nadd (4), ndel (4), then nadd + ndel
+ * elements of FWP_ELEMSIZE: family 4 or 6 (1), prefix length (1),
+ * address (16), timeout ms (8).  Reply: status 0/1 (4), error length (4),
+ * element count (4), error text, elements.  Integers big-endian.
+ */
+#ifndef NFS_FWPROTO_H
+#define NFS_FWPROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "nftset.h"
+
+#define FWP_HDRSIZE	12
+#define FWP_ELEMSIZE	26
+#define FWP_MAXELEMS	(8u << 20)	/* per request or reply */
+#define FWP_ERRMAX	1024
+
+enum fwp_op {
+	FWP_CHECK = 1,	/* do all eight sets exist? */
+	FWP_ADD,
+	FWP_DEL,
+	FWP_APPLY,	/* dels then adds, one transaction */
+	FWP_REPLACE,
+	FWP_LIST,
+	FWP_GEN,	/* reply count 1: someone else changed the ruleset
+			   since our last transaction (no elements follow) */
+};
+
+enum fwp_set {
+	FWP_WHITE, FWP_WHITE6, FWP_TRAP, FWP_TRAP6,
+	FWP_NOSPAMD, FWP_NOSPAMD6, FWP_BLACK, FWP_BLACK6,
+	FWP_NSETS
+};
+
+struct fwp_req {
+	uint8_t			 op;
+	uint8_t			 set;
+	uint32_t		 nadd, ndel;
+	struct nftset_elem	*add, *del;	/* decode: caller frees */
+};
+
+const char	*fwp_set_name(unsigned set);	/* NULL if unknown */
+int		 fwp_set_family(unsigned set);	/* AF_INET or AF_INET6 */
+bool		 fwp_set_interval(unsigned set);
+/* The address set for a family: FWP_WHITE or FWP_WHITE6, and so on. */
+unsigned	 fwp_set_for(unsigned v4set, int family);
+
+int	fwp_req_encode(const struct fwp_req *, struct buf *);
+/* Validate a header; -1 with *why.  Sets op, set, nadd, ndel. */
+int	fwp_hdr_decode(const uint8_t *, size_t, struct fwp_req *,
+	    const char **why);
+/* Decode n elements for set; -1 with *why (family, length, host bits). */
+int	fwp_elems_decode(const uint8_t *, size_t, size_t n, unsigned set,
+	    struct nftset_elem *, const char **why);
+void	fwp_elem_encode(const struct nftset_elem *, uint8_t *out);
+
+int	fwp_reply_encode(int status, const char *err,
+	    const struct nftset_elem *, size_t n, struct buf *);
+/* Reply header: -1 with *why when malformed. */
+int	fwp_reply_hdr(const uint8_t *, size_t, int *status,
+	    uint32_t *errlen, uint32_t *n, const char **why);
+
+#endif
