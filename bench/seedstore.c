@@ -3,10 +3,14 @@
  * A quarter of them have expired, a quarter have passed (so the scan
  * promotes their addresses), the rest are waiting: a scan has real work.
  *
- * usage: seedstore DIR N
+ * With "white", N address-keyed WHITE entries instead (for the
+ * reconcile benchmark): 10.x.y.z and, one in five, 2001:db8::x:y.
+ *
+ * usage: seedstore DIR N [white]
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +21,30 @@
 struct seed {
 	long	from, to, n;
 	int64_t	now;
+	bool	white;
 };
+
+static int
+fill_white(struct store_txn *t, struct seed *s)
+{
+	char ip[64];
+	struct store_rec r;
+
+	for (long i = s->from; i < s->to; i++) {
+		if (i % 5 == 4)
+			snprintf(ip, sizeof(ip), "2001:db8::%lx:%lx",
+			    (i >> 16) & 0xffff, i & 0xffff);
+		else
+			snprintf(ip, sizeof(ip), "10.%ld.%ld.%ld",
+			    (i >> 16) & 255, (i >> 8) & 255, i & 255);
+		/* Expiries spread over the next 36 days. */
+		r = (struct store_rec){ s->now - 3600, s->now - 3000,
+		    s->now + 3600 + i % (35 * 86400), 1, 1 };
+		if (store_put(t, STORE_WHITE, ip, strlen(ip), &r) != 0)
+			return -1;
+	}
+	return 0;
+}
 
 static int
 fill(struct store_txn *t, void *arg)
@@ -27,6 +54,8 @@ fill(struct store_txn *t, void *arg)
 	struct store_rec r;
 	size_t n;
 
+	if (s->white)
+		return fill_white(t, s);
 	for (long i = s->from; i < s->to; i++) {
 		snprintf(ip, sizeof(ip), "10.%ld.%ld.%ld", (i >> 16) & 255,
 		    (i >> 8) & 255, i & 255);
@@ -64,8 +93,9 @@ main(int argc, char **argv)
 	char err[512];
 	long n;
 
-	if (argc != 3 || (n = strtol(argv[2], NULL, 10)) <= 0) {
-		fprintf(stderr, "usage: seedstore DIR N\n");
+	if (argc < 3 || argc > 4 || (n = strtol(argv[2], NULL, 10)) <= 0 ||
+	    (argc == 4 && strcmp(argv[3], "white") != 0)) {
+		fprintf(stderr, "usage: seedstore DIR N [white]\n");
 		return 1;
 	}
 	if (store_open(&st, argv[1], &o, err, sizeof(err)) != 0) {
@@ -73,6 +103,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	s.n = n;
+	s.white = argc == 4;
 	s.now = (int64_t)time(NULL);
 	for (long i = 0; i < n; i += 10000) {
 		s.from = i;

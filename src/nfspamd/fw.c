@@ -3,24 +3,145 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "fw.h"
+#include "fwproto.h"
+#include "reconcile.h"
+
+#define RECONCILE_SLACK	120	/* seconds of expiry drift tolerated */
+
+/*
+ * What we put into one kernel set.  The kernel cannot list a big set
+ * quickly (its hash-set dump restarts the walk for every chunk, so 1M
+ * elements take ~30 s), so we reconcile the store against this record,
+ * and replace the set wholesale when the helper says someone else
+ * changed the ruleset (or at the first sync).
+ */
+struct shadow {
+	struct greylist_entry	*e;
+	size_t			 n, cap;
+};
 
 struct fw {
 	struct logger	*log;
+	bool		 nft;
+	int		 fd;
+	bool		 synced;	/* a full replace has happened */
+	struct shadow	 shadow[FWP_TRAP6 + 1];
 };
 
+/* --- talking to the helper --- */
+
+static int
+io_full(int fd, void *p, size_t n, bool wr)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n) {
+		r = wr ? write(fd, (char *)p + done, n - done) :
+		    read(fd, (char *)p + done, n - done);
+		if (r == 0)
+			return -1;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * One request, one reply.  Blocking: the helper answers in milliseconds,
+ * and the supervisor has nothing more urgent (workers serve SMTP).
+ */
+static int
+request(struct fw *fw, const struct fwp_req *r, struct nftset_elem **list,
+    size_t *nlist, char *err, size_t errlen)
+{
+	struct buf b = { 0 };
+	uint8_t h[12], *raw = NULL;
+	uint32_t elen, n;
+	const char *why = NULL;
+	int status, rc = -1;
+
+	if (list != NULL) {
+		*list = NULL;
+		*nlist = 0;
+	}
+	if (fwp_req_encode(r, &b) == -1) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (io_full(fw->fd, b.data, b.len, true) == -1 ||
+	    io_full(fw->fd, h, sizeof(h), false) == -1) {
+		snprintf(err, errlen, "nft helper gone: %s", strerror(errno));
+		goto out;
+	}
+	if (fwp_reply_hdr(h, sizeof(h), &status, &elen, &n, &why) == -1) {
+		snprintf(err, errlen, "nft helper: %s", why);
+		goto out;
+	}
+	{
+		char text[FWP_ERRMAX + 1];
+
+		if (io_full(fw->fd, text, elen, false) == -1) {
+			snprintf(err, errlen, "nft helper gone");
+			goto out;
+		}
+		text[elen] = '\0';
+		if (status != 0)
+			snprintf(err, errlen, "%s", text);
+	}
+	if (r->op == FWP_GEN) {
+		*nlist = n;	/* the answer, no elements follow */
+		n = 0;
+	}
+	if (n > 0) {
+		if ((raw = malloc((size_t)n * FWP_ELEMSIZE)) == NULL ||
+		    io_full(fw->fd, raw, (size_t)n * FWP_ELEMSIZE, false) == -1) {
+			snprintf(err, errlen, "nft helper: reply lost");
+			goto out;
+		}
+		if (list != NULL) {
+			if ((*list = calloc(n, sizeof(**list))) == NULL ||
+			    fwp_elems_decode(raw, (size_t)n * FWP_ELEMSIZE, n,
+			    r->set, *list, &why) == -1) {
+				snprintf(err, errlen, "nft helper: %s",
+				    why ? why : "out of memory");
+				free(*list);
+				*list = NULL;
+				goto out;
+			}
+			*nlist = n;
+		}
+	}
+	rc = status == 0 ? 0 : -1;
+out:
+	free(raw);
+	buf_free(&b);
+	return rc;
+}
+
 struct fw *
-fw_open(const char *backend, struct logger *lg, char *err, size_t errlen)
+fw_open(const char *backend, int helper_fd, struct logger *lg, char *err,
+    size_t errlen)
 {
 	struct fw *fw;
+	struct fwp_req r = { .op = FWP_CHECK };
 
-	if (strcmp(backend, "none") != 0) {
-		snprintf(err, errlen, "--firewall %s: unknown backend (this "
-		    "version knows: none)", backend);
+	if (strcmp(backend, "none") != 0 && strcmp(backend, "nft") != 0) {
+		snprintf(err, errlen, "--firewall %s: unknown backend (nft or "
+		    "none)", backend);
 		return NULL;
 	}
 	if ((fw = calloc(1, sizeof(*fw))) == NULL) {
@@ -28,44 +149,221 @@ fw_open(const char *backend, struct logger *lg, char *err, size_t errlen)
 		return NULL;
 	}
 	fw->log = lg;
+	fw->fd = -1;
+	if (strcmp(backend, "nft") == 0) {
+		fw->nft = true;
+		fw->fd = helper_fd;
+		if (request(fw, &r, NULL, NULL, err, errlen) == -1) {
+			fw_close(fw);
+			return NULL;
+		}
+	}
 	return fw;
 }
 
 void
 fw_close(struct fw *fw)
 {
+	if (fw == NULL)
+		return;
+	if (fw->fd != -1)
+		close(fw->fd);	/* the helper exits on EOF */
+	for (size_t i = 0; i <= FWP_TRAP6; i++)
+		free(fw->shadow[i].e);
 	free(fw);
 }
 
-static int
-one(struct fw *fw, const char *op, const struct addr *a, int64_t expire,
-    int64_t now)
+static void
+shadow_add(struct shadow *sh, const struct addr *a, int64_t expire)
 {
-	char ip[ADDR_STRLEN];
+	if (sh->n == sh->cap) {
+		size_t ncap = sh->cap ? sh->cap * 2 : 256;
+		struct greylist_entry *p = reallocarray(sh->e, ncap,
+		    sizeof(*p));
+
+		if (p == NULL)
+			return;	/* the next reconcile re-adds it at worst */
+		sh->e = p;
+		sh->cap = ncap;
+	}
+	sh->e[sh->n].addr = *a;
+	sh->e[sh->n].expire = expire;
+	sh->n++;
+}
+
+/* After a successful sync the set holds exactly what was wanted. */
+static void
+shadow_set(struct shadow *sh, const struct greylist_entry *want, size_t n,
+    int family, int64_t now)
+{
+	sh->n = 0;
+	for (size_t i = 0; i < n; i++)
+		if (want[i].addr.family == family && want[i].expire > now)
+			shadow_add(sh, &want[i].addr, want[i].expire);
+}
+
+static int
+one(struct fw *fw, unsigned v4set, const char *op, const struct addr *a,
+    int64_t expire, int64_t now)
+{
+	char ip[ADDR_STRLEN], err[FWP_ERRMAX + 64];
+	int64_t left = expire > now ? expire - now : 0;
+	struct nftset_elem e;
+	struct fwp_req r = { .op = FWP_ADD, .nadd = 1, .add = &e };
 
 	addr_format(a, ip, sizeof(ip));
-	log_info(fw->log, "firewall=none op=%s ip=%s timeout=%lld", op, ip,
-	    (long long)(expire > now ? expire - now : 0));
+	if (!fw->nft) {
+		log_info(fw->log, "firewall=none op=%s ip=%s timeout=%lld", op,
+		    ip, (long long)left);
+		return 0;
+	}
+	if (left == 0)
+		return 0;
+	memset(&e, 0, sizeof(e));
+	e.pfx.addr = *a;
+	e.pfx.len = (uint8_t)addr_bits(a);
+	e.timeout_ms = (uint64_t)left * 1000;
+	r.set = (uint8_t)fwp_set_for(v4set, a->family);
+	if (request(fw, &r, NULL, NULL, err, sizeof(err)) == -1) {
+		log_warnx(fw->log, "firewall=nft op=%s ip=%s: %s", op, ip, err);
+		return -1;
+	}
+	shadow_add(&fw->shadow[r.set], a, expire);
+	log_info(fw->log, "firewall=nft op=%s ip=%s set=%s timeout=%lld", op,
+	    ip, fwp_set_name(r.set), (long long)left);
 	return 0;
 }
 
 int
 fw_white(struct fw *fw, const struct addr *a, int64_t expire, int64_t now)
 {
-	return one(fw, "white", a, expire, now);
+	return one(fw, FWP_WHITE, "white", a, expire, now);
 }
 
 int
 fw_trap(struct fw *fw, const struct addr *a, int64_t expire, int64_t now)
 {
-	return one(fw, "trap", a, expire, now);
+	return one(fw, FWP_TRAP, "trap", a, expire, now);
+}
+
+static struct nftset_elem *
+to_elems(const struct rc_change *c, size_t n)
+{
+	struct nftset_elem *e = calloc(n + 1, sizeof(*e));
+
+	if (e == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		e[i].pfx.addr = c[i].addr;
+		e[i].pfx.len = (uint8_t)addr_bits(&c[i].addr);
+		e[i].timeout_ms = c[i].timeout_ms;
+	}
+	return e;
+}
+
+/*
+ * Make one kernel set equal to the store's view of it: the difference
+ * against our record in one transaction, or, when the record cannot be
+ * trusted, the whole content in one transaction.
+ */
+static int
+sync_set(struct fw *fw, unsigned set, const struct greylist_entry *want0,
+    size_t nwant, int64_t now, bool full, size_t *added, size_t *deleted)
+{
+	struct shadow *sh = &fw->shadow[set];
+	struct nftset_elem *add = NULL, *del = NULL;
+	struct rc_want *want = NULL;
+	struct rc_have *have = NULL;
+	struct rc_result res = { 0 };
+	struct fwp_req r;
+	char err[FWP_ERRMAX + 64];
+	int rc = -1;
+
+	if ((want = calloc(nwant + 1, sizeof(*want))) == NULL ||
+	    (have = calloc(sh->n + 1, sizeof(*have))) == NULL)
+		goto oom;
+	for (size_t i = 0; i < nwant; i++) {
+		want[i].addr = want0[i].addr;
+		want[i].expire = want0[i].expire;
+	}
+	for (size_t i = 0; !full && i < sh->n; i++) {
+		have[i].addr = sh->e[i].addr;
+		have[i].left_ms = sh->e[i].expire > now ?
+		    (uint64_t)(sh->e[i].expire - now) * 1000 : 0;
+	}
+	/* Against an empty record every wanted address is an add. */
+	if (reconcile(want, nwant, have, full ? 0 : sh->n,
+	    fwp_set_family(set), now, RECONCILE_SLACK, &res) == -1)
+		goto oom;
+	if ((add = to_elems(res.add, res.nadd)) == NULL ||
+	    (del = to_elems(res.del, res.ndel)) == NULL)
+		goto oom;
+	if (full)
+		r = (struct fwp_req){ .op = FWP_REPLACE, .set = (uint8_t)set,
+		    .nadd = (uint32_t)res.nadd, .add = add };
+	else
+		r = (struct fwp_req){ .op = FWP_APPLY, .set = (uint8_t)set,
+		    .nadd = (uint32_t)res.nadd, .ndel = (uint32_t)res.ndel,
+		    .add = add, .del = del };
+	if ((full || res.nadd + res.ndel > 0) &&
+	    request(fw, &r, NULL, NULL, err, sizeof(err)) == -1)
+		goto fail;
+	shadow_set(sh, want0, nwant, fwp_set_family(set), now);
+	*added += res.nadd;
+	*deleted += full ? 0 : res.ndel;
+	rc = 0;
+	goto out;
+oom:
+	snprintf(err, sizeof(err), "out of memory");
+fail:
+	log_warnx(fw->log, "firewall=nft reconcile set=%s: %s",
+	    fwp_set_name(set), err);
+out:
+	free(add);
+	free(del);
+	free(want);
+	free(have);
+	reconcile_free(&res);
+	return rc;
 }
 
 int
 fw_sync(struct fw *fw, const struct greylist_scan *s, int64_t now)
 {
-	(void)now;
-	log_info(fw->log, "firewall=none op=sync white=%zu trapped=%zu",
-	    s->nwhite, s->ntrapped);
-	return 0;
+	size_t added = 0, deleted = 0;
+	struct timespec a, b;
+	bool full;
+	int rc = 0;
+
+	if (!fw->nft) {
+		log_info(fw->log, "firewall=none op=sync white=%zu trapped=%zu",
+		    s->nwhite, s->ntrapped);
+		return 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	{
+		struct fwp_req g = { .op = FWP_GEN };
+		size_t changed = 1;
+		char err[FWP_ERRMAX + 64];
+
+		if (request(fw, &g, NULL, &changed, err, sizeof(err)) == -1)
+			log_warnx(fw->log, "firewall=nft: %s", err);
+		full = !fw->synced || changed != 0;
+	}
+	for (unsigned set = FWP_WHITE; set <= FWP_TRAP6; set++) {
+		bool white = set == FWP_WHITE || set == FWP_WHITE6;
+
+		if (sync_set(fw, set, white ? s->white : s->trapped,
+		    white ? s->nwhite : s->ntrapped, now, full, &added,
+		    &deleted) == -1)
+			rc = -1;
+	}
+	if (rc == 0)
+		fw->synced = true;
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	log_info(fw->log, "firewall=nft op=sync mode=%s white=%zu trapped=%zu "
+	    "added=%zu deleted=%zu ms=%lld", full ? "replace" : "diff",
+	    s->nwhite, s->ntrapped, added, deleted, (long long)((b.tv_sec - a.tv_sec) * 1000 +
+	    (b.tv_nsec - a.tv_nsec) / 1000000));
+	return rc;
 }

@@ -15,9 +15,13 @@
 
 struct fw;
 
-/* "none": changes are logged (op=white, op=trap, op=sync), nothing else. */
-struct fw	*fw_open(const char *backend, struct logger *, char *err,
-		    size_t errlen);
+/*
+ * "none": changes are logged (op=white, op=trap, op=sync), nothing else.
+ * "nft": requests go to the netlink helper on helper_fd (fwproto), which
+ * is checked to see all eight sets before fw_open returns.
+ */
+struct fw	*fw_open(const char *backend, int helper_fd, struct logger *,
+		    char *err, size_t errlen);
 void		 fw_close(struct fw *);
 
 /* An address became WHITE or TRAPPED: into the set now, until expire. */

@@ -32,6 +32,8 @@
 #include "fw.h"
 #include "greylist.h"
 #include "nfspamd.h"
+#include "nfthelper.h"
+#include "priv.h"
 #include "store.h"
 
 #define MAXWORKERS	64
@@ -62,8 +64,9 @@ struct sup {
 	struct fw	*fw;
 	struct wproc	 w[MAXWORKERS];
 	int		 nw;
-	uid_t		 nfspamd_uid;
-	bool		 have_uid;
+	struct priv_user user;
+	pid_t		 helper_pid;
+	int		 helper_fd;
 	uv_pipe_t	 control;
 	bool		 have_control;
 	uv_timer_t	 scan;
@@ -83,7 +86,8 @@ usage(void)
 "               [-h hostname] [-j workers] [-l address] [-M address] [-n name]\n"
 "               [-p port] [-S secs] [-s secs] [-w window] [--db dir]\n"
 "               [--control path] [--alloweddomains file] [--lists file]\n"
-"               [--firewall none] [--scan-interval secs] [--idle-timeout secs]\n"
+"               [--firewall nft|none] [--user user] [--scan-interval secs]\n"
+"               [--idle-timeout secs]\n"
 "               [--mx-grace secs] [--db-sync-ms ms] [--db-max-size MiB]\n"
 "               [--max-list-bytes MiB] [--backlog n]\n");
 	exit(1);
@@ -119,7 +123,7 @@ number(const char *flag, const char *s, long min, long max)
 enum {
 	OPT_DB = 256, OPT_CONTROL, OPT_DOMAINS, OPT_LISTS, OPT_FIREWALL,
 	OPT_SCAN, OPT_IDLE, OPT_GRACE, OPT_SYNCMS, OPT_DBMAX, OPT_LISTMAX,
-	OPT_BACKLOG, OPT_WORKER, OPT_HELP
+	OPT_BACKLOG, OPT_WORKER, OPT_USER, OPT_HELP
 };
 
 static const struct option longopts[] = {
@@ -137,6 +141,7 @@ static const struct option longopts[] = {
 	{ "max-list-bytes", required_argument, NULL, OPT_LISTMAX },
 	{ "backlog", required_argument, NULL, OPT_BACKLOG },
 	{ "worker", required_argument, NULL, OPT_WORKER },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -208,6 +213,7 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 	c->control = NFSPAMD_CONTROL;
 	c->domains = NFSPAMD_CONF_DIR "/alloweddomains";
 	c->firewall = "none";
+	c->user = "nfspamd";
 	c->name = "spamd IP-based SPAM blocker";
 	c->port = NFSPAMD_PORT;
 	c->code = 450;
@@ -294,6 +300,7 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 			    optarg, 1, 1 << 20);
 			break;
 		case OPT_WORKER: parse_workeropt(optarg, wo); break;
+		case OPT_USER: c->user = optarg; break;
 		default: usage();
 		}
 	}
@@ -508,6 +515,7 @@ on_worker_msg(uv_poll_t *h, int status, int events)
 }
 
 static void	on_restart(uv_timer_t *);
+static void	shutdown_all(struct sup *);
 
 static void
 reap(struct sup *s)
@@ -516,6 +524,16 @@ reap(struct sup *s)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == s->helper_pid) {
+			s->helper_pid = 0;
+			if (!s->stopping) {
+				log_warnx(&s->log, "nft helper exited; "
+				    "stopping");
+				s->status = 1;
+				shutdown_all(s);
+			}
+			continue;
+		}
 		for (int i = 0; i < s->nw; i++) {
 			struct wproc *w = &s->w[i];
 
@@ -741,7 +759,7 @@ peer_allowed(struct sup *s, uv_pipe_t *p, uid_t *uid)
 		return false;
 	*uid = cr.uid;
 	return cr.uid == 0 || cr.uid == geteuid() ||
-	    (s->have_uid && cr.uid == s->nfspamd_uid);
+	    (s->user.found && cr.uid == s->user.uid);
 }
 
 static void
@@ -871,7 +889,6 @@ sup_open(struct sup *s)
 	const struct conf *c = &s->conf;
 	struct store_opts o = { .create = true, .sync_ms = c->sync_ms,
 	    .maxsize = c->db_max };
-	struct passwd *pw;
 	char err[512];
 
 	if (!c->blackonly &&
@@ -887,15 +904,52 @@ sup_open(struct sup *s)
 	else if (bl_count(s->bl) > 0)
 		log_info(&s->log, "blacklists=%zu prefixes=%zu from %s",
 		    bl_count(s->bl), bl_prefixes(s->bl), c->lists);
-	if ((s->fw = fw_open(c->firewall, &s->log, err, sizeof(err))) == NULL) {
+	s->fw = fw_open(c->firewall, s->helper_fd, &s->log, err, sizeof(err));
+	s->helper_fd = -1;	/* fw owns it now */
+	if (s->fw == NULL) {
 		log_warnx(&s->log, "%s", err);
 		return -1;
 	}
-	if ((pw = getpwnam("nfspamd")) != NULL) {
-		s->nfspamd_uid = pw->pw_uid;
-		s->have_uid = true;
-	}
 	return control_open(s);
+}
+
+/*
+ * Fork the netlink helper before anything else is open, then drop every
+ * privilege here: from now on only the helper can touch the kernel sets.
+ */
+static int
+privsep(struct sup *s)
+{
+	char err[512];
+	int sp[2];
+
+	s->helper_fd = -1;
+	priv_lookup(s->conf.user, &s->user);
+	if (geteuid() == 0 && !s->user.found)
+		log_warnx(&s->log, "user %s does not exist: staying uid 0, "
+		    "without capabilities", s->conf.user);
+	if (strcmp(s->conf.firewall, "nft") == 0) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+		    sp) == -1) {
+			log_warn(&s->log, "socketpair");
+			return -1;
+		}
+		if ((s->helper_pid = fork()) == -1) {
+			log_warn(&s->log, "fork");
+			return -1;
+		}
+		if (s->helper_pid == 0) {
+			close(sp[0]);
+			_exit(nfthelper_main(sp[1], &s->user, &s->log));
+		}
+		close(sp[1]);
+		s->helper_fd = sp[0];
+	}
+	if (priv_drop_all(&s->user, err, sizeof(err)) == -1) {
+		log_warnx(&s->log, "%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -903,6 +957,8 @@ supervise(struct sup *s)
 {
 	uv_loop_t loop;
 
+	if (privsep(s) == -1)
+		return 1;
 	uv_loop_init(&loop);
 	s->loop = &loop;
 	s->started = (int64_t)time(NULL);

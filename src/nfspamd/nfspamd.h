@@ -29,6 +29,7 @@ struct conf {
 	const char	*domains;	/* alloweddomains file */
 	const char	*lists;		/* saved blacklists */
 	const char	*firewall;
+	const char	*user;		/* --user: whom to run as */
 	const char	*hostname;
 	const char	*name;
 	char		 hostbuf[256];

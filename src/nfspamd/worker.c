@@ -28,7 +28,7 @@
 #include "bl.h"
 #include "greylist.h"
 #include "nfspamd.h"
-
+#include "priv.h"
 #include "store.h"
 
 #ifndef IP6T_SO_ORIGINAL_DST
@@ -1049,6 +1049,18 @@ worker_main(const struct worker_args *a)
 	w->conf = a->conf;
 	w->log = a->log;
 	w->pending_tail = &w->pending;
+	{
+		struct priv_user u;
+		char err[256];
+
+		/* The process that reads the network holds nothing. */
+		priv_lookup(a->conf->user, &u);
+		if (priv_drop_all(&u, err, sizeof(err)) == -1) {
+			log_warnx(a->log, "worker=%d: %s", a->id, err);
+			free(w);
+			return 1;
+		}
+	}
 	w->smtp.hostname = a->conf->hostname;
 	w->smtp.name = a->conf->name;
 	uv_loop_init(&loop);

@@ -1,0 +1,321 @@
+/*
+ * nfthelper: netlink on behalf of the unprivileged supervisor.  Blocking
+ * I/O on purpose: one request at a time, nothing else to do meanwhile.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/gen.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fwproto.h"
+#include "nfthelper.h"
+#include "nftset.h"
+
+static int
+read_full(int fd, void *p, size_t n)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = read(fd, (char *)p + got, n - got);
+		if (r == 0)
+			return got == 0 ? 0 : -1;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	return 1;
+}
+
+static int
+write_full(int fd, const void *p, size_t n)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n) {
+		r = write(fd, (const char *)p + done, n - done);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * The ruleset generation: every committed nftables transaction, ours or
+ * anyone's, bumps it.  Tracking it tells the supervisor when its own
+ * record of the sets can no longer be trusted (an nft -f reload, a flush
+ * by hand), without dumping big sets, which the kernel does in
+ * quadratic time.
+ */
+struct gen {
+	struct mnl_socket	*nl;
+	uint32_t		 own;	/* after our last transaction */
+	bool			 known;
+	bool			 dirty;	/* someone else committed meanwhile */
+};
+
+static int
+gen_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct nftnl_gen *g = nftnl_gen_alloc();
+	uint32_t *out = arg;
+
+	if (g == NULL)
+		return MNL_CB_ERROR;
+	if (nftnl_gen_nlmsg_parse(nlh, g) < 0) {
+		nftnl_gen_free(g);
+		return MNL_CB_ERROR;
+	}
+	*out = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
+	nftnl_gen_free(g);
+	return MNL_CB_OK;
+}
+
+static int
+gen_read(struct gen *g, uint32_t *out)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	uint32_t seq = (uint32_t)time(NULL), portid;
+	int n;
+
+	if (g->nl == NULL) {
+		if ((g->nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
+		    mnl_socket_bind(g->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+			return -1;
+	}
+	portid = mnl_socket_get_portid(g->nl);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, 0, seq);
+	if (mnl_socket_sendto(g->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	/* One message, not a multipart dump: no DONE follows. */
+	if ((n = (int)mnl_socket_recvfrom(g->nl, buf, sizeof(buf))) <= 0 ||
+	    mnl_cb_run(buf, (size_t)n, seq, portid, gen_cb, out) ==
+	    MNL_CB_ERROR)
+		return -1;
+	return 0;
+}
+
+/* Around each of our transactions: did anyone else commit? */
+static void
+gen_before(struct gen *g, uint32_t *before)
+{
+	/* The first transaction has nothing to compare with (and the
+	   supervisor's first sync replaces everything anyway). */
+	if (gen_read(g, before) == -1 || (g->known && *before != g->own))
+		g->dirty = true;
+}
+
+static void
+gen_after(struct gen *g, uint32_t before)
+{
+	uint32_t now;
+
+	/* Ours moves it by one, or not at all when nothing was committed. */
+	if (gen_read(g, &now) == -1 || (now != before && now != before + 1))
+		g->dirty = true;
+	g->own = now;
+	g->known = true;
+}
+
+static int
+reply(int fd, int status, const char *err, const struct nftset_elem *e,
+    size_t n)
+{
+	struct buf b = { 0 };
+	int rc = -1;
+
+	if (fwp_reply_encode(status, err, e, n, &b) == 0)
+		rc = write_full(fd, b.data, b.len);
+	buf_free(&b);
+	return rc;
+}
+
+/* FWP_GEN's reply: the answer in the count field, nothing after it. */
+static int
+reply_gen(int fd, size_t changed)
+{
+	uint8_t h[12] = { 0 };
+
+	h[11] = changed != 0;
+	return write_full(fd, h, sizeof(h));
+}
+
+static int
+check_all(struct nftset *ns, char *err, size_t errlen)
+{
+	const char *sets[FWP_NSETS];
+
+	for (unsigned i = 0; i < FWP_NSETS; i++)
+		sets[i] = fwp_set_name(i);
+	return nftset_check(ns, sets, FWP_NSETS, err, errlen);
+}
+
+static int
+serve_change(struct nftset *ns, const struct fwp_req *r, const char *set,
+    char *err, size_t errlen)
+{
+	switch (r->op) {
+	case FWP_ADD:
+		return nftset_add(ns, set, r->add, r->nadd, err, errlen);
+	case FWP_DEL:
+		return nftset_del(ns, set, r->del, r->ndel, err, errlen);
+	case FWP_APPLY:
+		return nftset_apply(ns, set, r->add, r->nadd, r->del, r->ndel,
+		    err, errlen);
+	case FWP_REPLACE:
+		return nftset_replace(ns, set, r->add, r->nadd, err, errlen);
+	}
+	return -1;
+}
+
+/* Read the elements a header announced, decoded for its set. */
+static int
+read_elems(int fd, size_t n, unsigned set, struct nftset_elem **out,
+    const char **why)
+{
+	uint8_t *raw;
+	int rc = -1;
+
+	*out = NULL;
+	if (n == 0)
+		return 0;
+	if ((raw = malloc(n * FWP_ELEMSIZE)) == NULL ||
+	    (*out = calloc(n, sizeof(**out))) == NULL) {
+		*why = "out of memory";
+		goto done;
+	}
+	if (read_full(fd, raw, n * FWP_ELEMSIZE) != 1) {
+		*why = "short request";
+		goto done;
+	}
+	rc = fwp_elems_decode(raw, n * FWP_ELEMSIZE, n, set, *out, why);
+done:
+	free(raw);
+	if (rc == -1) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static int
+serve(struct nftset *ns, struct gen *g, const struct fwp_req *r,
+    struct nftset_elem **list, size_t *nlist, char *err, size_t errlen)
+{
+	const char *set = fwp_set_name(r->set);
+	uint32_t before = 0;
+	int rc;
+
+	switch (r->op) {
+	case FWP_ADD:
+	case FWP_DEL:
+	case FWP_APPLY:
+	case FWP_REPLACE:
+		gen_before(g, &before);
+		rc = serve_change(ns, r, set, err, errlen);
+		gen_after(g, before);
+		return rc;
+	case FWP_GEN: {
+		uint32_t cur;
+
+		/* *nlist carries the answer; see fwproto.h. */
+		*nlist = g->dirty || !g->known || gen_read(g, &cur) == -1 ||
+		    cur != g->own;
+		g->dirty = false;
+		return 0;
+	}
+	default:
+		break;
+	}
+	switch (r->op) {
+	case FWP_CHECK:
+		return check_all(ns, err, errlen);
+	case FWP_LIST:
+		if (nftset_list(ns, set, list, nlist, err, errlen) != 0)
+			return -1;
+		/* A listing reports the time left where a request has the
+		   timeout. */
+		for (size_t i = 0; i < *nlist; i++)
+			(*list)[i].timeout_ms = (*list)[i].expires_ms;
+		return 0;
+	}
+	return -1;
+}
+
+int
+nfthelper_main(int fd, const struct priv_user *u, struct logger *lg)
+{
+	struct nftset *ns = NULL;
+	struct gen g = { 0 };
+	uint8_t hdr[FWP_HDRSIZE];
+	char err[FWP_ERRMAX];
+	int rc, status = 0;
+
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_IGN);	/* the supervisor decides */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	if (priv_keep_netadmin(u, err, sizeof(err)) == -1 ||
+	    nftset_open(&ns, NFTSET_TABLE, err, sizeof(err)) == -1) {
+		log_warnx(lg, "nft helper: %s", err);
+		reply(fd, 1, err, NULL, 0);
+		return 1;
+	}
+	while ((rc = read_full(fd, hdr, sizeof(hdr))) == 1) {
+		struct fwp_req r;
+		struct nftset_elem *list = NULL;
+		size_t nlist = 0;
+		const char *why = NULL;
+
+		if (fwp_hdr_decode(hdr, sizeof(hdr), &r, &why) == -1 ||
+		    read_elems(fd, r.nadd, r.set, &r.add, &why) == -1 ||
+		    read_elems(fd, r.ndel, r.set, &r.del, &why) == -1) {
+			/* Out of step with the sender: say so and stop. */
+			log_warnx(lg, "nft helper: request refused: %s", why);
+			reply(fd, 1, why, NULL, 0);
+			free(r.add);
+			free(r.del);
+			status = 1;
+			break;
+		}
+		err[0] = '\0';
+		rc = serve(ns, &g, &r, &list, &nlist, err, sizeof(err));
+		free(r.add);
+		free(r.del);
+		if ((r.op == FWP_GEN ? reply_gen(fd, nlist) :
+		    reply(fd, rc != 0, rc != 0 ? err : NULL, list, nlist)) ==
+		    -1) {
+			free(list);
+			break;
+		}
+		free(list);
+	}
+	if (rc == -1)
+		status = 1;
+	nftset_close(ns);
+	if (g.nl != NULL)
+		mnl_socket_close(g.nl);
+	return status;
+}
