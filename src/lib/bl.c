@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "bl.h"
+#include "util.h"
 
 typedef unsigned __int128	u128;
 
@@ -76,19 +77,6 @@ struct bl {
 	bool		 stale;		/* lists changed since bl_build */
 	struct bl_index	 idx;
 };
-
-static int __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /*
  * Text from a line, fit to be quoted in an error message (and a log
@@ -153,7 +141,7 @@ perr(struct parser *ps, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return seterr(ps->err, ps->errlen, "list \"%s\": %s",
+	return util_seterr(ps->err, ps->errlen, "list \"%s\": %s",
 	    show(ps->tag, ps->taglen, tb, sizeof(tb)), what);
 }
 
@@ -187,13 +175,13 @@ check_tag(const char *s, size_t n, char *err, size_t errlen)
 	size_t	i;
 
 	if (n == 0)
-		return seterr(err, errlen, "empty list name");
+		return util_seterr(err, errlen, "empty list name");
 	if (n > BL_TAGMAX)
-		return seterr(err, errlen, "list name \"%s\" longer than %d "
+		return util_seterr(err, errlen, "list name \"%s\" longer than %d "
 		    "bytes", show(s, n, tb, sizeof(tb)), BL_TAGMAX);
 	for (i = 0; i < n; i++)
 		if (is_ctl((unsigned char)s[i]) || s[i] == ' ' || s[i] == '\t')
-			return seterr(err, errlen, "list name \"%s\" contains "
+			return util_seterr(err, errlen, "list name \"%s\" contains "
 			    "a blank or control character",
 			    show(s, n, tb, sizeof(tb)));
 	return 0;
@@ -471,7 +459,7 @@ bl_parse(const char *line, size_t len, struct bl_list *l, char *err,
 	ps.end = line + len;
 
 	if ((semi = memchr(line, ';', len)) == NULL)
-		return seterr(err, errlen, "no ';' after the list name");
+		return util_seterr(err, errlen, "no ';' after the list name");
 	ps.tag = line;
 	ps.taglen = (size_t)(semi - line);
 	if (check_tag(ps.tag, ps.taglen, err, errlen) == -1)
@@ -1422,7 +1410,7 @@ sync_dir(const char *path, char *err, size_t errlen)
 	int	 fd, rc = 0;
 
 	if ((dir = strdup(path)) == NULL)
-		return seterr(err, errlen, "%s: out of memory", path);
+		return util_seterr(err, errlen, "%s: out of memory", path);
 	if ((slash = strrchr(dir, '/')) == NULL)
 		strcpy(dir, ".");
 	else if (slash == dir)
@@ -1431,7 +1419,7 @@ sync_dir(const char *path, char *err, size_t errlen)
 		*slash = '\0';
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    fsync(fd) == -1)
-		rc = seterr(err, errlen, "%s: sync directory: %s", dir,
+		rc = util_seterr(err, errlen, "%s: sync directory: %s", dir,
 		    strerror(errno));
 	if (fd != -1)
 		close(fd);
@@ -1453,11 +1441,11 @@ save_lists(const struct bl *b, int fd, const char *tmp, char *err,
 		if (bl_format(&b->lists[i], &line) == -1 ||
 		    buf_append(&line, "\n", 1) == -1) {
 			buf_free(&line);
-			return seterr(err, errlen, "%s: out of memory", tmp);
+			return util_seterr(err, errlen, "%s: out of memory", tmp);
 		}
 		if (write_all(fd, line.data, line.len) == -1) {
 			buf_free(&line);
-			return seterr(err, errlen, "%s: write: %s", tmp,
+			return util_seterr(err, errlen, "%s: write: %s", tmp,
 			    strerror(errno));
 		}
 	}
@@ -1472,27 +1460,27 @@ bl_save(const struct bl *b, const char *path, char *err, size_t errlen)
 	int	 fd;
 
 	if (asprintf(&tmp, "%s.tmp", path) == -1)
-		return seterr(err, errlen, "%s: out of memory", path);
+		return util_seterr(err, errlen, "%s: out of memory", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd == -1) {
-		seterr(err, errlen, "%s: open: %s", tmp, strerror(errno));
+		util_seterr(err, errlen, "%s: open: %s", tmp, strerror(errno));
 		free(tmp);
 		return -1;
 	}
 	if (save_lists(b, fd, tmp, err, errlen) == -1)
 		goto fail;
 	if (fsync(fd) == -1) {
-		seterr(err, errlen, "%s: fsync: %s", tmp, strerror(errno));
+		util_seterr(err, errlen, "%s: fsync: %s", tmp, strerror(errno));
 		goto fail;
 	}
 	if (close(fd) == -1) {
 		fd = -1;
-		seterr(err, errlen, "%s: close: %s", tmp, strerror(errno));
+		util_seterr(err, errlen, "%s: close: %s", tmp, strerror(errno));
 		goto fail;
 	}
 	fd = -1;
 	if (rename(tmp, path) == -1) {
-		seterr(err, errlen, "%s: rename to %s: %s", tmp, path,
+		util_seterr(err, errlen, "%s: rename to %s: %s", tmp, path,
 		    strerror(errno));
 		goto fail;
 	}
@@ -1521,18 +1509,18 @@ load_lines(struct bl *b, FILE *fp, const char *path, char *err,
 		if (n == 0 || (n == 1 && line[0] == '\n'))
 			continue;
 		if (bl_parse(line, (size_t)n, &l, why, sizeof(why)) == -1) {
-			seterr(err, errlen, "%s:%zu: %s", path, lineno, why);
+			util_seterr(err, errlen, "%s:%zu: %s", path, lineno, why);
 			goto done;
 		}
 		if (bl_set(b, &l) == -1) {
-			seterr(err, errlen, "%s:%zu: %s", path, lineno,
+			util_seterr(err, errlen, "%s:%zu: %s", path, lineno,
 			    strerror(errno));
 			bl_list_free(&l);
 			goto done;
 		}
 	}
 	if (ferror(fp)) {
-		seterr(err, errlen, "%s: read: %s", path, strerror(errno));
+		util_seterr(err, errlen, "%s: read: %s", path, strerror(errno));
 		goto done;
 	}
 	rc = 0;
@@ -1551,17 +1539,17 @@ bl_load(struct bl *b, const char *path, char *err, size_t errlen)
 	if ((fp = fopen(path, "re")) == NULL) {
 		if (errno == ENOENT)
 			return 0;
-		return seterr(err, errlen, "%s: open: %s", path,
+		return util_seterr(err, errlen, "%s: open: %s", path,
 		    strerror(errno));
 	}
 	if ((nb = bl_new()) == NULL) {
 		fclose(fp);
-		return seterr(err, errlen, "%s: out of memory", path);
+		return util_seterr(err, errlen, "%s: out of memory", path);
 	}
 	rc = load_lines(nb, fp, path, err, errlen);
 	fclose(fp);
 	if (rc == 0 && bl_build(nb) == -1)
-		rc = seterr(err, errlen, "%s: building the index: out of "
+		rc = util_seterr(err, errlen, "%s: building the index: out of "
 		    "memory", path);
 	if (rc == -1) {
 		bl_free(nb);

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "store.h"
+#include "util.h"
 
 #define META_SCHEMA	"schema"
 
@@ -131,19 +132,6 @@ monotonic_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 static int
 txn_fail(struct store_txn *t, int rc, const char *what, enum store_type type)
 {
@@ -164,7 +152,7 @@ open_dbis(struct store *st, MDB_txn *txn, bool fresh, char *err,
 	for (int i = 0; i < STORE_NTYPES; i++) {
 		rc = mdb_dbi_open(txn, dbnames[i], flags, &st->dbi[i]);
 		if (rc != 0)
-			return seterr(err, errlen, "%s: database \"%s\": %s "
+			return util_seterr(err, errlen, "%s: database \"%s\": %s "
 			    "(not an nfspamd database?)", st->dir, dbnames[i],
 			    mdb_strerror(rc));
 	}
@@ -181,7 +169,7 @@ init_schema(struct store *st, MDB_txn *txn, char *err, size_t errlen)
 
 	put32(buf, STORE_SCHEMA);
 	if ((rc = mdb_put(txn, st->meta, &k, &v, 0)) != 0)
-		return seterr(err, errlen, "%s: writing schema: %s", st->dir,
+		return util_seterr(err, errlen, "%s: writing schema: %s", st->dir,
 		    mdb_strerror(rc));
 	return 0;
 }
@@ -203,21 +191,21 @@ check_schema(struct store *st, char *err, size_t errlen)
 
 	rc = mdb_txn_begin(st->env, NULL, st->readonly ? MDB_RDONLY : 0, &txn);
 	if (rc != 0)
-		return seterr(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+		return util_seterr(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
 	if ((rc = mdb_dbi_open(txn, NULL, 0, &main)) != 0 ||
 	    (rc = mdb_stat(txn, main, &ms)) != 0) {
-		seterr(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+		util_seterr(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
 		goto fail;
 	}
 	fresh = ms.ms_entries == 0;
 	if (fresh && st->readonly) {
-		seterr(err, errlen, "%s: database is empty (nothing was ever "
+		util_seterr(err, errlen, "%s: database is empty (nothing was ever "
 		    "written to it)", st->dir);
 		goto fail;
 	}
 	rc = mdb_dbi_open(txn, "meta", fresh ? MDB_CREATE : 0, &st->meta);
 	if (rc != 0) {
-		seterr(err, errlen, "%s: not an nfspamd database (an LMDB "
+		util_seterr(err, errlen, "%s: not an nfspamd database (an LMDB "
 		    "environment without nfspamd's \"meta\" record)", st->dir);
 		goto fail;
 	}
@@ -227,12 +215,12 @@ check_schema(struct store *st, char *err, size_t errlen)
 	} else {
 		rc = mdb_get(txn, st->meta, &k, &v);
 		if (rc != 0 || v.mv_size != 4) {
-			seterr(err, errlen, "%s: not an nfspamd database (no "
+			util_seterr(err, errlen, "%s: not an nfspamd database (no "
 			    "schema version)", st->dir);
 			goto fail;
 		}
 		if (get32(v.mv_data) != STORE_SCHEMA) {
-			seterr(err, errlen, "%s: database schema version %d, "
+			util_seterr(err, errlen, "%s: database schema version %d, "
 			    "this program knows version %d only; not touching "
 			    "it", st->dir, (int)get32(v.mv_data),
 			    STORE_SCHEMA);
@@ -243,7 +231,7 @@ check_schema(struct store *st, char *err, size_t errlen)
 		goto fail;
 	/* Commit even when read-only: it keeps the dbi handles valid. */
 	if ((rc = mdb_txn_commit(txn)) != 0)
-		return seterr(err, errlen, "%s: %s", st->dir,
+		return util_seterr(err, errlen, "%s: %s", st->dir,
 		    mdb_strerror(rc));
 	return 0;
 fail:
@@ -259,16 +247,16 @@ check_dir(const char *dir, const struct store_opts *o, char *err,
 
 	if (!o->readonly && o->create && mkdir(dir, 0750) == -1 &&
 	    errno != EEXIST)
-		return seterr(err, errlen, "%s: cannot create: %s", dir,
+		return util_seterr(err, errlen, "%s: cannot create: %s", dir,
 		    strerror(errno));
 	if (stat(dir, &sb) == -1) {
 		if (errno == ENOENT)
-			return seterr(err, errlen, "%s: no database here "
+			return util_seterr(err, errlen, "%s: no database here "
 			    "(directory does not exist)", dir);
-		return seterr(err, errlen, "%s: %s", dir, strerror(errno));
+		return util_seterr(err, errlen, "%s: %s", dir, strerror(errno));
 	}
 	if (!S_ISDIR(sb.st_mode))
-		return seterr(err, errlen, "%s: not a directory (the "
+		return util_seterr(err, errlen, "%s: not a directory (the "
 		    "database is an LMDB environment directory)", dir);
 	/* Only a creating writer may start a database from nothing. */
 	if (o->readonly || !o->create) {
@@ -276,7 +264,7 @@ check_dir(const char *dir, const struct store_opts *o, char *err,
 
 		snprintf(path, sizeof(path), "%s/data.mdb", dir);
 		if (stat(path, &sb) == -1 && errno == ENOENT)
-			return seterr(err, errlen, "%s: no database here "
+			return util_seterr(err, errlen, "%s: no database here "
 			    "(no data.mdb)", dir);
 	}
 	return 0;
@@ -320,7 +308,7 @@ store_open(struct store **out, const char *dir, const struct store_opts *opts,
 	if ((st = calloc(1, sizeof(*st))) == NULL ||
 	    (st->dir = strdup(dir)) == NULL) {
 		free(st);
-		return seterr(err, errlen, "%s: out of memory", dir);
+		return util_seterr(err, errlen, "%s: out of memory", dir);
 	}
 	st->maxsize = o.maxsize;
 	st->sync_ms = o.sync_ms;
@@ -333,13 +321,13 @@ store_open(struct store **out, const char *dir, const struct store_opts *opts,
 	else if (o.sync_ms > 0)
 		flags |= MDB_NOSYNC;	/* we sync on our own schedule */
 	if ((rc = mdb_env_create(&st->env)) != 0) {
-		seterr(err, errlen, "%s: %s", dir, mdb_strerror(rc));
+		util_seterr(err, errlen, "%s: %s", dir, mdb_strerror(rc));
 		goto fail;
 	}
 	mdb_env_set_maxdbs(st->env, STORE_NTYPES + 2);
 	mdb_env_set_mapsize(st->env, o.mapsize);
 	if ((rc = mdb_env_open(st->env, dir, flags, 0640)) != 0) {
-		seterr(err, errlen, "%s: %s", dir, open_errtext(rc));
+		util_seterr(err, errlen, "%s: %s", dir, open_errtext(rc));
 		goto fail;
 	}
 	/* Reader slots left by killed processes would pin old pages. */
@@ -364,7 +352,7 @@ sync_now(struct store *st, char *err, size_t errlen)
 	int rc;
 
 	if ((rc = mdb_env_sync(st->env, 1)) != 0)
-		return seterr(err, errlen, "%s: sync: %s", st->dir,
+		return util_seterr(err, errlen, "%s: sync: %s", st->dir,
 		    mdb_strerror(rc));
 	st->dirty = false;
 	st->lastsync_ms = monotonic_ms();
@@ -410,14 +398,14 @@ grow(struct store *st, char *err, size_t errlen)
 	int rc;
 
 	if (st->mapsize >= st->maxsize)
-		return seterr(err, errlen, "%s: database full at %zu MiB "
+		return util_seterr(err, errlen, "%s: database full at %zu MiB "
 		    "(the limit is %zu MiB; raise it with --db-max-size)",
 		    st->dir, st->mapsize >> 20, st->maxsize >> 20);
 	want = st->mapsize * 2;
 	if (want > st->maxsize)
 		want = st->maxsize;
 	if ((rc = mdb_env_set_mapsize(st->env, want)) != 0)
-		return seterr(err, errlen, "%s: growing the map to %zu MiB: "
+		return util_seterr(err, errlen, "%s: growing the map to %zu MiB: "
 		    "%s", st->dir, want >> 20, mdb_strerror(rc));
 	mdb_env_info(st->env, &info);
 	st->mapsize = info.me_mapsize;
@@ -450,7 +438,7 @@ begin(struct store *st, unsigned flags, MDB_txn **txn, char *err,
 		if (rc != MDB_MAP_RESIZED || adopt_size(st) == -1)
 			break;
 	}
-	return seterr(err, errlen, "%s: begin transaction: %s", st->dir,
+	return util_seterr(err, errlen, "%s: begin transaction: %s", st->dir,
 	    mdb_strerror(rc));
 }
 
@@ -463,7 +451,7 @@ store_update(struct store *st, store_fn fn, void *arg, char *err,
 	int r, rc;
 
 	if (st->readonly)
-		return seterr(err, errlen, "%s: opened read-only", st->dir);
+		return util_seterr(err, errlen, "%s: opened read-only", st->dir);
 	for (;;) {
 		memset(&t, 0, sizeof(t));
 		t.st = st;
@@ -479,9 +467,9 @@ store_update(struct store *st, store_fn fn, void *arg, char *err,
 		if (r != 0) {
 			mdb_txn_abort(t.txn);
 			if (t.err[0] != '\0')
-				seterr(err, errlen, "%s", t.err);
+				util_seterr(err, errlen, "%s", t.err);
 			else
-				seterr(err, errlen, "%s: update refused",
+				util_seterr(err, errlen, "%s: update refused",
 				    st->dir);
 			return r;
 		}
@@ -492,7 +480,7 @@ store_update(struct store *st, store_fn fn, void *arg, char *err,
 			continue;
 		}
 		if (rc != 0)
-			return seterr(err, errlen, "%s: commit: %s", st->dir,
+			return util_seterr(err, errlen, "%s: commit: %s", st->dir,
 			    mdb_strerror(rc));
 		break;
 	}
@@ -521,7 +509,7 @@ store_view(struct store *st, store_fn fn, void *arg, char *err,
 	r = fn(&t, arg);
 	mdb_txn_abort(t.txn);
 	if (r != 0 && t.err[0] != '\0')
-		seterr(err, errlen, "%s", t.err);
+		util_seterr(err, errlen, "%s", t.err);
 	return r;
 }
 

@@ -14,6 +14,7 @@
 #include "fw.h"
 #include "fwproto.h"
 #include "reconcile.h"
+#include "util.h"
 
 #define RECONCILE_SLACK	120	/* seconds of expiry drift tolerated */
 
@@ -39,27 +40,6 @@ struct fw {
 
 /* --- talking to the helper --- */
 
-static int
-io_full(int fd, void *p, size_t n, bool wr)
-{
-	size_t done = 0;
-	ssize_t r;
-
-	while (done < n) {
-		r = wr ? write(fd, (char *)p + done, n - done) :
-		    read(fd, (char *)p + done, n - done);
-		if (r == 0)
-			return -1;
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		done += (size_t)r;
-	}
-	return 0;
-}
-
 /*
  * One request, one reply.  Blocking: the helper answers in milliseconds,
  * and the supervisor has nothing more urgent (workers serve SMTP).
@@ -82,8 +62,8 @@ request(struct fw *fw, const struct fwp_req *r, struct nftset_elem **list,
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if (io_full(fw->fd, b.data, b.len, true) == -1 ||
-	    io_full(fw->fd, h, sizeof(h), false) == -1) {
+	if (util_write_full(fw->fd, b.data, b.len) == -1 ||
+	    util_read_full(fw->fd, h, sizeof(h)) != 1) {
 		snprintf(err, errlen, "nft helper gone: %s", strerror(errno));
 		goto out;
 	}
@@ -94,7 +74,7 @@ request(struct fw *fw, const struct fwp_req *r, struct nftset_elem **list,
 	{
 		char text[FWP_ERRMAX + 1];
 
-		if (io_full(fw->fd, text, elen, false) == -1) {
+		if (util_read_full(fw->fd, text, elen) != 1) {
 			snprintf(err, errlen, "nft helper gone");
 			goto out;
 		}
@@ -108,7 +88,7 @@ request(struct fw *fw, const struct fwp_req *r, struct nftset_elem **list,
 	}
 	if (n > 0) {
 		if ((raw = malloc((size_t)n * FWP_ELEMSIZE)) == NULL ||
-		    io_full(fw->fd, raw, (size_t)n * FWP_ELEMSIZE, false) == -1) {
+		    util_read_full(fw->fd, raw, (size_t)n * FWP_ELEMSIZE) != 1) {
 			snprintf(err, errlen, "nft helper: reply lost");
 			goto out;
 		}

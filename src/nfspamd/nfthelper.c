@@ -21,44 +21,7 @@
 #include "fwproto.h"
 #include "nfthelper.h"
 #include "nftset.h"
-
-static int
-read_full(int fd, void *p, size_t n)
-{
-	size_t got = 0;
-	ssize_t r;
-
-	while (got < n) {
-		r = read(fd, (char *)p + got, n - got);
-		if (r == 0)
-			return got == 0 ? 0 : -1;
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		got += (size_t)r;
-	}
-	return 1;
-}
-
-static int
-write_full(int fd, const void *p, size_t n)
-{
-	size_t done = 0;
-	ssize_t r;
-
-	while (done < n) {
-		r = write(fd, (const char *)p + done, n - done);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		done += (size_t)r;
-	}
-	return 0;
-}
+#include "util.h"
 
 /*
  * The ruleset generation: every committed nftables transaction, ours or
@@ -146,7 +109,7 @@ reply(int fd, int status, const char *err, const struct nftset_elem *e,
 	int rc = -1;
 
 	if (fwp_reply_encode(status, err, e, n, &b) == 0)
-		rc = write_full(fd, b.data, b.len);
+		rc = util_write_full(fd, b.data, b.len);
 	buf_free(&b);
 	return rc;
 }
@@ -158,7 +121,7 @@ reply_gen(int fd, size_t changed)
 	uint8_t h[12] = { 0 };
 
 	h[11] = changed != 0;
-	return write_full(fd, h, sizeof(h));
+	return util_write_full(fd, h, sizeof(h));
 }
 
 static int
@@ -205,7 +168,7 @@ read_elems(int fd, size_t n, unsigned set, struct nftset_elem **out,
 		*why = "out of memory";
 		goto done;
 	}
-	if (read_full(fd, raw, n * FWP_ELEMSIZE) != 1) {
+	if (util_read_full(fd, raw, n * FWP_ELEMSIZE) != 1) {
 		*why = "short request";
 		goto done;
 	}
@@ -283,7 +246,7 @@ nfthelper_main(int fd, const struct priv_user *u, struct logger *lg)
 		reply(fd, 1, err, NULL, 0);
 		return 1;
 	}
-	while ((rc = read_full(fd, hdr, sizeof(hdr))) == 1) {
+	while ((rc = util_read_full(fd, hdr, sizeof(hdr))) == 1) {
 		struct fwp_req r;
 		struct nftset_elem *list = NULL;
 		size_t nlist = 0;
