@@ -27,7 +27,7 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir/build/plain}
-NTESTS=29
+NTESTS=32
 
 # --- TAP ---
 tap_n=0 tap_failed=0
@@ -158,6 +158,43 @@ else
 	exit 1
 fi
 step "nfspamd: $(grep -m1 'listening ' "$LAB_NFSPAMD_LOG")"
+
+# --- privileges: only the netlink helper keeps CAP_NET_ADMIN ---
+capeff() { awk '/^CapEff:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+uidof() { awk '/^Uid:/ {print $3}' "/proc/$1/status" 2>/dev/null; }
+nobody=$(id -u nobody)
+workers=() helper=()
+for pid in $(pgrep -P "$LAB_NFSPAMD_PID"); do
+	if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- '--worker='; then
+		workers+=("$pid")
+	else
+		helper+=("$pid")
+	fi
+done
+check "the supervisor runs as nobody with no capabilities (CapEff 0)" \
+    eval '[ "$(capeff "$LAB_NFSPAMD_PID")" = 0000000000000000 ] &&
+    [ "$(uidof "$LAB_NFSPAMD_PID")" = "$nobody" ]'
+workers_unprivileged()
+{
+	local w
+
+	[ ${#workers[@]} -gt 0 ] || return 1
+	for w in "${workers[@]}"; do
+		[ "$(capeff "$w")" = 0000000000000000 ] &&
+		    [ "$(uidof "$w")" = "$nobody" ] || return 1
+	done
+}
+check "every SMTP worker runs as nobody with no capabilities (CapEff 0)" \
+    workers_unprivileged
+if [ "$LAB_BACKEND" = nft ]; then
+	check "the netlink helper holds CAP_NET_ADMIN and nothing else" \
+	    eval '[ ${#helper[@]} -eq 1 ] &&
+	    [ "$(capeff "${helper[0]}")" = 0000000000001000 ] &&
+	    [ "$(uidof "${helper[0]}")" = "$nobody" ]'
+else
+	fail "the netlink helper holds CAP_NET_ADMIN and nothing else" \
+	    "no nft backend"
+fi
 
 reply=$(lab_blacklist 2>&1)
 check "blacklist lab (10.77.2.0/24) loaded through the control socket" \
