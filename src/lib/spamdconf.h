@@ -1,0 +1,68 @@
+/*
+ * spamdconf: OpenBSD spamd.conf(5) files, read unchanged.
+ *
+ * The file is in getcap(3) form: records "name|alias:cap:cap=value:...",
+ * continued by a trailing backslash (leading blanks of the next line are
+ * skipped), '#' comment lines and blank lines between records.  As in
+ * spamd-setup, a ':' inside a double-quoted value is part of the value.
+ * The mandatory record "all" names the lists in processing order; a name
+ * may repeat (spamd's way to subtract one white list from several black
+ * lists), and each occurrence gives its own sdc_list.
+ *
+ * Parsing is pure: no file is read but the one sdc_load is given, and a
+ * message file (:msg=path) is only recorded.
+ */
+#ifndef NFS_SPAMDCONF_H
+#define NFS_SPAMDCONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SDC_RECMAX	(1024 * 1024)	/* bytes in one joined record */
+#define SDC_VALMAX	(64 * 1024)	/* bytes in one capability value */
+#define SDC_LISTMAX	10000		/* names in "all" */
+#define SDC_FILEMAX	(16 * 1024 * 1024) /* bytes sdc_load reads */
+
+enum sdc_method {
+	SDC_FILE,
+	SDC_EXEC,
+	SDC_HTTP,
+	SDC_HTTPS,
+	SDC_FTP
+};
+
+struct sdc_list {
+	char		*name;		/* as written in "all" */
+	bool		 black;		/* false: a white list */
+	char		*msg;		/* quoted :msg=, unquoted, escapes applied */
+	char		*msgfile;	/* unquoted :msg=: a file to read */
+	enum sdc_method	 method;
+	char		*file;		/* never empty */
+};
+
+struct sdc {
+	struct sdc_list	*lists;		/* in "all" order, repeats included */
+	size_t		 n;
+};
+
+/*
+ * Parse a whole spamd.conf held in text[0..len).  name is the file name
+ * used in errors ("spamd.conf:12: entry \"uatraps\": no :file=").  On
+ * success returns 0 and fills *c (free with sdc_free); on error returns
+ * -1, leaves *c untouched and writes the reason to err (err may be NULL).
+ * A black list has exactly one of msg and msgfile; a white list has
+ * neither (its :msg= is ignored, as spamd-setup ignores it).
+ */
+int		 sdc_parse(const char *name, const char *text, size_t len,
+		    struct sdc *c, char *err, size_t errlen);
+
+/* Read path (at most SDC_FILEMAX bytes) and sdc_parse it. */
+int		 sdc_load(const char *path, struct sdc *c, char *err,
+		    size_t errlen);
+
+void		 sdc_free(struct sdc *c);
+
+/* "file", "exec", "http", "https" or "ftp". */
+const char	*sdc_method_name(enum sdc_method m);
+
+#endif /* NFS_SPAMDCONF_H */
