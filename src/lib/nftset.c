@@ -130,6 +130,7 @@ struct msgrec {
 	size_t		 off;		/* in the batch buffer */
 	size_t		 first, n;	/* its elements in the nel list */
 	const struct nels *list;
+	const struct setinfo *si;
 	uint16_t	 type;
 };
 
@@ -834,6 +835,7 @@ batch_msg(struct nftset *s, struct batch *b, const struct setinfo *si,
 	m->first = first;
 	m->n = cnt;
 	m->list = l;
+	m->si = si;
 	m->type = type;
 	nlh = nftnl_nlmsg_build_hdr(b->buf + b->len, type, NFPROTO_INET,
 	    flags | NLM_F_ACK, s->seq++);
@@ -1571,6 +1573,120 @@ nftset_replace(struct nftset *s, const char *set, const struct nftset_elem *v,
     size_t n, char *err, size_t errlen)
 {
 	return change(s, set, OP_REPLACE, true, v, n, NULL, 0, err, errlen);
+}
+
+/* nftset_commit: several sets, one transaction, strict deletes. */
+
+struct cset {
+	struct setinfo	*si;
+	struct nels	 adds, dels;
+};
+
+static void
+csets_free(struct cset *cs, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(cs[i].adds.v);
+		free(cs[i].dels.v);
+	}
+	free(cs);
+}
+
+/* Check and build one set's elements; -1 with err set. */
+static int
+cset_build(struct nftset *s, struct cset *c, const struct nftset_change *ch,
+    char *err, size_t errlen)
+{
+	const char	*op = "commit";
+	size_t		 i;
+
+	if ((c->si = setinfo_get(s, ch->set, op, err, errlen)) == NULL)
+		return -1;
+	for (i = 0; i < ch->nadd; i++)
+		if (check_elem(c->si, op, &ch->add[i], false, err, errlen) == -1)
+			return -1;
+	for (i = 0; i < ch->ndel; i++)
+		if (check_elem(c->si, op, &ch->del[i], true, err, errlen) == -1)
+			return -1;
+	if ((c->si->flags & NFT_SET_INTERVAL) && ch->ndel > 0 &&
+	    !validates_intervals(s))
+		return fail(err, errlen, ENOTSUP, "set %s: %s: this kernel "
+		    "does not check interval deletes; replace the set instead",
+		    ch->set, op);
+	if (c->si->flags & NFT_SET_INTERVAL) {
+		if (build_interval_adds(c->si, op, ch->add, ch->nadd, &c->adds,
+		    err, errlen) == -1)
+			return -1;
+	} else {
+		for (i = 0; i < ch->nadd; i++)
+			if (nels_push(&c->adds, key_from_bytes(
+			    ch->add[i].pfx.addr.bytes, c->si->keylen), 0,
+			    ch->add[i].timeout_ms, &ch->add[i]) == -1)
+				return fail(err, errlen, ENOMEM, "set %s: %s: "
+				    "out of memory", ch->set, op);
+	}
+	return build_plain_dels(c->si, op, ch->del, ch->ndel, &c->dels, err,
+	    errlen);
+}
+
+int
+nftset_commit(struct nftset *s, const struct nftset_change *ch, size_t n,
+    char *err, size_t errlen)
+{
+	struct cset		*cs;
+	struct batch		 b;
+	struct ackerr		 ae;
+	const struct msgrec	*m;
+	size_t			 i;
+	bool			 any = false;
+	int			 ret = -1;
+
+	memset(&b, 0, sizeof(b));
+	if (n == 0)
+		return 0;
+	if ((cs = calloc(n, sizeof(*cs))) == NULL)
+		return fail(err, errlen, ENOMEM, "commit: out of memory");
+	for (i = 0; i < n; i++) {
+		if (cset_build(s, &cs[i], &ch[i], err, errlen) == -1)
+			goto out;
+		any = any || ch[i].flush || cs[i].adds.n > 0 ||
+		    cs[i].dels.n > 0;
+	}
+	if (!any) {
+		ret = 0;
+		goto out;
+	}
+	if (batch_begin(s, &b) == -1)
+		goto nomem;
+	for (i = 0; i < n; i++)
+		if ((ch[i].flush && batch_msg(s, &b, cs[i].si,
+		    NFT_MSG_DELSETELEM, 0, NULL, 0, 0) == -1) ||
+		    batch_elems(s, &b, cs[i].si, NFT_MSG_DELSETELEM, 0,
+		    &cs[i].dels) == -1 ||
+		    batch_elems(s, &b, cs[i].si, NFT_MSG_NEWSETELEM,
+		    NLM_F_CREATE, &cs[i].adds) == -1)
+			goto nomem;
+	if (batch_end(s, &b) == -1)
+		goto nomem;
+	if (batch_send(s, &b, &ae) == 0) {
+		ret = 0;
+		goto out;
+	}
+	m = find_msg(&b, ae.seq);
+	batch_fail(&b, &ae, m != NULL && m->si != NULL ? m->si : cs[0].si,
+	    "commit", err, errlen);
+	for (i = 0; i < n; i++)
+		forget(s, ch[i].set);
+	errno = ae.err;
+	goto out;
+nomem:
+	fail(err, errlen, ENOMEM, "commit: out of memory");
+out:
+	batch_free(&b);
+	csets_free(cs, n);
+	return ret;
 }
 
 /* Lists. */

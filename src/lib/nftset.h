@@ -65,6 +65,29 @@ int	nftset_apply(struct nftset *, const char *set,
 /* Flush the set and add these, in one transaction. */
 int	nftset_replace(struct nftset *, const char *set,
 	    const struct nftset_elem *, size_t n, char *err, size_t errlen);
+/*
+ * Changes to several sets in one transaction: for each, [flush,]
+ * deletes, adds.  Deletes are strict and nothing is dumped to check
+ * them (a dump of a big interval set is quadratic): an element that is
+ * not in its set exactly fails the whole transaction, nothing changes,
+ * and errno is ENOENT.  On a kernel that does not check interval
+ * deletes (before 6.18.y), a change that deletes from an interval set
+ * is refused with ENOTSUP before anything is sent.  The caller that
+ * keeps its own record of a set uses this to apply a difference, and
+ * falls back to a replace when its record turns out wrong.
+ */
+struct nftset_change {
+	const char			*set;
+	bool				 flush;
+	const struct nftset_elem	*add;
+	size_t				 nadd;
+	const struct nftset_elem	*del;
+	size_t				 ndel;
+};
+
+int	nftset_commit(struct nftset *, const struct nftset_change *,
+	    size_t n, char *err, size_t errlen);
+
 /* The set's elements now (caller frees *out). */
 int	nftset_list(struct nftset *, const char *set,
 	    struct nftset_elem **out, size_t *n, char *err, size_t errlen);

@@ -853,6 +853,109 @@ cmd_change(struct ctx *c, bool replace, const char *set, uint64_t timeout,
 	return 0;
 }
 
+/* nftset_commit: two sets, one transaction, strict deletes. */
+static void
+test_commit(struct ctx *c)
+{
+	struct nftset_elem	 base4[] = { E("10.0.0.0/8", 0),
+				    E("192.0.2.0/24", 0), E("198.51.100.0/24", 0) };
+	struct nftset_elem	 base6[] = { E("2001:db8::/32", 0) };
+	struct nftset_elem	 del4[] = { E("10.0.0.0/8", 0),
+				    E("192.0.2.0/24", 0) };
+	struct nftset_elem	 add4[] = { E("10.0.0.0/9", 0),
+				    E("10.128.0.0/9", 0), E("192.0.2.0/24", 0),
+				    E("203.0.113.0/24", 0) };
+	struct nftset_elem	 add6[] = { E("2001:db9::/32", 0) };
+	struct nftset_elem	 gone[] = { E("172.16.0.0/12", 0) };
+	struct nftset_elem	 half[] = { E("10.0.0.0/10", 0) };
+	struct nftset_elem	 top[] = { E("255.255.255.0/24", 0),
+				    E("0.0.0.0/8", 0) };
+	struct nftset_elem	 white[] = { E("192.0.2.10", 0) };
+	struct nftset_change	 ch[2];
+	int			 r;
+
+	nftset_replace(c->s, NFTSET_BLACK, NULL, 0, c->err, sizeof(c->err));
+	nftset_replace(c->s, NFTSET_BLACK6, NULL, 0, c->err, sizeof(c->err));
+	memset(ch, 0, sizeof(ch));
+	ch[0] = (struct nftset_change){ NFTSET_BLACK, true, base4, 3, NULL, 0 };
+	ch[1] = (struct nftset_change){ NFTSET_BLACK6, true, base6, 1, NULL,
+	    0 };
+	r = nftset_commit(c->s, ch, 2, c->err, sizeof(c->err));
+	ok(c, r == 0, "commit: flush and load spamd and spamd6 together");
+	if (r != 0)
+		diag("  %s", c->err);
+	is_content(c, NFTSET_BLACK, "10.0.0.0/8 192.0.2.0/24 198.51.100.0/24",
+	    "commit load");
+	is_content(c, NFTSET_BLACK6, "2001:db8::/32", "commit load");
+
+	/*
+	 * A difference: split 10/8 into its halves, delete and re-add
+	 * 192.0.2.0/24 (the check that the set still holds what we think),
+	 * one new prefix; v6 gains one.
+	 */
+	ch[0] = (struct nftset_change){ NFTSET_BLACK, false, add4, 4, del4,
+	    2 };
+	ch[1] = (struct nftset_change){ NFTSET_BLACK6, false, add6, 1, NULL,
+	    0 };
+	r = nftset_commit(c->s, ch, 2, c->err, sizeof(c->err));
+	ok(c, r == 0, "commit: deletes and adds that touch the same range");
+	if (r != 0)
+		diag("  %s", c->err);
+	is_content(c, NFTSET_BLACK, "10.0.0.0/9 10.128.0.0/9 192.0.2.0/24 "
+	    "198.51.100.0/24 203.0.113.0/24", "commit diff");
+	is_content(c, NFTSET_BLACK6, "2001:db8::/32 2001:db9::/32",
+	    "commit diff");
+
+	/* A delete of what is not there fails everything, changes nothing. */
+	ch[0] = (struct nftset_change){ NFTSET_BLACK, false, top, 2, gone, 1 };
+	ch[1] = (struct nftset_change){ NFTSET_BLACK6, true, NULL, 0, NULL,
+	    0 };
+	r = nftset_commit(c->s, ch, 2, c->err, sizeof(c->err));
+	ok(c, r == -1 && errno == ENOENT, "commit: deleting an absent prefix "
+	    "fails with ENOENT (r %d, %s)", r, r == 0 ? "" : c->err);
+	is_content(c, NFTSET_BLACK, "10.0.0.0/9 10.128.0.0/9 192.0.2.0/24 "
+	    "198.51.100.0/24 203.0.113.0/24", "failed commit");
+	is_content(c, NFTSET_BLACK6, "2001:db8::/32 2001:db9::/32",
+	    "failed commit (the flush of spamd6 did not happen)");
+
+	/* Part of an interval is not the interval. */
+	ch[0] = (struct nftset_change){ NFTSET_BLACK, false, NULL, 0, half,
+	    1 };
+	r = nftset_commit(c->s, ch, 1, c->err, sizeof(c->err));
+	ok(c, r == -1 && errno == ENOENT, "commit: deleting 10.0.0.0/10 out "
+	    "of 10.0.0.0/9 fails with ENOENT");
+
+	/* The edges of the address space. */
+	ch[0] = (struct nftset_change){ NFTSET_BLACK, false, top, 2, NULL, 0 };
+	r = nftset_commit(c->s, ch, 1, c->err, sizeof(c->err));
+	ok(c, r == 0, "commit: 0.0.0.0/8 and 255.255.255.0/24 added");
+	ch[0] = (struct nftset_change){ NFTSET_BLACK, false, NULL, 0, top, 2 };
+	r = nftset_commit(c->s, ch, 1, c->err, sizeof(c->err));
+	ok(c, r == 0, "commit: and deleted again (%s)", r == 0 ? "" : c->err);
+	is_content(c, NFTSET_BLACK, "10.0.0.0/9 10.128.0.0/9 192.0.2.0/24 "
+	    "198.51.100.0/24 203.0.113.0/24", "edges gone again");
+
+	/* An interval set and an address set in one transaction. */
+	ch[0] = (struct nftset_change){ NFTSET_BLACK, false, top, 2, NULL, 0 };
+	ch[1] = (struct nftset_change){ NFTSET_WHITE, false, white, 1, NULL,
+	    0 };
+	r = nftset_commit(c->s, ch, 2, c->err, sizeof(c->err));
+	ok(c, r == 0, "commit: an interval set and an address set together");
+	is_content(c, NFTSET_WHITE, "192.0.2.10/32", "mixed commit");
+	ch[0] = (struct nftset_change){ NFTSET_BLACK, false, NULL, 0, NULL,
+	    0 };
+	ch[1] = (struct nftset_change){ NFTSET_WHITE, false, NULL, 0, white,
+	    1 };
+	r = nftset_commit(c->s, ch, 2, c->err, sizeof(c->err));
+	ok(c, r == 0 && count(c, NFTSET_WHITE) == 0, "commit: strict delete "
+	    "from an address set");
+	r = nftset_commit(c->s, ch, 2, c->err, sizeof(c->err));
+	ok(c, r == -1 && errno == ENOENT, "commit: strict delete of an absent "
+	    "address fails with ENOENT");
+	nftset_replace(c->s, NFTSET_BLACK, NULL, 0, c->err, sizeof(c->err));
+	nftset_replace(c->s, NFTSET_BLACK6, NULL, 0, c->err, sizeof(c->err));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -880,6 +983,7 @@ main(int argc, char **argv)
 			test_interval_sets(&c);
 			test_errors(&c);
 			test_atomic(&c);
+			test_commit(&c);
 		} else if (strcmp(cmd, "timing") == 0)
 			test_timing(&c);
 		else if (strcmp(cmd, "notable") == 0)
