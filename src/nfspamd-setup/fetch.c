@@ -4,9 +4,13 @@
  * fetch: see fetch.h.
  */
 
-#include <sys/types.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
 #include <sys/wait.h>
+
+#include <linux/capability.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -111,15 +115,28 @@ fetch_file(const struct sdc_list *l, const struct fetch_opts *o,
 	return ret;
 }
 
-/* In the child: become the unprivileged user, or die trying. */
+/*
+ * In the child: become the unprivileged user, or die trying.  Without
+ * root (the service runs as nfspamd with CAP_NET_ADMIN in its ambient
+ * set) the capabilities must go explicitly: exec would pass them on.
+ */
 static int
 drop(const struct fetch_opts *o, int errfd)
 {
-	char	msg[256];
-	int	n;
+	struct __user_cap_header_struct	h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct	d[2];
+	char				msg[256];
+	int				n;
 
-	if (!o->drop)
+	if (!o->drop) {
+		memset(d, 0, sizeof(d));
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0,
+		    0) == -1 && errno != EINVAL)
+			goto fail;
+		if (syscall(SYS_capset, &h, d) == -1)
+			goto fail;
 		return 0;
+	}
 	if (setgroups(1, &o->gid) == -1 || setgid(o->gid) == -1 ||
 	    setuid(o->uid) == -1 || getuid() != o->uid ||
 	    geteuid() != o->uid) {
@@ -129,6 +146,11 @@ drop(const struct fetch_opts *o, int errfd)
 		return -1;
 	}
 	return 0;
+fail:
+	n = snprintf(msg, sizeof(msg), "cannot drop capabilities: %s",
+	    strerror(errno));
+	(void)!write(errfd, msg, (size_t)n);
+	return -1;
 }
 
 static size_t

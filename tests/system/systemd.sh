@@ -50,7 +50,8 @@ diag "$(systemd-analyze --version | head -n 1)"
 
 vdir=$tmp/units
 mkdir "$vdir"
-cp "$units/nfspamd.service" "$units/nfspamd-nft.service" "$vdir/"
+cp "$units/nfspamd.service" "$units/nfspamd-nft.service" \
+    "$units/nfspamd-setup.service" "$units/nfspamd-setup.timer" "$vdir/"
 nfspamd_runnable=1
 if [ ! -x /usr/sbin/nfspamd ]; then
 	if [ -x "$NFSPAMD" ]; then
@@ -59,6 +60,16 @@ if [ ! -x /usr/sbin/nfspamd ]; then
 		diag "verify: ExecStart= runs $NFSPAMD (/usr/sbin/nfspamd is not installed)"
 	else
 		nfspamd_runnable=
+	fi
+fi
+NFSPAMD_SETUP=${NFSPAMD_SETUP:-$top_builddir/src/nfspamd-setup/nfspamd-setup}
+setup_runnable=1
+if [ ! -x /usr/sbin/nfspamd-setup ]; then
+	if [ -x "$NFSPAMD_SETUP" ]; then
+		sed -i "s|^\(Exec[A-Za-z]*=[-@:+!]*\)/usr/sbin/nfspamd-setup|\1$NFSPAMD_SETUP|" \
+		    "$vdir/nfspamd-setup.service"
+	else
+		setup_runnable=
 	fi
 fi
 
@@ -83,6 +94,12 @@ if [ -n "$nfspamd_runnable" ]; then
 else
 	skip "neither /usr/sbin/nfspamd nor $NFSPAMD exists (build first)" 1
 fi
+if [ -n "$setup_runnable" ]; then
+	verify nfspamd-setup.service
+	verify nfspamd-setup.timer
+else
+	skip "neither /usr/sbin/nfspamd-setup nor $NFSPAMD_SETUP exists" 2
+fi
 if [ -x /usr/sbin/nft ]; then
 	verify nfspamd-nft.service
 else
@@ -91,7 +108,8 @@ fi
 
 # Documentation=man:... pages: ours must be in the source tree, others
 # installed (when man can tell).
-for unit in nfspamd.service nfspamd-nft.service; do
+for unit in nfspamd.service nfspamd-nft.service nfspamd-setup.service \
+    nfspamd-setup.timer; do
 	missing=
 	# shellcheck disable=SC2013 # words: one line holds several
 	for ref in $(sed -n 's/^Documentation=//p' "$units/$unit"); do
@@ -134,8 +152,9 @@ security()
 if systemd-analyze --help 2>&1 | grep -q -- --offline; then
 	security nfspamd.service
 	security nfspamd-nft.service
+	security nfspamd-setup.service
 else
-	skip "this systemd-analyze has no security --offline" 2
+	skip "this systemd-analyze has no security --offline" 3
 fi
 
 # --- sysusers.d and tmpfiles.d ---------------------------------------------
@@ -227,6 +246,30 @@ if [ -x "$NFSPAMD" ]; then
 	is "$n:$bad" "$n:" "nfspamd accepts the $n examples in nfspamd.default"
 else
 	skip "no nfspamd binary at $NFSPAMD" 1
+fi
+
+default=$units/nfspamd-setup.default
+ok '( set -u; . "$default"; [ -z "$NFSPAMD_SETUP_OPTS" ] )' \
+    "nfspamd-setup.default sets NFSPAMD_SETUP_OPTS empty"
+if [ -x "$NFSPAMD_SETUP" ]; then
+	# Each example with -n and a missing spamd.conf: the run stops there
+	# only if every flag parsed.
+	bad=
+	n=0
+	while IFS= read -r line; do
+		opts=${line#\#NFSPAMD_SETUP_OPTS=\"}
+		opts=${opts%\"}
+		n=$((n + 1))
+		# shellcheck disable=SC2086
+		err=$("$NFSPAMD_SETUP" $opts -n -f "$tmp/none.conf" 2>&1 </dev/null)
+		case $err in
+		*"$tmp/none.conf"*) ;;
+		*) bad="$bad [$opts: $err]" ;;
+		esac
+	done < <(grep '^#NFSPAMD_SETUP_OPTS="' "$default")
+	is "$n:$bad" "$n:" "nfspamd-setup accepts the $n examples in nfspamd-setup.default"
+else
+	skip "no nfspamd-setup binary at $NFSPAMD_SETUP" 1
 fi
 
 # --- system calls, socket families, /proc: under strace ----------------------
@@ -454,6 +497,58 @@ else
 	fi
 	check_trace "$units/nfspamd.service" "$sdir/trace" \
 	    "nfspamd (nfspamd.service)"
+fi
+
+# nfspamd-setup as nfspamd-setup.service runs it (nobody, CAP_NET_ADMIN
+# ambient): -b with a file list and an exec list, a nospamd file, no
+# nfspamd to talk to.  The exec command notes its own capabilities.
+run_setup()
+{
+	local dir=$1
+
+	ip link set lo up
+	/usr/sbin/nft -f "$nftfile" || return
+	setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+	    --inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin \
+	    --bounding-set=-all,+net_admin --no-new-privs \
+	    strace -f -qq -o "$dir/trace" "$NFSPAMD_SETUP" -b -d \
+	    -f "$dir/spamd.conf" --db "$dir/db" --nospamd "$dir/nospamd" \
+	    --control "$dir/db/control.sock"
+	echo "exit=$?"
+	/usr/sbin/nft list set inet nfspamd spamd | tr -s ' \n\t' ' '
+	echo
+	/usr/sbin/nft list set inet nfspamd nospamd6 | tr -s ' \n\t' ' '
+	echo
+}
+
+if [ -n "$why" ]; then
+	skip "$why" 6
+elif [ ! -x "$NFSPAMD_SETUP" ] || [ ! -x /usr/sbin/nft ]; then
+	skip "needs $NFSPAMD_SETUP and /usr/sbin/nft" 6
+else
+	sdir=$tmp/setup
+	mkdir -p "$sdir/db"
+	printf '192.0.2.0/24\n' >"$sdir/black"
+	printf '#!/bin/sh\ngrep ^CapEff /proc/self/status >%s/caps\necho 198.51.100.0/24\n' \
+	    "$sdir" >"$sdir/cmd"
+	chmod 755 "$sdir/cmd"
+	printf '2001:db8::/32\n' >"$sdir/nospamd"
+	printf 'all:\\\n\t:local:cmd:\nlocal:\\\n\t:black:msg="m":file=%s/black:\ncmd:\\\n\t:black:msg="c":method=exec:file=%s/cmd:\n' \
+	    "$sdir" "$sdir" >"$sdir/spamd.conf"
+	chown -R nobody "$sdir"
+	export -f run_setup
+	export NFSPAMD_SETUP nftfile
+	timeout 60 unshare -n bash -c 'run_setup "$1"' sh "$sdir" \
+	    >"$sdir/out" 2>&1
+	diag "nfspamd-setup under strace: $(tr '\n' ' ' <"$sdir/out")"
+	ok 'grep -q "exit=1" "$sdir/out" && grep -q "is nfspamd running" "$sdir/out"' \
+	    "nfspamd-setup without nfspamd: exit 1, says why"
+	ok 'grep -q "elements = { 192.0.2.0/24, 198.51.100.0/24 }" "$sdir/out"' \
+	    "nfspamd-setup -b as nobody with ambient CAP_NET_ADMIN: spamd loaded"
+	ok 'grep -q "CapEff:.0000000000000000" "$sdir/caps"' \
+	    "the exec list's command runs with no capability ($(cat "$sdir/caps" 2>/dev/null))"
+	check_trace "$units/nfspamd-setup.service" "$sdir/trace" \
+	    "nfspamd-setup (nfspamd-setup.service)"
 fi
 
 done_testing
