@@ -618,31 +618,43 @@ check_elem(const struct setinfo *si, const char *op,
 	struct addr	m;
 	unsigned	bits;
 
-	prefix_format(&e->pfx, buf, sizeof(buf));
-	if (e->pfx.addr.family != si->family)
+	/* Formatted only for a message: this runs for every element. */
+	if (e->pfx.addr.family != si->family) {
+		if (e->pfx.addr.family == AF_INET ||
+		    e->pfx.addr.family == AF_INET6)
+			prefix_format(&e->pfx, buf, sizeof(buf));
 		return fail(err, errlen, EAFNOSUPPORT, "set %s: %s: %s is %s, "
 		    "the set holds %s addresses (%s)", si->name, op,
 		    e->pfx.addr.family == AF_INET ||
 		    e->pfx.addr.family == AF_INET6 ? buf : "element",
 		    fam_name(e->pfx.addr.family), fam_name(si->family),
 		    fam_type(si->family));
+	}
 	bits = fam_bits(si->family);
-	if (e->pfx.len > bits)
+	if (e->pfx.len > bits) {
+		prefix_format(&e->pfx, buf, sizeof(buf));
 		return fail(err, errlen, EINVAL, "set %s: %s: %s: prefix "
 		    "length out of range", si->name, op, buf);
-	if (e->pfx.len != bits && !(si->flags & NFT_SET_INTERVAL))
+	}
+	if (e->pfx.len != bits && !(si->flags & NFT_SET_INTERVAL)) {
+		prefix_format(&e->pfx, buf, sizeof(buf));
 		return fail(err, errlen, EINVAL, "set %s: %s: %s is a prefix, "
 		    "the set holds single addresses (no flags interval)",
 		    si->name, op, buf);
+	}
 	m = e->pfx.addr;
 	addr_mask(&m, e->pfx.len);
-	if (!addr_eq(&m, &e->pfx.addr))
+	if (!addr_eq(&m, &e->pfx.addr)) {
+		prefix_format(&e->pfx, buf, sizeof(buf));
 		return fail(err, errlen, EINVAL, "set %s: %s: %s: host bits "
 		    "set", si->name, op, buf);
-	if (!del && e->timeout_ms != 0 && !(si->flags & NFT_SET_TIMEOUT))
+	}
+	if (!del && e->timeout_ms != 0 && !(si->flags & NFT_SET_TIMEOUT)) {
+		prefix_format(&e->pfx, buf, sizeof(buf));
 		return fail(err, errlen, EINVAL, "set %s: %s: %s has a "
 		    "timeout, the set has no flags timeout", si->name, op,
 		    buf);
+	}
 	return 0;
 }
 

@@ -98,6 +98,9 @@ struct ctx {
 	struct setup_state prev;	/* what the last run left */
 	bool		 prev_ok;	/* prev could be read */
 	bool		 nouser;	/* --user cannot be used */
+	size_t		 clear_line;	/* first clear line in the text */
+	char		**clears;	/* their tags, NULL once refused */
+	size_t		 nclears;
 	int		 failed;	/* things that went wrong */
 };
 
@@ -384,7 +387,13 @@ fetch_item(struct ctx *x, struct item *it)
 		return;
 	}
 	report_bad_lines(x, it->l, &rep);
-	if (rep.ranges == 0) {
+	/*
+	 * No addresses: a download or command that broke.  A local white
+	 * list file may well be empty (no exceptions yet); any other empty
+	 * white list would widen the black list, so it fails.
+	 */
+	if (rep.ranges == 0 && !(!it->l->black &&
+	    it->l->method == SDC_FILE)) {
 		if (asprintf(&it->why, "%s: no addresses in %zu lines (%zu "
 		    "bytes%s)", res.where, rep.lines, res.raw,
 		    res.gzip ? ", gzip" : "") == -1)
@@ -474,6 +483,8 @@ black_finish(struct ctx *x, struct black *b, struct cidr_list *white,
 		    b->n);
 }
 
+static bool	in_config(const struct ctx *, const char *);
+
 static void
 collect_lists(struct ctx *x)
 {
@@ -499,8 +510,15 @@ collect_lists(struct ctx *x)
 			if (b != NULL)
 				black_finish(x, b, &white, white_failed,
 				    white_why);
+			b = NULL;
 			cidr_list_clear(&white);
 			white_failed = false;
+			if (in_config(x, l->name)) {
+				log_warnx(&x->log, "list %s: a black list named "
+				    "twice in \"all\"; the first one counts",
+				    l->name);
+				continue;
+			}
 			b = &x->blacks[x->nblacks++];
 			b->l = l;
 			if (!setup_tag_ok(l->name, why, sizeof(why))) {
@@ -578,6 +596,7 @@ control_text(struct ctx *x, struct buf *out, char ***cleared, size_t *ncl)
 		free(msg);
 		b->line = ++line;
 	}
+	x->clear_line = line + 1;
 	for (i = 0; i < x->prev.nlists; i++) {
 		if (in_config(x, x->prev.lists[i].tag))
 			continue;
@@ -699,10 +718,17 @@ control_answer(struct ctx *x, const char *reply)
 					x->blacks[i].refused = true;
 					break;
 				}
-			log_warnx(&x->log, "nfspamd refused %s%s: %.*s",
-			    i < x->nblacks ? "list " : "a clear line",
-			    i < x->nblacks ? x->blacks[i].l->name : "",
-			    (int)(nl - p - n), p + n);
+			if (i == x->nblacks && line >= x->clear_line &&
+			    line - x->clear_line < x->nclears) {
+				log_warnx(&x->log, "nfspamd refused to clear "
+				    "list %s: %.*s", x->clears[line -
+				    x->clear_line], (int)(nl - p - n), p + n);
+				x->clears[line - x->clear_line] = NULL;
+			} else
+				log_warnx(&x->log, "nfspamd refused %s%s: %.*s",
+				    i < x->nblacks ? "list " : "line ",
+				    i < x->nblacks ? x->blacks[i].l->name : "?",
+				    (int)(nl - p - n), p + n);
 			x->failed++;
 		} else if (strncmp(p, "ok ", 3) == 0) {
 			done = true;
@@ -1078,6 +1104,18 @@ rec_push(struct setup_state *st, const char *tag, const struct prefix *v,
  * list gone from spamd.conf is dropped once nfspamd took the clear.
  * The prefixes are kept only for -b.
  */
+/* Did nfspamd take the clear line for this tag? */
+static bool
+cleared(const struct ctx *x, const char *tag)
+{
+	size_t	i;
+
+	for (i = 0; i < x->nclears; i++)
+		if (x->clears[i] != NULL && strcmp(x->clears[i], tag) == 0)
+			return true;
+	return false;
+}
+
 static int
 next_state(struct ctx *x, struct setup_state *next, bool sent)
 {
@@ -1094,7 +1132,7 @@ next_state(struct ctx *x, struct setup_state *next, bool sent)
 		return -1;
 	for (i = 0; i < x->nblacks; i++) {
 		b = &x->blacks[i];
-		if (b->ok) {
+		if (b->ok && !b->refused) {
 			if (rec_push(next, b->l->name, b->pfx, x->c.kernel ?
 			    b->n : 0) == -1)
 				return -1;
@@ -1104,13 +1142,13 @@ next_state(struct ctx *x, struct setup_state *next, bool sent)
 				return -1;
 		}
 	}
-	if (!sent)
-		for (i = 0; i < x->prev.nlists; i++) {
-			p = &x->prev.lists[i];
-			if (!in_config(x, p->tag) && rec_push(next, p->tag,
-			    NULL, 0) == -1)
-				return -1;
-		}
+	for (i = 0; i < x->prev.nlists; i++) {
+		p = &x->prev.lists[i];
+		if (in_config(x, p->tag) || (sent && cleared(x, p->tag)))
+			continue;
+		if (rec_push(next, p->tag, NULL, 0) == -1)
+			return -1;
+	}
 	return 0;
 }
 
@@ -1181,7 +1219,7 @@ main(int argc, char **argv)
 	struct setup_state	 next;
 	struct nftset		*ns = NULL;
 	struct buf		 text = { 0 }, reply = { 0 };
-	char			 err[ERRLEN], **cleared = NULL;
+	char			 err[ERRLEN], **clr = NULL;
 	size_t			 ncl = 0, i, sent = 0;
 	bool			 delivered = false;
 	int			 lockfd = -1;
@@ -1198,7 +1236,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (x.c.daemon) {
-		if (daemon(0, 0) == -1) {
+		if (daemon(1, 0) == -1) {
 			log_warn(&x.log, "daemon");
 			return 1;
 		}
@@ -1216,10 +1254,12 @@ main(int argc, char **argv)
 		}
 	collect_lists(&x);
 
-	if (control_text(&x, &text, &cleared, &ncl) == -1) {
+	if (control_text(&x, &text, &clr, &ncl) == -1) {
 		log_warnx(&x.log, "out of memory");
 		return 1;
 	}
+	x.clears = clr;
+	x.nclears = ncl;
 	for (i = 0; i < x.nblacks; i++)
 		sent += x.blacks[i].ok;
 	if (x.c.dryrun) {
@@ -1255,7 +1295,7 @@ main(int argc, char **argv)
 		nftset_close(ns);
 	if (lockfd != -1)
 		close(lockfd);
-	free(cleared);
+	free(clr);
 	buf_free(&text);
 	buf_free(&reply);
 	setup_state_free(&next);
