@@ -182,8 +182,13 @@ curl_child(const struct sdc_list *l, const struct fetch_opts *o, int fd,
 		(void)!write(errfd, msg, (size_t)n);
 		return 1;
 	}
-	/* http may be sent on to https, never the other way. */
+	/*
+	 * http may be sent on to https, never the other way.  The first
+	 * option bounds redirects too, so http's must name both.
+	 */
 	redir = l->method == SDC_HTTP ? "http,https" : proto;
+	if (l->method == SDC_HTTP)
+		proto = redir;
 	cerr[0] = '\0';
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, proto);
@@ -208,7 +213,10 @@ curl_child(const struct sdc_list *l, const struct fetch_opts *o, int fd,
 		return 0;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	if (rc == CURLE_HTTP_RETURNED_ERROR && code != 0)
+	if (rc == CURLE_FILESIZE_EXCEEDED)
+		n = snprintf(msg, sizeof(msg), "%s: more than %zu bytes "
+		    "(--max-size)", url, o->max);
+	else if (rc == CURLE_HTTP_RETURNED_ERROR && code != 0)
 		n = snprintf(msg, sizeof(msg), "%s: server answered %ld", url,
 		    code);
 	else

@@ -449,9 +449,9 @@ black_fail(struct ctx *x, struct black *b, const char *why)
 	b->ok = false;
 	free(b->why);
 	b->why = strdup(why);
-	log_warnx(&x->log, "list %s: %s; nfspamd%s keep%s what they had",
-	    b->l->name, why, x->c.kernel ? " and the kernel sets" : "",
-	    x->c.kernel ? "" : "s");
+	log_warnx(&x->log, "list %s: %s; %s", b->l->name, why, x->c.kernel ?
+	    "nfspamd and the kernel sets keep what they had" :
+	    "nfspamd keeps what it had");
 	x->failed++;
 }
 
