@@ -11,15 +11,7 @@
 #include <string.h>
 
 #include "addr.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-#define CHECK(e)	do {						\
-	if (!(e)) {							\
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #e);	\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz.h"
 
 static void
 check_refused(const char *why, const void *res, size_t len)

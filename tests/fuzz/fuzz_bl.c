@@ -17,15 +17,7 @@
 #include <string.h>
 
 #include "bl.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-#define CHECK(e)	do {						\
-	if (!(e)) {							\
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #e);	\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz.h"
 
 static void
 check_same(const struct bl_list *a, const struct bl_list *b)

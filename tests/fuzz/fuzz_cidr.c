@@ -16,15 +16,7 @@
 
 #include "addr.h"
 #include "cidr.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-#define CHECK(e)	do {						\
-	if (!(e)) {							\
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #e);	\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz.h"
 
 /* Big enough for many lines, small enough to stay fast. */
 #define FUZZ_MAX	(64 * 1024)

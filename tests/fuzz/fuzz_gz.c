@@ -14,15 +14,7 @@
 #include <string.h>
 
 #include "gz.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-#define CHECK(e)	do {						\
-	if (!(e)) {							\
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #e);	\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz.h"
 
 #define FUZZ_MAX	(1024 * 1024)
 

@@ -14,15 +14,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "setup.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-#define CHECK(e)	do {						\
-	if (!(e)) {							\
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #e);	\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)

@@ -19,15 +19,7 @@
 #include <string.h>
 
 #include "smtp.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-#define CHECK(e)	do {						\
-	if (!(e)) {							\
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #e);	\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz.h"
 
 #define HEAD		5
 #define STEPMAX		4096	/* most reply bytes one call may add */

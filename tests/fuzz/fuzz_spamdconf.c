@@ -15,15 +15,7 @@
 #include <string.h>
 
 #include "spamdconf.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-#define CHECK(e)	do {						\
-	if (!(e)) {							\
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #e);	\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
