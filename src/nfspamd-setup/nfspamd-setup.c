@@ -1222,7 +1222,7 @@ main(int argc, char **argv)
 	char			 err[ERRLEN], **clr = NULL;
 	size_t			 ncl = 0, i, sent = 0;
 	bool			 delivered = false;
-	int			 lockfd = -1;
+	int			 lockfd = -1, rc = 1;
 
 	memset(&x, 0, sizeof(x));
 	memset(&next, 0, sizeof(next));
@@ -1238,13 +1238,13 @@ main(int argc, char **argv)
 	if (x.c.daemon) {
 		if (daemon(1, 0) == -1) {
 			log_warn(&x.log, "daemon");
-			return 1;
+			goto done;
 		}
 		log_init(&x.log, "nfspamd-setup", 0, x.c.debug ? LOG_DEBUG :
 		    LOG_INFO);
 	}
 	if (!x.c.dryrun && (lockfd = lock_db(&x)) == -1)
-		return 1;
+		goto done;
 	state_load(&x);
 	for (i = 0; i < x.sdc.n; i++)
 		if (x.sdc.lists[i].method != SDC_FILE) {
@@ -1256,7 +1256,7 @@ main(int argc, char **argv)
 
 	if (control_text(&x, &text, &clr, &ncl) == -1) {
 		log_warnx(&x.log, "out of memory");
-		return 1;
+		goto done;
 	}
 	x.clears = clr;
 	x.nclears = ncl;
@@ -1280,7 +1280,7 @@ main(int argc, char **argv)
 
 	if (next_state(&x, &next, delivered) == -1) {
 		log_warnx(&x.log, "out of memory");
-		return 1;
+		goto done;
 	}
 	if (x.c.kernel)
 		kernel_load(&x, &ns, &next);
@@ -1291,6 +1291,8 @@ main(int argc, char **argv)
 	if (x.failed > 0)
 		log_warnx(&x.log, "%d problem%s, see above", x.failed,
 		    x.failed == 1 ? "" : "s");
+	rc = x.failed > 0 ? 1 : 0;
+done:
 	if (ns != NULL)
 		nftset_close(ns);
 	if (lockfd != -1)
@@ -1301,5 +1303,5 @@ main(int argc, char **argv)
 	setup_state_free(&next);
 	free_all(&x);
 	log_close(&x.log);
-	return x.failed > 0 ? 1 : 0;
+	return rc;
 }
