@@ -744,6 +744,41 @@ out:
 	return ret;
 }
 
+/* Every element of a change, checked before anything is built. */
+static int
+check_elems(const struct setinfo *si, const char *op,
+    const struct nftset_elem *add, size_t nadd,
+    const struct nftset_elem *del, size_t ndel, char *err, size_t errlen)
+{
+	size_t	i;
+
+	for (i = 0; i < nadd; i++)
+		if (check_elem(si, op, &add[i], false, err, errlen) == -1)
+			return -1;
+	for (i = 0; i < ndel; i++)
+		if (check_elem(si, op, &del[i], true, err, errlen) == -1)
+			return -1;
+	return 0;
+}
+
+/* Adds as netlink elements: intervals as start/end pairs. */
+static int
+build_adds(const struct setinfo *si, const char *op,
+    const struct nftset_elem *v, size_t n, struct nels *out, char *err,
+    size_t errlen)
+{
+	size_t	i;
+
+	if (si->flags & NFT_SET_INTERVAL)
+		return build_interval_adds(si, op, v, n, out, err, errlen);
+	for (i = 0; i < n; i++)
+		if (nels_push(out, key_from_bytes(v[i].pfx.addr.bytes,
+		    si->keylen), 0, v[i].timeout_ms, &v[i]) == -1)
+			return fail(err, errlen, ENOMEM, "set %s: %s: out of "
+			    "memory", si->name, op);
+	return 0;
+}
+
 /* Batches. */
 
 static void
@@ -1454,7 +1489,6 @@ change(struct nftset *s, const char *set, enum op op, bool flush,
 	const struct msgrec *m;
 	const char	*name = opname[op];
 	uint16_t	 deltype;
-	size_t		 i;
 	enum { DEL_DESTROY, DEL_STRICT, DEL_CHECKED } mode;
 	bool		 retried = false;
 	int		 ret = -1;
@@ -1464,28 +1498,12 @@ change(struct nftset *s, const char *set, enum op op, bool flush,
 	memset(&b, 0, sizeof(b));
 	if ((si = setinfo_get(s, set, name, err, errlen)) == NULL)
 		return -1;
-	for (i = 0; i < nadd; i++)
-		if (check_elem(si, name, &add[i], false, err, errlen) == -1)
-			return -1;
-	for (i = 0; i < ndel; i++)
-		if (check_elem(si, name, &del[i], true, err, errlen) == -1)
-			return -1;
+	if (check_elems(si, name, add, nadd, del, ndel, err, errlen) == -1)
+		return -1;
 	if (!flush && nadd == 0 && ndel == 0)
 		return 0;
-
-	if (si->flags & NFT_SET_INTERVAL) {
-		if (build_interval_adds(si, name, add, nadd, &adds, err,
-		    errlen) == -1)
-			goto out;
-	} else {
-		for (i = 0; i < nadd; i++)
-			if (nels_push(&adds, key_from_bytes(add[i].pfx.addr.bytes,
-			    si->keylen), 0, add[i].timeout_ms, &add[i]) == -1) {
-				fail(err, errlen, ENOMEM, "set %s: %s: out of "
-				    "memory", set, name);
-				goto out;
-			}
-	}
+	if (build_adds(si, name, add, nadd, &adds, err, errlen) == -1)
+		goto out;
 	if (!(si->flags & NFT_SET_INTERVAL))
 		mode = s->nodestroy ? DEL_CHECKED : DEL_DESTROY;
 	else if (ndel > 0 && validates_intervals(s))
@@ -1612,33 +1630,20 @@ cset_build(struct nftset *s, struct cset *c, const struct nftset_change *ch,
     char *err, size_t errlen)
 {
 	const char	*op = "commit";
-	size_t		 i;
 
 	if ((c->si = setinfo_get(s, ch->set, op, err, errlen)) == NULL)
 		return -1;
-	for (i = 0; i < ch->nadd; i++)
-		if (check_elem(c->si, op, &ch->add[i], false, err, errlen) == -1)
-			return -1;
-	for (i = 0; i < ch->ndel; i++)
-		if (check_elem(c->si, op, &ch->del[i], true, err, errlen) == -1)
-			return -1;
+	if (check_elems(c->si, op, ch->add, ch->nadd, ch->del, ch->ndel, err,
+	    errlen) == -1)
+		return -1;
 	if ((c->si->flags & NFT_SET_INTERVAL) && ch->ndel > 0 &&
 	    !validates_intervals(s))
 		return fail(err, errlen, ENOTSUP, "set %s: %s: this kernel "
 		    "does not check interval deletes; replace the set instead",
 		    ch->set, op);
-	if (c->si->flags & NFT_SET_INTERVAL) {
-		if (build_interval_adds(c->si, op, ch->add, ch->nadd, &c->adds,
-		    err, errlen) == -1)
-			return -1;
-	} else {
-		for (i = 0; i < ch->nadd; i++)
-			if (nels_push(&c->adds, key_from_bytes(
-			    ch->add[i].pfx.addr.bytes, c->si->keylen), 0,
-			    ch->add[i].timeout_ms, &ch->add[i]) == -1)
-				return fail(err, errlen, ENOMEM, "set %s: %s: "
-				    "out of memory", ch->set, op);
-	}
+	if (build_adds(c->si, op, ch->add, ch->nadd, &c->adds, err,
+	    errlen) == -1)
+		return -1;
 	return build_plain_dels(c->si, op, ch->del, ch->ndel, &c->dels, err,
 	    errlen);
 }
