@@ -38,6 +38,10 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from nfstest import DaemonLog, Tap, Watchdog  # noqa: E402
+
 TOP_BUILDDIR = os.environ.get("top_builddir") or "."
 SETUP = os.environ.get("NFSPAMD_SETUP") or os.path.join(
     TOP_BUILDDIR, "src", "nfspamd-setup", "nfspamd-setup")
@@ -80,43 +84,6 @@ LINE_MSG = '"Your address %A is \\"listed\\"\\nsee example"'
 def alpha_reply(ip):
     return ('450-Your address %s is "listed"\r\n450 see example\r\n'
             % ip).encode()
-
-
-class Watchdog(Exception):
-    pass
-
-
-# --------------------------------------------------------------------------
-# TAP
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = []
-
-    def ok(self, cond, desc, *diag, todo=None):
-        """One check.  With todo (a known bug, the reason), a failure is
-        reported as "# TODO" and does not fail the run; a pass then shows
-        up as an unexpected pass, so the mark gets removed."""
-        self.n += 1
-        desc = desc.replace("#", "no.")
-        mark = " # TODO %s" % todo.replace("#", "no.") if todo else ""
-        print("%s %d - %s%s" % ("ok" if cond else "not ok", self.n, desc,
-                                mark), flush=True)
-        if not cond:
-            if not todo:
-                self.failed.append("%d - %s" % (self.n, desc))
-            for d in diag:
-                self.diag(d)
-        return bool(cond)
-
-    def eq(self, got, want, desc, *diag):
-        return self.ok(got == want, desc, "want: %r" % (want,),
-                       "got:  %r" % (got,), *diag)
-
-    def diag(self, msg):
-        for line in str(msg).splitlines() or [""]:
-            print("# " + line, flush=True)
 
 
 TAP = Tap()
@@ -362,7 +329,7 @@ def free_port():
         s.close()
 
 
-class Nfspamd:
+class Nfspamd(DaemonLog):
     """One nfspamd, -d, unprivileged, on 127.0.0.1, no stutter."""
 
     def __init__(self, tmp):
@@ -404,47 +371,6 @@ class Nfspamd:
         if self.logf is not None:
             self.logf.close()
             self.logf = None
-
-    def mark(self):
-        try:
-            return os.path.getsize(self.logpath)
-        except OSError:
-            return 0
-
-    def log(self, since=0):
-        try:
-            with open(self.logpath, "rb") as f:
-                f.seek(since)
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-
-    def wait_log(self, pattern, since=0, timeout=3.0):
-        rx = re.compile(pattern, re.M)
-        end = time.monotonic() + timeout
-        while True:
-            m = rx.search(self.log(since))
-            if m is not None or time.monotonic() > end:
-                return m
-            if self.proc is not None and self.proc.poll() is not None:
-                return rx.search(self.log(since))
-            time.sleep(0.02)
-
-    def control(self, text):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(IO_TIMEOUT)
-        try:
-            s.connect(self.ctl)
-            s.sendall(text.encode())
-            s.shutdown(socket.SHUT_WR)
-            out = b""
-            while True:
-                d = s.recv(4096)
-                if not d:
-                    return out.decode("utf-8", "replace")
-                out += d
-        finally:
-            s.close()
 
     def fate(self, src):
         """Talk SMTP from src up to DATA: "grey" for the greylist's 451, the

@@ -26,6 +26,10 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from nfstest import DaemonLog, Tap, Watchdog  # noqa: E402
+
 TOP_BUILDDIR = os.environ.get("top_builddir") or "."
 NFSPAMD = os.environ.get("NFSPAMD") or os.path.join(
     TOP_BUILDDIR, "src", "nfspamd", "nfspamd")
@@ -58,39 +62,6 @@ BLACK_IP = "127.0.0.66"
 WDAY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTH = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-class Watchdog(Exception):
-    pass
-
-
-# --------------------------------------------------------------------------
-# TAP
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = []
-
-    def ok(self, cond, desc, *diag):
-        self.n += 1
-        desc = desc.replace("#", "no.")
-        if cond:
-            print("ok %d - %s" % (self.n, desc), flush=True)
-        else:
-            print("not ok %d - %s" % (self.n, desc), flush=True)
-            self.failed.append("%d - %s" % (self.n, desc))
-            for d in diag:
-                self.diag(d)
-        return bool(cond)
-
-    def eq(self, got, want, desc, *diag):
-        return self.ok(got == want, desc,
-                       "want: %r" % (want,), "got:  %r" % (got,), *diag)
-
-    def diag(self, msg):
-        for line in str(msg).splitlines() or [""]:
-            print("# " + line, flush=True)
 
 
 TAP = Tap()
@@ -222,7 +193,7 @@ def db_find(db, kind, ip):
             if l.startswith(kind + "|") and l.split("|")[1] == ip]
 
 
-class Daemon:
+class Daemon(DaemonLog):
     """One nfspamd, -d, logging to DIR/log."""
 
     def __init__(self, tmp, name, extra, listen=("127.0.0.1", "::1"),
@@ -373,71 +344,6 @@ class Daemon:
         if self.logf is not None:
             self.logf.close()
             self.logf = None
-
-    # -- log
-
-    def mark(self):
-        try:
-            return os.path.getsize(self.logpath)
-        except OSError:
-            return 0
-
-    def log(self, since=0):
-        try:
-            with open(self.logpath, "rb") as f:
-                f.seek(since)
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-
-    def wait_log(self, pattern, since=0, timeout=3.0, poll=0.02):
-        """The first match of pattern in the log after offset since,
-        polling until timeout; None if it never shows up."""
-        rx = re.compile(pattern, re.M)
-        end = time.monotonic() + timeout
-        while True:
-            m = rx.search(self.log(since))
-            if m is not None:
-                return m
-            if time.monotonic() > end:
-                return None
-            if self.proc is not None and self.proc.poll() is not None:
-                # Dead: one last look, then give up.
-                return rx.search(self.log(since))
-            time.sleep(poll)
-
-    def wait_count(self, pattern, n, since=0, timeout=3.0):
-        """True once pattern matches at least n times after since."""
-        rx = re.compile(pattern, re.M)
-        end = time.monotonic() + timeout
-        while len(rx.findall(self.log(since))) < n:
-            if time.monotonic() > end:
-                return False
-            time.sleep(0.02)
-        return True
-
-    def log_tail(self, since=0, n=15):
-        return "\n".join(self.log(since).splitlines()[-n:])
-
-    # -- control socket
-
-    def control(self, text, timeout=IO_TIMEOUT):
-        """Send text, shut down writing, return the whole reply."""
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(timeout)
-        try:
-            s.connect(self.ctl)
-            s.sendall(text.encode())
-            s.shutdown(socket.SHUT_WR)
-            out = b""
-            while True:
-                d = s.recv(4096)
-                if not d:
-                    break
-                out += d
-            return out.decode("utf-8", "replace")
-        finally:
-            s.close()
 
 
 DAEMONS = []

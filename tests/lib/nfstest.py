@@ -1,0 +1,113 @@
+"""What the Python integration tests share: TAP output, the watchdog's
+exception, and a daemon's log file and control socket.
+
+Imported from tests/integration/*.py through their own path, so it works
+from the source tree and from a distcheck copy alike.
+"""
+
+import os
+import re
+import socket
+import time
+
+
+class Watchdog(Exception):
+    pass
+
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = []
+
+    def ok(self, cond, desc, *diag, todo=None):
+        """One check.  With todo (a known bug, the reason), a failure is
+        reported as "# TODO" and does not fail the run; a pass then shows
+        up as an unexpected pass, so the mark gets removed."""
+        self.n += 1
+        desc = desc.replace("#", "no.")
+        mark = " # TODO %s" % todo.replace("#", "no.") if todo else ""
+        print("%s %d - %s%s" % ("ok" if cond else "not ok", self.n, desc,
+                                mark), flush=True)
+        if not cond:
+            if not todo:
+                self.failed.append("%d - %s" % (self.n, desc))
+            for d in diag:
+                self.diag(d)
+        return bool(cond)
+
+    def eq(self, got, want, desc, *diag):
+        return self.ok(got == want, desc, "want: %r" % (want,),
+                       "got:  %r" % (got,), *diag)
+
+    def diag(self, msg):
+        for line in str(msg).splitlines() or [""]:
+            print("# " + line, flush=True)
+
+
+class DaemonLog:
+    """A daemon started with its output in self.logpath, its process in
+    self.proc (None when not running) and its control socket at
+    self.ctl."""
+
+    def mark(self):
+        """An offset: what the log holds from here on is new."""
+        try:
+            return os.path.getsize(self.logpath)
+        except OSError:
+            return 0
+
+    def log(self, since=0):
+        try:
+            with open(self.logpath, "rb") as f:
+                f.seek(since)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def wait_log(self, pattern, since=0, timeout=3.0, poll=0.02):
+        """The first match of pattern in the log after offset since,
+        polling until timeout; None if it never shows up."""
+        rx = re.compile(pattern, re.M)
+        end = time.monotonic() + timeout
+        while True:
+            m = rx.search(self.log(since))
+            if m is not None:
+                return m
+            if time.monotonic() > end:
+                return None
+            if self.proc is not None and self.proc.poll() is not None:
+                # Dead: one last look, then give up.
+                return rx.search(self.log(since))
+            time.sleep(poll)
+
+    def wait_count(self, pattern, n, since=0, timeout=3.0):
+        """True once pattern matches at least n times after since."""
+        rx = re.compile(pattern, re.M)
+        end = time.monotonic() + timeout
+        while len(rx.findall(self.log(since))) < n:
+            if time.monotonic() > end:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def log_tail(self, since=0, n=15):
+        return "\n".join(self.log(since).splitlines()[-n:])
+
+    def control(self, text, timeout=5.0):
+        """Send text, shut down writing, return the whole reply."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(self.ctl)
+            s.sendall(text.encode())
+            s.shutdown(socket.SHUT_WR)
+            out = b""
+            while True:
+                d = s.recv(4096)
+                if not d:
+                    break
+                out += d
+            return out.decode("utf-8", "replace")
+        finally:
+            s.close()
