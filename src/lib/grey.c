@@ -223,18 +223,22 @@ grey_trap(const struct grey_conf *conf, const struct store_rec *old,
 }
 
 void
-grey_logd(int64_t whiteexp, const struct store_rec *old, int64_t now,
-    struct store_rec *out)
+grey_logd(int64_t whiteexp, const struct store_rec *old, uint32_t n,
+    int64_t now, struct store_rec *out)
 {
+	int64_t pc;
+
 	if (old == NULL) {
 		out->first = out->pass = now;
 		out->bcount = 1;
-		out->pcount = 0;
+		/* The first event makes the entry, the others count. */
+		pc = n > 0 ? (int64_t)n - 1 : 0;
 	} else {
 		*out = *old;
 		/* spamlogd's pcount++: a trapped host (-1) turns white. */
-		out->pcount = cincr(old->pcount);
+		pc = (int64_t)old->pcount + n;
 	}
+	out->pcount = pc > INT32_MAX ? INT32_MAX : (int32_t)pc;
 	out->expire = tadd(now, whiteexp);
 }
 

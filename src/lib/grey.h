@@ -83,13 +83,16 @@ void	grey_trap(const struct grey_conf *, const struct store_rec *old,
 	    int64_t now, struct store_rec *out);
 
 /*
- * spamlogd saw a connection (inbound from, or outbound to, this address).
- * New: first = pass = now, bcount 1, pcount 0, expire = now + whiteexp.
- * Existing (white or trapped): pcount++ (so trapped becomes white, as in
- * spamd), expire = now + whiteexp.  The result is always a WHITE record.
+ * spamlogd saw n connections (inbound from, or outbound to, this
+ * address; nfspamlogd merges a burst's events into one update).  Each
+ * does what spamlogd does for one: the first for a new address makes
+ * first = pass = now, bcount 1, pcount 0; each later one (and each one
+ * for an existing white or trapped entry) pcount++, so trapped becomes
+ * white, as in spamd.  expire = now + whiteexp.  pcount stops at
+ * INT32_MAX.  The result is always a WHITE record.
  */
-void	grey_logd(int64_t whiteexp, const struct store_rec *old, int64_t now,
-	    struct store_rec *out);
+void	grey_logd(int64_t whiteexp, const struct store_rec *old, uint32_t n,
+	    int64_t now, struct store_rec *out);
 
 enum grey_sync_kind { GREY_SYNC_WHITE, GREY_SYNC_TRAP };
 

@@ -342,7 +342,7 @@ test_logd_new(void **state)
 	int64_t			 now = T0;
 
 	poison(&r);
-	grey_logd(c->whiteexp, NULL, now, &r);
+	grey_logd(c->whiteexp, NULL, 1, now, &r);
 	assert_rec(r, T0, T0, T0 + c->whiteexp, 1, 0);
 	assert_true(grey_passed(&r, now));
 }
@@ -354,18 +354,18 @@ test_logd_existing(void **state)
 	struct store_rec	 r, r2;
 	int64_t			 now = T0;
 
-	grey_logd(c->whiteexp, NULL, now, &r);
+	grey_logd(c->whiteexp, NULL, 1, now, &r);
 	now += 600;
-	grey_logd(c->whiteexp, &r, now, &r2);
+	grey_logd(c->whiteexp, &r, 1, now, &r2);
 	assert_rec(r2, T0, T0, now + c->whiteexp, 1, 1);
 
 	now += c->whiteexp / 2;
-	grey_logd(c->whiteexp, &r2, now, &r);
+	grey_logd(c->whiteexp, &r2, 1, now, &r);
 	assert_rec(r, T0, T0, now + c->whiteexp, 1, 2);
 
 	/* spamlogd does not look at expiry: still pcount++. */
 	now = r.expire + 5;
-	grey_logd(c->whiteexp, &r, now, &r2);
+	grey_logd(c->whiteexp, &r, 1, now, &r2);
 	assert_rec(r2, T0, T0, now + c->whiteexp, 1, 3);
 }
 
@@ -378,11 +378,42 @@ test_logd_trapped(void **state)
 
 	grey_trap(c, NULL, now, &t);
 	now += 60;
-	grey_logd(c->whiteexp, &t, now, &r);
+	grey_logd(c->whiteexp, &t, 1, now, &r);
 	assert_rec(r, T0, T0 + c->trapexp, now + c->whiteexp, 1, 0);
 	assert_false(grey_passed(&r, now));
 	now = T0 + c->trapexp;
 	assert_true(grey_passed(&r, now));
+}
+
+/* nfspamlogd merges a burst: n events count as n of spamlogd's. */
+static void
+test_logd_merged(void **state)
+{
+	const struct grey_conf	*c = *state;
+	struct store_rec	 one, many, t, r;
+	int64_t			 now = T0;
+
+	grey_logd(c->whiteexp, NULL, 1, now, &one);
+	for (int i = 1; i < 5; i++)
+		grey_logd(c->whiteexp, &one, 1, now, &one);
+	grey_logd(c->whiteexp, NULL, 5, now, &many);
+	assert_memory_equal(&one, &many, sizeof(one));
+	assert_rec(many, T0, T0, T0 + c->whiteexp, 1, 4);
+
+	grey_logd(c->whiteexp, &many, 3, now + 9, &r);
+	assert_rec(r, T0, T0, now + 9 + c->whiteexp, 1, 7);
+
+	/* A trapped host seen three times: -1 + 3. */
+	grey_trap(c, NULL, now, &t);
+	grey_logd(c->whiteexp, &t, 3, now, &r);
+	assert_int_equal(r.pcount, 2);
+
+	/* pcount stops at the top. */
+	many.pcount = INT32_MAX - 2;
+	grey_logd(c->whiteexp, &many, UINT32_MAX, now, &r);
+	assert_int_equal(r.pcount, INT32_MAX);
+	grey_logd(c->whiteexp, NULL, UINT32_MAX, now, &r);
+	assert_int_equal(r.pcount, INT32_MAX);
 }
 
 /* ---- sync (twupdate) ---- */
@@ -782,7 +813,7 @@ test_scan_white_entry(void **state)
 	int64_t			 now = T0;
 	bool			 mw;
 
-	grey_logd(c->whiteexp, NULL, now, &r);
+	grey_logd(c->whiteexp, NULL, 1, now, &r);
 	assert_int_equal(scan(c, &in, &r, now, &mw, &w), GREY_SCAN_WHITE);
 	assert_false(mw);
 	/* have_white is not what makes a WHITE entry white. */
@@ -1135,6 +1166,7 @@ main(void)
 		BOTH(test_logd_new),
 		BOTH(test_logd_existing),
 		BOTH(test_logd_trapped),
+		BOTH(test_logd_merged),
 		BOTH(test_sync_new),
 		BOTH(test_sync_existing),
 		BOTH(test_sync_expired),
