@@ -3,10 +3,14 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "fwproto.h"
+#include "util.h"
 
 static const char *const names[FWP_NSETS] = {
 	[FWP_WHITE] = NFTSET_WHITE, [FWP_WHITE6] = NFTSET_WHITE6,
@@ -78,6 +82,12 @@ elems_append(struct buf *b, const struct nftset_elem *e, size_t n)
 	return 0;
 }
 
+unsigned
+fwp_del_set(const struct fwp_req *r)
+{
+	return r->op == FWP_ADD46 ? fwp_set_for(r->set, AF_INET6) : r->set;
+}
+
 int
 fwp_req_encode(const struct fwp_req *r, struct buf *b)
 {
@@ -105,12 +115,16 @@ fwp_hdr_decode(const uint8_t *p, size_t len, struct fwp_req *r,
 	r->set = p[1];
 	r->nadd = get32(p + 4);
 	r->ndel = get32(p + 8);
-	if (r->op < FWP_CHECK || r->op > FWP_GEN) {
+	if (r->op < FWP_CHECK || r->op > FWP_ADD46) {
 		*why = "unknown operation";
 		return -1;
 	}
 	if (r->set >= FWP_NSETS || p[2] != 0 || p[3] != 0) {
 		*why = "not an nfspamd set";
+		return -1;
+	}
+	if (r->op == FWP_ADD46 && r->set != FWP_WHITE && r->set != FWP_TRAP) {
+		*why = "not an IPv4 address set";
 		return -1;
 	}
 	if (r->nadd > FWP_MAXELEMS || r->ndel > FWP_MAXELEMS) {
@@ -212,4 +226,72 @@ fwp_reply_hdr(const uint8_t *p, size_t len, int *status, uint32_t *errlen,
 		return -1;
 	}
 	return 0;
+}
+
+int
+fwp_call(int fd, const struct fwp_req *r, struct nftset_elem **list,
+    size_t *nlist, char *err, size_t errlen)
+{
+	struct buf b = { 0 };
+	uint8_t h[12], *raw = NULL;
+	uint32_t elen, n;
+	const char *why = NULL;
+	int status, rc = -1;
+
+	if (list != NULL) {
+		*list = NULL;
+		*nlist = 0;
+	}
+	if (fwp_req_encode(r, &b) == -1) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (util_write_full(fd, b.data, b.len) == -1 ||
+	    util_read_full(fd, h, sizeof(h)) != 1) {
+		snprintf(err, errlen, "nft helper gone: %s", strerror(errno));
+		goto out;
+	}
+	if (fwp_reply_hdr(h, sizeof(h), &status, &elen, &n, &why) == -1) {
+		snprintf(err, errlen, "nft helper: %s", why);
+		goto out;
+	}
+	{
+		char text[FWP_ERRMAX + 1];
+
+		if (util_read_full(fd, text, elen) != 1) {
+			snprintf(err, errlen, "nft helper gone");
+			goto out;
+		}
+		text[elen] = '\0';
+		if (status != 0)
+			snprintf(err, errlen, "%s", text);
+	}
+	if (r->op == FWP_GEN) {
+		*nlist = n;	/* the answer, no elements follow */
+		n = 0;
+	}
+	if (n > 0) {
+		if ((raw = malloc((size_t)n * FWP_ELEMSIZE)) == NULL ||
+		    util_read_full(fd, raw, (size_t)n * FWP_ELEMSIZE) != 1) {
+			snprintf(err, errlen, "nft helper: reply lost");
+			goto out;
+		}
+		if (list != NULL) {
+			if ((*list = calloc(n, sizeof(**list))) == NULL ||
+			    fwp_elems_decode(raw, (size_t)n * FWP_ELEMSIZE, n,
+			    r->set, *list, &why) == -1) {
+				snprintf(err, errlen, "nft helper: %s",
+				    why ? why : "out of memory");
+				free(*list);
+				*list = NULL;
+				goto out;
+			}
+			*nlist = n;
+		}
+	}
+	rc = status == 0 ? 0 : -1;
+out:
+	free(raw);
+	buf_free(&b);
+	return rc;
 }

@@ -34,6 +34,10 @@ enum fwp_op {
 	FWP_LIST,
 	FWP_GEN,	/* reply count 1: someone else changed the ruleset
 			   since our last transaction (no elements follow) */
+	FWP_ADD46,	/* adds to an IPv4 address set and its IPv6 twin in
+			   one transaction: set names the IPv4 one, the nadd
+			   elements are its, the ndel ones (in del) the
+			   twin's adds */
 };
 
 enum fwp_set {
@@ -55,6 +59,9 @@ bool		 fwp_set_interval(unsigned set);
 /* The address set for a family: FWP_WHITE or FWP_WHITE6, and so on. */
 unsigned	 fwp_set_for(unsigned v4set, int family);
 
+/* The set a request's second group (ndel) of elements belongs to. */
+unsigned	 fwp_del_set(const struct fwp_req *);
+
 int	fwp_req_encode(const struct fwp_req *, struct buf *);
 /* Validate a header; -1 with *why.  Sets op, set, nadd, ndel. */
 int	fwp_hdr_decode(const uint8_t *, size_t, struct fwp_req *,
@@ -69,5 +76,14 @@ int	fwp_reply_encode(int status, const char *err,
 /* Reply header: -1 with *why when malformed. */
 int	fwp_reply_hdr(const uint8_t *, size_t, int *status,
 	    uint32_t *errlen, uint32_t *n, const char **why);
+
+/*
+ * The client side: send one request on fd and read its reply, blocking.
+ * A LIST reply's elements go to *list (caller frees); a GEN reply's
+ * answer to *nlist.  -1 with err when the helper refused the request
+ * (its own words) or is gone.
+ */
+int	fwp_call(int fd, const struct fwp_req *, struct nftset_elem **list,
+	    size_t *nlist, char *err, size_t errlen);
 
 #endif

@@ -48,68 +48,7 @@ static int
 request(struct fw *fw, const struct fwp_req *r, struct nftset_elem **list,
     size_t *nlist, char *err, size_t errlen)
 {
-	struct buf b = { 0 };
-	uint8_t h[12], *raw = NULL;
-	uint32_t elen, n;
-	const char *why = NULL;
-	int status, rc = -1;
-
-	if (list != NULL) {
-		*list = NULL;
-		*nlist = 0;
-	}
-	if (fwp_req_encode(r, &b) == -1) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	if (util_write_full(fw->fd, b.data, b.len) == -1 ||
-	    util_read_full(fw->fd, h, sizeof(h)) != 1) {
-		snprintf(err, errlen, "nft helper gone: %s", strerror(errno));
-		goto out;
-	}
-	if (fwp_reply_hdr(h, sizeof(h), &status, &elen, &n, &why) == -1) {
-		snprintf(err, errlen, "nft helper: %s", why);
-		goto out;
-	}
-	{
-		char text[FWP_ERRMAX + 1];
-
-		if (util_read_full(fw->fd, text, elen) != 1) {
-			snprintf(err, errlen, "nft helper gone");
-			goto out;
-		}
-		text[elen] = '\0';
-		if (status != 0)
-			snprintf(err, errlen, "%s", text);
-	}
-	if (r->op == FWP_GEN) {
-		*nlist = n;	/* the answer, no elements follow */
-		n = 0;
-	}
-	if (n > 0) {
-		if ((raw = malloc((size_t)n * FWP_ELEMSIZE)) == NULL ||
-		    util_read_full(fw->fd, raw, (size_t)n * FWP_ELEMSIZE) != 1) {
-			snprintf(err, errlen, "nft helper: reply lost");
-			goto out;
-		}
-		if (list != NULL) {
-			if ((*list = calloc(n, sizeof(**list))) == NULL ||
-			    fwp_elems_decode(raw, (size_t)n * FWP_ELEMSIZE, n,
-			    r->set, *list, &why) == -1) {
-				snprintf(err, errlen, "nft helper: %s",
-				    why ? why : "out of memory");
-				free(*list);
-				*list = NULL;
-				goto out;
-			}
-			*nlist = n;
-		}
-	}
-	rc = status == 0 ? 0 : -1;
-out:
-	free(raw);
-	buf_free(&b);
-	return rc;
+	return fwp_call(fw->fd, r, list, nlist, err, errlen);
 }
 
 struct fw *

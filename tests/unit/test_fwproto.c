@@ -97,6 +97,27 @@ test_refused(void **state)
 	assert_int_equal(fwp_hdr_decode(h, sizeof(h), &r, &why), -1);
 	assert_int_equal(fwp_hdr_decode(h, 5, &r, &why), -1);
 
+	/* ADD46: an IPv4 address set names the pair; del holds the twin's. */
+	h[0] = FWP_ADD46;
+	h[11] = 2;
+	assert_int_equal(fwp_hdr_decode(h, sizeof(h), &r, &why), 0);
+	assert_int_equal(fwp_del_set(&r), FWP_WHITE6);
+	h[1] = FWP_TRAP;
+	assert_int_equal(fwp_hdr_decode(h, sizeof(h), &r, &why), 0);
+	assert_int_equal(fwp_del_set(&r), FWP_TRAP6);
+	h[1] = FWP_WHITE6;
+	assert_int_equal(fwp_hdr_decode(h, sizeof(h), &r, &why), -1);
+	assert_string_equal(why, "not an IPv4 address set");
+	h[1] = FWP_NOSPAMD;
+	assert_int_equal(fwp_hdr_decode(h, sizeof(h), &r, &why), -1);
+	h[0] = FWP_ADD46 + 1;
+	h[1] = FWP_WHITE;
+	assert_int_equal(fwp_hdr_decode(h, sizeof(h), &r, &why), -1);
+	assert_string_equal(why, "unknown operation");
+	h[0] = FWP_APPLY;
+	assert_int_equal(fwp_hdr_decode(h, sizeof(h), &r, &why), 0);
+	assert_int_equal(fwp_del_set(&r), FWP_WHITE);
+
 	/* IPv6 into an IPv4 set; a prefix into an address set. */
 	fwp_elem_encode(&e6, raw);
 	assert_int_equal(fwp_elems_decode(raw, sizeof(raw), 1, FWP_WHITE, &out,
