@@ -148,6 +148,18 @@ serve_change(struct nftset *ns, const struct fwp_req *r, const char *set,
 		    err, errlen);
 	case FWP_REPLACE:
 		return nftset_replace(ns, set, r->add, r->nadd, err, errlen);
+	case FWP_ADD46: {
+		struct nftset_change c[2] = {
+			{ .set = set, .add = r->add, .nadd = r->nadd },
+			{ .set = fwp_set_name(fwp_del_set(r)), .add = r->del,
+			    .nadd = r->ndel },
+		};
+
+		/* One transaction for both families; skip an empty one. */
+		if (r->nadd == 0)
+			return nftset_commit(ns, &c[1], r->ndel > 0, err, errlen);
+		return nftset_commit(ns, c, r->ndel > 0 ? 2 : 1, err, errlen);
+	}
 	}
 	return -1;
 }
@@ -195,6 +207,7 @@ serve(struct nftset *ns, struct gen *g, const struct fwp_req *r,
 	case FWP_DEL:
 	case FWP_APPLY:
 	case FWP_REPLACE:
+	case FWP_ADD46:
 		gen_before(g, &before);
 		rc = serve_change(ns, r, set, err, errlen);
 		gen_after(g, before);
@@ -254,7 +267,8 @@ nfthelper_main(int fd, const struct priv_user *u, struct logger *lg)
 
 		if (fwp_hdr_decode(hdr, sizeof(hdr), &r, &why) == -1 ||
 		    read_elems(fd, r.nadd, r.set, &r.add, &why) == -1 ||
-		    read_elems(fd, r.ndel, r.set, &r.del, &why) == -1) {
+		    read_elems(fd, r.ndel, fwp_del_set(&r), &r.del,
+		    &why) == -1) {
 			/* Out of step with the sender: say so and stop. */
 			log_warnx(lg, "nft helper: request refused: %s", why);
 			reply(fd, 1, why, NULL, 0);

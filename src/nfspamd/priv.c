@@ -84,6 +84,12 @@ clear_ambient_and_bounding(uint64_t keep)
 			prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
 }
 
+bool
+priv_has_netadmin(void)
+{
+	return has_cap(CAP_NET_ADMIN);
+}
+
 int
 priv_drop_all(const struct priv_user *u, char *err, size_t errlen)
 {

@@ -33,4 +33,7 @@ int	priv_drop_all(const struct priv_user *, char *err, size_t errlen);
 int	priv_keep_netadmin(const struct priv_user *, char *err,
 	    size_t errlen);
 
+/* Does this process hold CAP_NET_ADMIN (permitted) right now? */
+bool	priv_has_netadmin(void);
+
 #endif

@@ -1,0 +1,749 @@
+/*
+ * nfspamlogd: spamlogd for nftables.  Reads the SMTP connections the
+ * ruleset logs to an NFLOG group and keeps their hosts whitelisted: a
+ * whitelisted sender reaching our MTA ("nfspamd-in") and a peer our MTA
+ * sends mail to ("nfspamd-out") get a WHITE entry (or a longer one) in
+ * the database and a fresh timeout in @spamd-white(6).
+ *
+ * Two processes: this one reads NFLOG, which is packet data, with no
+ * capabilities at all; a netlink helper forked first (nfspamd's, from
+ * ../nfspamd/nfthelper.c) keeps CAP_NET_ADMIN and only changes the sets.
+ * Everything read in one go is one burst: one database transaction and
+ * one netlink transaction, with each address once.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <libnetfilter_log/libnetfilter_log.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <uv.h>
+
+#include "fwproto.h"
+#include "grey.h"
+#include "log.h"
+#include "logev.h"
+#include "nfthelper.h"
+#include "priv.h"
+#include "store.h"
+
+#define LOGD_GROUP		25
+#define LOGD_BURST		8192	/* distinct addresses per burst */
+#define LOGD_READS		256	/* reads before yielding to the loop */
+#define LOGD_RBUF		(256 * 1024)
+#define LOGD_NLBUFSIZ		65536	/* kernel side batch of messages */
+#define LOGD_QTHRESH		256
+#define LOGD_QTIMEOUT		2	/* hundredths of a second */
+#define LOGD_WARN_EVERY		10	/* seconds between repeated warnings */
+
+struct conf {
+	unsigned	 group;
+	int64_t		 whiteexp;
+	bool		 inbound_only;
+	bool		 debug;
+	bool		 verbose;
+	const char	*db;
+	const char	*user;
+	unsigned	 sync_ms;
+	unsigned	 stats_interval;
+	size_t		 rcvbuf;
+	size_t		 db_max;
+};
+
+struct counters {
+	uint64_t	 events;	/* packets read from the group */
+	uint64_t	 kind[LOGEV_NKINDS];
+	uint64_t	 updates;	/* database entries written */
+	uint64_t	 added;		/* of which new on the whitelist */
+	uint64_t	 bursts;
+	uint64_t	 lost;		/* sequence gaps: dropped by the kernel */
+	uint64_t	 enobufs;	/* receive buffer overruns */
+	uint64_t	 store_errors;
+	uint64_t	 kernel_errors;
+};
+
+struct logd {
+	struct conf		 conf;
+	struct logger		 log;
+	struct priv_user	 user;
+	pid_t			 helper_pid;
+	int			 helper_fd;
+	struct mnl_socket	*nl;		/* the NFLOG group */
+	int			 nfd;
+	struct store		*store;
+	uv_loop_t		*loop;
+	uv_poll_t		 poll;
+	uv_timer_t		 stats, flush;
+	uv_signal_t		 sigterm, sigint, sighup, sigchld;
+	struct logev_burst	 burst;
+	struct nftset_elem	*e4, *e6;	/* one burst's elements */
+	bool			*isnew;		/* per burst entry */
+	uint8_t			*rbuf;
+	struct counters		 c;
+	uint32_t		 seq_next;
+	bool			 seq_known;
+	int64_t			 now;		/* of the burst being applied */
+	time_t			 warned_enobufs, warned_kernel;
+	bool			 stopping;
+	int			 status;
+};
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+"usage: nfspamlogd [-DIv] [-l group] [-W whiteexp] [--db dir] [--user user]\n"
+"                  [--db-sync-ms ms] [--db-max-size MiB] [--rcvbuf MiB]\n"
+"                  [--stats-interval secs]\n");
+	exit(1);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "nfspamlogd: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(1);
+}
+
+static long
+number(const char *flag, const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
+		die("%s %s: want a whole number from %ld to %ld", flag, s, min,
+		    max);
+	return v;
+}
+
+enum {
+	OPT_DB = 256, OPT_USER, OPT_SYNCMS, OPT_DBMAX, OPT_RCVBUF, OPT_STATS,
+};
+
+static const struct option longopts[] = {
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "db-sync-ms", required_argument, NULL, OPT_SYNCMS },
+	{ "db-max-size", required_argument, NULL, OPT_DBMAX },
+	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
+	{ "stats-interval", required_argument, NULL, OPT_STATS },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+parse_args(int argc, char **argv, struct conf *c)
+{
+	const char *why;
+	int ch;
+
+	memset(c, 0, sizeof(*c));
+	c->group = LOGD_GROUP;
+	c->whiteexp = GREY_WHITEEXP;
+	c->db = STORE_DEFAULT_DIR;
+	c->user = "nfspamd";
+	c->sync_ms = STORE_SYNC_MS_DEFAULT;
+	c->stats_interval = 3600;
+	c->rcvbuf = 16UL << 20;
+	while ((ch = getopt_long(argc, argv, "DIl:vW:", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'D': c->debug = true; break;
+		case 'I': c->inbound_only = true; break;
+		case 'l': c->group = (unsigned)number("-l", optarg, 0, 65535);
+			break;
+		case 'v': c->verbose = true; break;
+		case 'W':
+			/* spamlogd: 1 to 2160 hours; a suffix may say s/m/h/d. */
+			if (grey_parse_duration(optarg, 3600, &c->whiteexp,
+			    &why) == -1)
+				die("-W %s: %s", optarg, why);
+			if (c->whiteexp > 2160 * 3600)
+				die("-W %s: more than 2160 hours", optarg);
+			break;
+		case OPT_DB: c->db = optarg; break;
+		case OPT_USER: c->user = optarg; break;
+		case OPT_SYNCMS: c->sync_ms = (unsigned)number("--db-sync-ms",
+			    optarg, 0, 60000);
+			break;
+		case OPT_DBMAX: c->db_max = (size_t)number("--db-max-size",
+			    optarg, 1, 1L << 30) << 20;
+			break;
+		case OPT_RCVBUF: c->rcvbuf = (size_t)number("--rcvbuf",
+			    optarg, 1, 1024) << 20;
+			break;
+		case OPT_STATS: c->stats_interval = (unsigned)number(
+			    "--stats-interval", optarg, 0, 86400);
+			break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+}
+
+/* --- counters --- */
+
+static void
+log_stats(struct logd *d, const char *when)
+{
+	const struct counters *c = &d->c;
+	uint64_t ignored = 0;
+
+	for (int k = LOGEV_NOPREFIX; k < LOGEV_NKINDS; k++)
+		ignored += c->kind[k];
+	log_info(&d->log, "stats%s events=%" PRIu64 " in=%" PRIu64
+	    " out=%" PRIu64 " updates=%" PRIu64 " added=%" PRIu64
+	    " bursts=%" PRIu64 " ignored=%" PRIu64 " ignored-prefix=%" PRIu64
+	    " ignored-packet=%" PRIu64 " ignored-address=%" PRIu64
+	    " ignored-outbound=%" PRIu64 " lost=%" PRIu64 " enobufs=%" PRIu64
+	    " store-errors=%" PRIu64 " kernel-errors=%" PRIu64, when,
+	    c->events, c->kind[LOGEV_IN], c->kind[LOGEV_OUT], c->updates,
+	    c->added, c->bursts, ignored, c->kind[LOGEV_NOPREFIX],
+	    c->kind[LOGEV_BADPACKET], c->kind[LOGEV_BADADDR],
+	    c->kind[LOGEV_INONLY], c->lost, c->enobufs, c->store_errors,
+	    c->kernel_errors);
+}
+
+/* --- applying a burst --- */
+
+static int
+apply_txn(struct store_txn *t, void *arg)
+{
+	struct logd *d = arg;
+	const struct logev_burst *b = &d->burst;
+
+	/* May run again after the map grew: recompute everything. */
+	for (size_t i = 0; i < b->n; i++) {
+		char key[ADDR_STRLEN];
+		size_t klen = addr_format(&b->ent[i].addr, key, sizeof(key));
+		struct store_rec old, rec;
+		enum store_type type;
+		int rc;
+
+		if ((rc = store_get_addr(t, key, klen, &type, &old)) == -1)
+			return -1;
+		d->isnew[i] = rc == 1 || type != STORE_WHITE ||
+		    old.expire <= d->now;
+		grey_logd(d->conf.whiteexp, rc == 0 ? &old : NULL,
+		    b->ent[i].count, d->now, &rec);
+		if (store_put_addr(t, key, klen, STORE_WHITE, &rec) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+warn_kernel(struct logd *d, const char *err)
+{
+	time_t now = time(NULL);
+
+	d->c.kernel_errors++;
+	if (now - d->warned_kernel < LOGD_WARN_EVERY)
+		return;
+	d->warned_kernel = now;
+	log_warnx(&d->log, "nft: %s (kernel-errors=%" PRIu64 "; the database "
+	    "is updated and nfspamd's next scan fills the sets)", err,
+	    d->c.kernel_errors);
+}
+
+static void
+log_addresses(struct logd *d)
+{
+	const struct logev_burst *b = &d->burst;
+
+	for (size_t i = 0; i < b->n; i++) {
+		const struct logev_ent *e = &b->ent[i];
+		char ip[ADDR_STRLEN];
+		const char *seen = e->dirs == (1 << LOGEV_IN) ? "in" :
+		    e->dirs == (1 << LOGEV_OUT) ? "out" : "in,out";
+
+		if (!d->isnew[i] && !d->conf.verbose)
+			continue;
+		addr_format(&e->addr, ip, sizeof(ip));
+		log_msg(&d->log, d->isnew[i] ? LOG_INFO : LOG_DEBUG,
+		    "%s addr=%s seen=%s count=%" PRIu32 " expire=%" PRId64,
+		    d->isnew[i] ? "whitelisted" : "refreshed", ip, seen,
+		    e->count, d->now + d->conf.whiteexp);
+	}
+}
+
+static void
+apply(struct logd *d)
+{
+	struct logev_burst *b = &d->burst;
+	struct fwp_req r = { .op = FWP_ADD46, .set = FWP_WHITE };
+	uint64_t timeout_ms = (uint64_t)d->conf.whiteexp * 1000;
+	char err[FWP_ERRMAX + 64];
+
+	if (b->n == 0)
+		return;
+	d->now = (int64_t)time(NULL);
+	d->c.bursts++;
+	if (store_update(d->store, apply_txn, d, err, sizeof(err)) != 0) {
+		/* The kernel gets only what the database agrees with. */
+		d->c.store_errors++;
+		log_warnx(&d->log, "database %s: %s: %zu addresses not "
+		    "updated", store_dir(d->store), err, b->n);
+		logev_burst_reset(b);
+		return;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		struct nftset_elem *e = b->ent[i].addr.family == AF_INET ?
+		    &d->e4[r.nadd++] : &d->e6[r.ndel++];
+
+		memset(e, 0, sizeof(*e));
+		e->pfx.addr = b->ent[i].addr;
+		e->pfx.len = (uint8_t)addr_bits(&b->ent[i].addr);
+		e->timeout_ms = timeout_ms;
+		d->c.added += d->isnew[i];
+	}
+	d->c.updates += b->n;
+	r.add = d->e4;
+	r.del = d->e6;
+	if (fwp_call(d->helper_fd, &r, NULL, NULL, err, sizeof(err)) == -1)
+		warn_kernel(d, err);
+	log_addresses(d);
+	logev_burst_reset(b);
+}
+
+/* --- reading NFLOG --- */
+
+static void
+on_packet(struct logd *d, const struct nlmsghdr *nlh)
+{
+	struct nlattr *attr[NFULA_MAX + 1] = { 0 };
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+	const char *prefix = NULL;
+	const uint8_t *payload = NULL;
+	size_t len = 0;
+	struct addr a;
+	enum logev_kind k;
+
+	d->c.events++;
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*g)) ||
+	    nflog_nlmsg_parse(nlh, attr) < 0) {
+		d->c.kind[LOGEV_BADPACKET]++;
+		return;
+	}
+	if (attr[NFULA_SEQ] != NULL) {
+		uint32_t seq = ntohl(mnl_attr_get_u32(attr[NFULA_SEQ]));
+
+		/* The instance numbers every packet it logs: a gap was
+		   dropped on the way. */
+		if (d->seq_known && seq != d->seq_next &&
+		    (uint32_t)(seq - d->seq_next) < (1u << 31))
+			d->c.lost += (uint32_t)(seq - d->seq_next);
+		d->seq_known = true;
+		d->seq_next = seq + 1;
+	}
+	if (attr[NFULA_PREFIX] != NULL)
+		prefix = mnl_attr_get_str(attr[NFULA_PREFIX]);
+	if (attr[NFULA_PAYLOAD] != NULL) {
+		payload = mnl_attr_get_payload(attr[NFULA_PAYLOAD]);
+		len = mnl_attr_get_payload_len(attr[NFULA_PAYLOAD]);
+	}
+	k = logev_parse(prefix, payload, len, g->nfgen_family,
+	    d->conf.inbound_only, &a);
+	d->c.kind[k]++;
+	if (k != LOGEV_IN && k != LOGEV_OUT)
+		return;
+	if (logev_burst_add(&d->burst, &a, k) == -1) {
+		apply(d);
+		logev_burst_add(&d->burst, &a, k);
+	}
+}
+
+static bool
+is_packet(const struct nlmsghdr *nlh)
+{
+	return nlh->nlmsg_type == (NFNL_SUBSYS_ULOG << 8 | NFULNL_MSG_PACKET);
+}
+
+static void
+on_datagram(struct logd *d, size_t n)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)d->rbuf;
+	int left = (int)n;
+
+	/* One datagram holds up to a queue threshold of packets. */
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+		if (is_packet(nlh))
+			on_packet(d, nlh);
+}
+
+static void
+overrun(struct logd *d)
+{
+	time_t now = time(NULL);
+
+	d->c.enobufs++;
+	if (now - d->warned_enobufs < LOGD_WARN_EVERY)
+		return;
+	d->warned_enobufs = now;
+	log_warnx(&d->log, "NFLOG group %u: receive buffer overrun, the kernel "
+	    "dropped events (enobufs=%" PRIu64 " lost=%" PRIu64 " so far); "
+	    "reading on; a larger --rcvbuf helps", d->conf.group,
+	    d->c.enobufs, d->c.lost);
+}
+
+static void
+on_readable(uv_poll_t *p, int status, int events)
+{
+	struct logd *d = p->data;
+
+	(void)events;
+	if (status < 0) {
+		log_warnx(&d->log, "NFLOG poll: %s", uv_strerror(status));
+		return;
+	}
+	for (int i = 0; i < LOGD_READS; i++) {
+		ssize_t n = recv(d->nfd, d->rbuf, LOGD_RBUF, MSG_DONTWAIT);
+
+		if (n > 0) {
+			on_datagram(d, (size_t)n);
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == ENOBUFS) {
+			/* The socket still holds what did fit: drain on. */
+			overrun(d);
+			continue;
+		}
+		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK)
+			log_warn(&d->log, "NFLOG group %u: recv",
+			    d->conf.group);
+		break;
+	}
+	apply(d);
+}
+
+/* Wait for the kernel's answer to our configuration message. */
+static int
+nflog_ack(struct logd *d, uint32_t seq)
+{
+	uint32_t portid = mnl_socket_get_portid(d->nl);
+
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(d->nl, d->rbuf, LOGD_RBUF);
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)d->rbuf;
+		int left = (int)n;
+
+		if (n == -1 && (errno == EINTR || errno == ENOBUFS))
+			continue;
+		if (n <= 0)
+			return -1;
+		/* Packets logged before the answer are let go: start-up. */
+		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh,
+		    &left)) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+			if (nlh->nlmsg_type != NLMSG_ERROR ||
+			    nlh->nlmsg_seq != seq || nlh->nlmsg_pid != portid)
+				continue;
+			if (e->error == 0)
+				return 0;
+			errno = -e->error;
+			return -1;
+		}
+	}
+}
+
+/*
+ * Bind the group before dropping privileges: every NFLOG configuration
+ * message needs CAP_NET_ADMIN, reading does not.  One message binds and
+ * configures, so the first packet already comes as we want it.
+ */
+static int
+nflog_setup(struct logd *d)
+{
+	const struct conf *c = &d->conf;
+	int sz = (int)(c->rcvbuf > INT32_MAX / 2 ? INT32_MAX / 2 : c->rcvbuf);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	uint32_t seq = (uint32_t)time(NULL);
+
+	if ((d->rbuf = malloc(LOGD_RBUF)) == NULL) {
+		log_warnx(&d->log, "out of memory");
+		return -1;
+	}
+	if ((d->nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
+	    mnl_socket_bind(d->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		log_warn(&d->log, "NFLOG: cannot open a netlink socket");
+		return -1;
+	}
+	d->nfd = mnl_socket_get_fd(d->nl);
+	/* A burst of SYNs must wait in the socket, not be dropped. */
+	if (setsockopt(d->nfd, SOL_SOCKET, SO_RCVBUFFORCE, &sz,
+	    sizeof(sz)) == -1 && setsockopt(d->nfd, SOL_SOCKET, SO_RCVBUF,
+	    &sz, sizeof(sz)) == -1)
+		log_warn(&d->log, "NFLOG: receive buffer of %d bytes", sz);
+	nlh = nflog_nlmsg_put_header(buf, NFULNL_MSG_CONFIG, AF_UNSPEC,
+	    (uint16_t)c->group);
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	nflog_attr_put_cfg_cmd(nlh, NFULNL_CFG_CMD_BIND);
+	nflog_attr_put_cfg_mode(nlh, NFULNL_COPY_PACKET, LOGEV_COPY_RANGE);
+	mnl_attr_put_u32(nlh, NFULA_CFG_NLBUFSIZ, htonl(LOGD_NLBUFSIZ));
+	mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(LOGD_QTHRESH));
+	mnl_attr_put_u32(nlh, NFULA_CFG_TIMEOUT, htonl(LOGD_QTIMEOUT));
+	mnl_attr_put_u16(nlh, NFULA_CFG_FLAGS, htons(NFULNL_CFG_F_SEQ));
+	if (mnl_socket_sendto(d->nl, nlh, nlh->nlmsg_len) < 0 ||
+	    nflog_ack(d, seq) == -1) {
+		/* The kernel says EPERM both for a missing capability and
+		   for a group another socket has bound. */
+		if (errno == EPERM && !priv_has_netadmin())
+			log_warnx(&d->log, "NFLOG group %u: binding needs "
+			    "CAP_NET_ADMIN (run as root, or give the service "
+			    "AmbientCapabilities=CAP_NET_ADMIN)", c->group);
+		else if (errno == EPERM || errno == EBUSY)
+			log_warnx(&d->log, "NFLOG group %u is taken by another "
+			    "program (ulogd? a second nfspamlogd?); use -l",
+			    c->group);
+		else
+			log_warn(&d->log, "NFLOG group %u: bind", c->group);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- processes --- */
+
+/*
+ * The helper is forked before NFLOG is opened, so it never holds the
+ * packet socket; then this process keeps no capability at all.
+ */
+static int
+privsep(struct logd *d)
+{
+	char err[512];
+	int sp[2];
+
+	priv_lookup(d->conf.user, &d->user);
+	if (geteuid() == 0 && !d->user.found)
+		log_warnx(&d->log, "user %s does not exist: staying uid 0, "
+		    "without capabilities", d->conf.user);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn(&d->log, "socketpair");
+		return -1;
+	}
+	if ((d->helper_pid = fork()) == -1) {
+		log_warn(&d->log, "fork");
+		return -1;
+	}
+	if (d->helper_pid == 0) {
+		close(sp[0]);
+		_exit(nfthelper_main(sp[1], &d->user, &d->log));
+	}
+	close(sp[1]);
+	d->helper_fd = sp[0];
+	if (nflog_setup(d) == -1)
+		return -1;
+	if (priv_drop_all(&d->user, err, sizeof(err)) == -1) {
+		log_warnx(&d->log, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+open_rest(struct logd *d)
+{
+	struct store_opts o = { .create = true, .sync_ms = d->conf.sync_ms,
+	    .maxsize = d->conf.db_max };
+	struct fwp_req r = { .op = FWP_CHECK };
+	char err[FWP_ERRMAX + 64];
+
+	if (fwp_call(d->helper_fd, &r, NULL, NULL, err, sizeof(err)) == -1) {
+		log_warnx(&d->log, "%s", err);
+		return -1;
+	}
+	if (store_open(&d->store, d->conf.db, &o, err, sizeof(err)) != 0) {
+		log_warnx(&d->log, "%s", err);
+		return -1;
+	}
+	if (logev_burst_init(&d->burst, LOGD_BURST) == -1 ||
+	    (d->e4 = calloc(LOGD_BURST, sizeof(*d->e4))) == NULL ||
+	    (d->e6 = calloc(LOGD_BURST, sizeof(*d->e6))) == NULL ||
+	    (d->isnew = calloc(LOGD_BURST, sizeof(*d->isnew))) == NULL) {
+		log_warnx(&d->log, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+stop(struct logd *d, int status)
+{
+	if (status != 0)
+		d->status = status;
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	uv_stop(d->loop);
+}
+
+static void
+reap(struct logd *d)
+{
+	int st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid != d->helper_pid)
+			continue;
+		d->helper_pid = 0;
+		if (!d->stopping) {
+			log_warnx(&d->log, "nft helper exited (%s %d): stopping",
+			    WIFSIGNALED(st) ? "signal" : "status",
+			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+			stop(d, 1);
+		}
+	}
+}
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+	struct logd *d = h->data;
+
+	switch (signum) {
+	case SIGCHLD:
+		reap(d);
+		break;
+	case SIGHUP:
+		log_stats(d, "");
+		break;
+	default:
+		stop(d, 0);
+		break;
+	}
+}
+
+static void
+on_stats(uv_timer_t *t)
+{
+	log_stats(t->data, "");
+}
+
+static void
+on_flush(uv_timer_t *t)
+{
+	struct logd *d = t->data;
+	char err[512];
+
+	if (store_flush(d->store, err, sizeof(err)) != 0)
+		log_warnx(&d->log, "%s", err);
+}
+
+static void
+close_walk(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void
+run(struct logd *d)
+{
+	uv_loop_t loop;
+
+	uv_loop_init(&loop);
+	d->loop = &loop;
+	uv_signal_init(&loop, &d->sigterm);
+	uv_signal_init(&loop, &d->sigint);
+	uv_signal_init(&loop, &d->sighup);
+	uv_signal_init(&loop, &d->sigchld);
+	d->sigterm.data = d->sigint.data = d->sighup.data = d->sigchld.data = d;
+	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&d->sigint, on_signal, SIGINT);
+	uv_signal_start(&d->sighup, on_signal, SIGHUP);
+	uv_signal_start(&d->sigchld, on_signal, SIGCHLD);
+	uv_timer_init(&loop, &d->stats);
+	uv_timer_init(&loop, &d->flush);
+	d->stats.data = d->flush.data = d;
+	if (d->conf.stats_interval > 0)
+		uv_timer_start(&d->stats, on_stats,
+		    d->conf.stats_interval * 1000ULL,
+		    d->conf.stats_interval * 1000ULL);
+	if (d->conf.sync_ms > 0)
+		uv_timer_start(&d->flush, on_flush, d->conf.sync_ms,
+		    d->conf.sync_ms);
+	if (uv_poll_init(&loop, &d->poll, d->nfd) != 0) {
+		log_warnx(&d->log, "NFLOG: cannot watch the socket");
+		d->status = 1;
+	} else {
+		d->poll.data = d;
+		uv_poll_start(&d->poll, UV_READABLE, on_readable);
+		log_info(&d->log, "listening group=%u whiteexp=%" PRId64 "s "
+		    "inbound-only=%s db=%s", d->conf.group, d->conf.whiteexp,
+		    d->conf.inbound_only ? "yes" : "no", d->conf.db);
+		uv_run(&loop, UV_RUN_DEFAULT);
+	}
+	uv_walk(&loop, close_walk, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	d->loop = NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct logd *d;
+	int status;
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		die("out of memory");
+	d->helper_fd = d->nfd = -1;
+	parse_args(argc, argv, &d->conf);
+	log_init(&d->log, "nfspamlogd", d->conf.debug, d->conf.verbose ?
+	    LOG_DEBUG : LOG_INFO);
+	if (privsep(d) == -1 || open_rest(d) == -1)
+		d->status = 1;
+	else {
+		run(d);
+		log_stats(d, " final");
+	}
+	status = d->status;
+	/* Closing the socket unbinds the group. */
+	if (d->nl != NULL)
+		mnl_socket_close(d->nl);
+	if (d->helper_fd != -1)
+		close(d->helper_fd);	/* the helper exits on EOF */
+	if (d->helper_pid > 0)
+		waitpid(d->helper_pid, NULL, 0);
+	store_close(d->store);
+	logev_burst_free(&d->burst);
+	free(d->e4);
+	free(d->e6);
+	free(d->isnew);
+	free(d->rbuf);
+	log_close(&d->log);
+	free(d);
+	return status;
+}

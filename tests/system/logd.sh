@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# The conditions given to ok are single-quoted on purpose (eval'd).
+# shellcheck disable=SC2016 source-path=SCRIPTDIR
+# tests/system/logd.sh: nfspamlogd against the real ruleset, NFLOG and a
+# real Postfix, as root, in network namespaces of its own.
+#
+#   snd (10.77.1.2, fd77:1::2: a Postfix that receives;   ── gw (10.77.1.1,
+#        10.77.1.5, fd77:1::5: senders by hand)                fd77:1::1)
+#
+# gw: nft/nfspamd.nft, nfspamlogd reading NFLOG group 25, a Postfix on
+# port 25.  Checked: a whitelisted sender connecting to gw's MTA gets its
+# database expiry extended and its kernel timeout restarted (IPv4 and
+# IPv6); one not whitelisted is not logged at all; gw's Postfix mailing
+# snd whitelists snd (IPv4 and IPv6), and with -I it does not; packets of
+# another prefix are counted as ignored; the reader holds no capability,
+# its helper CAP_NET_ADMIN only; an NFLOG overrun (the reader stopped
+# while a SYN flood arrives) is logged, counted and survived.
+#
+# Environment: top_srcdir, top_builddir, NFSPAMLOGD, NFSPAMDB, SYNFLOOD.
+
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+NFSPAMLOGD=${NFSPAMLOGD:-$top_builddir/src/nfspamlogd/nfspamlogd}
+NFSPAMDB=${NFSPAMDB:-$top_builddir/src/nfspamdb/nfspamdb}
+SYNFLOOD=${SYNFLOOD:-$top_builddir/bench/synflood}
+. "$top_srcdir/tests/lib/tap.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	skip "needs root (network namespaces, nftables, NFLOG)" 1
+	done_testing
+	exit 0
+fi
+for c in postfix postconf nft ip python3; do
+	if ! command -v "$c" >/dev/null; then
+		skip "$c not installed" 1
+		done_testing
+		exit 0
+	fi
+done
+for p in "$NFSPAMLOGD" "$NFSPAMDB" "$SYNFLOOD"; do
+	[ -x "$p" ] || bail_out "no binary at $p (build first)"
+done
+. "$top_srcdir/tests/system/lib.sh"
+
+lab_init nflg
+lab_watchdog 170 "tests/system/logd.sh: watchdog after 170 s"
+lab_ns snd && lab_ns gw && lab_link snd eth0 gw snd0 &&
+    lab_addr snd eth0 10.77.1.2/24 && lab_addr snd eth0 fd77:1::2/64 &&
+    lab_addr snd eth0 10.77.1.5/24 && lab_addr snd eth0 fd77:1::5/64 &&
+    lab_addr gw snd0 10.77.1.1/24 && lab_addr gw snd0 fd77:1::1/64 ||
+    bail_out "cannot build the lab"
+lab_exec gw nft -f "$top_srcdir/nft/nfspamd.nft" || bail_out "nft -f"
+
+lab_postfix gw gw '10.77.1.1, [fd77:1::1]' &&
+    lab_postfix snd snd '10.77.1.2, [fd77:1::2]' &&
+    lab_postfix_start gw snd || bail_out "Postfix does not start"
+
+DB=$LAB_TMP/db
+LOG=$LAB_TMP/nfspamlogd.log
+mkdir -p "$DB" && chown nobody: "$DB" || bail_out "db dir"
+
+# logd_start [FLAGS...]: nfspamlogd in gw as the nobody user.
+logd_start()
+{
+	: >"$LOG"
+	lab_spawn gw "$LOG" "$NFSPAMLOGD" -D -W 900h --db "$DB" \
+	    --user nobody --stats-interval 0 "$@"
+	LOGD_PID=$LAB_LASTPID
+	lab_wait 10 eval '! kill -0 $LOGD_PID || grep -q "listening " "$LOG"'
+	kill -0 "$LOGD_PID" 2>/dev/null && grep -q "listening " "$LOG"
+}
+
+logd_stop()
+{
+	lab_stop_pid "$LOGD_PID"
+}
+
+# stats: the counters, after a SIGHUP, as "key=value" lines.
+stats()
+{
+	local n
+
+	n=$(grep -c '^nfspamlogd: stats ' "$LOG")
+	kill -HUP "$LOGD_PID"
+	lab_wait 5 eval '[ "$(grep -c "^nfspamlogd: stats " "$LOG")" -gt '"$n"' ]'
+	grep '^nfspamlogd: stats ' "$LOG" | tail -n 1 | tr ' ' '\n' |
+	    grep =
+}
+
+# db_field ADDR N: field N of the address's WHITE line of nfspamdb
+# (WHITE|ip|||first|pass|expire|bcount|pcount); empty when there is none.
+db_field()
+{
+	"$NFSPAMDB" --db "$DB" 2>/dev/null |
+	    awk -F'|' -v a="$1" -v n="$2" '$1 == "WHITE" && $2 == a { print $n }'
+}
+
+# connect NS SRC DST: one TCP connection to DST:25 from SRC, read the
+# banner, QUIT.
+connect()
+{
+	lab_exec "$1" python3 - "$2" "$3" <<'EOF'
+import socket, sys
+src, dst = sys.argv[1], sys.argv[2]
+fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
+s = socket.socket(fam)
+s.bind((src, 0))
+s.settimeout(5)
+s.connect((dst, 25))
+assert s.recv(100).startswith(b"220 ")
+s.sendall(b"QUIT\r\n")
+s.recv(100)
+EOF
+}
+
+capeff() { awk '/^CapEff:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+uidof() { awk '/^Uid:/ {print $3}' "/proc/$1/status" 2>/dev/null; }
+
+# --- start ---
+logd_start
+is "$?" 0 "nfspamlogd starts in gw and binds NFLOG group 25" ||
+    { diag "$(cat "$LOG")"; bail_out "nfspamlogd does not start"; }
+helper=$(pgrep -P "$LOGD_PID")
+nobody=$(id -u nobody)
+ok '[ "$(capeff "$LOGD_PID")" = 0000000000000000 ] &&
+    [ "$(uidof "$LOGD_PID")" = "$nobody" ]' \
+    "the NFLOG reader runs as nobody with no capabilities"
+ok '[ "$(echo "$helper" | wc -w)" = 1 ] &&
+    [ "$(capeff "$helper")" = 0000000000001000 ] &&
+    [ "$(uidof "$helper")" = "$nobody" ]' \
+    "its netlink helper keeps CAP_NET_ADMIN and nothing else"
+lab_spawn gw "$LAB_TMP/second.log" "$NFSPAMLOGD" -D --db "$DB" --user nobody
+second=$LAB_LASTPID
+lab_wait 5 eval '! kill -0 $second'
+wait "$second"
+is "$?" 1 "a second nfspamlogd on the same group exits 1"
+like "$(cat "$LAB_TMP/second.log")" 'NFLOG group 25 is taken' \
+    "... saying the group is taken"
+
+# --- inbound: whitelisted senders are refreshed ---
+for a in 10.77.1.5 fd77:1::5; do
+	"$NFSPAMDB" --db "$DB" -a "$a" >/dev/null
+	set=spamd-white
+	case $a in *:*) set=spamd-white6 ;; esac
+	lab_exec gw nft add element inet nfspamd "$set" "{ $a timeout 60s }"
+done
+chown -R nobody: "$DB"
+old4=$(db_field 10.77.1.5 7)
+old6=$(db_field fd77:1::5 7)
+ok '[ -n "$old4" ] && [ -n "$old6" ]' "10.77.1.5 and fd77:1::5 are WHITE (nfspamdb -a), 60 s in the sets"
+sleep 1
+ok 'connect snd 10.77.1.5 10.77.1.1 && connect snd fd77:1::5 fd77:1::1' \
+    "the whitelisted senders reach gw's Postfix (IPv4, IPv6)"
+ok 'lab_wait 5 eval "[ \"\$(db_field 10.77.1.5 9)\" = 1 ] &&
+    [ \"\$(db_field fd77:1::5 9)\" = 1 ]"' \
+    "each connection counts as a pass (pcount 0 -> 1)"
+new4=$(db_field 10.77.1.5 7)
+new6=$(db_field fd77:1::5 7)
+now=$(date +%s)
+ok '[ "$new4" -gt "$old4" ] && [ "$new4" -ge $((now + 900 * 3600 - 10)) ] &&
+    [ "$new6" -gt "$old6" ] && [ "$new6" -ge $((now + 900 * 3600 - 10)) ]' \
+    "their expiry is extended to now + 900 h (-W 900h)"
+diag "10.77.1.5 expire $old4 -> $new4; fd77:1::5 $old6 -> $new6"
+e4=$(lab_set_elem spamd-white 10.77.1.5)
+e6=$(lab_set_elem spamd-white6 fd77:1::5)
+diag "kernel: 10.77.1.5 $e4; fd77:1::5 $e6"
+ok '[[ $e4 =~ ^timeout=3240000\ expires=32399[0-9][0-9]$ ]] &&
+    [[ $e6 =~ ^timeout=3240000\ expires=32399[0-9][0-9]$ ]]' \
+    "their kernel timeouts restart at 900 h (were 60 s)"
+# Not white: redirected to port 8025, where nothing listens here.
+connect snd 10.77.1.2 10.77.1.1 2>/dev/null
+sleep 1
+is "$(db_field 10.77.1.2 2)" "" \
+    "a sender not on the whitelist is not logged: no entry for it"
+ok '! grep -q refreshed "$LOG"' "renewals are not logged without -v"
+
+# --- outbound: gw's Postfix mailing snd whitelists it ---
+lab_sendmail gw root@gw.e2e.test 'user@[10.77.1.2]' "out 4" "body 4"
+lab_sendmail gw root@gw.e2e.test 'user@[IPv6:fd77:1::2]' "out 6" "body 6"
+ok 'lab_wait 30 eval "[ -n \"\$(db_field 10.77.1.2 2)\" ] &&
+    [ -n \"\$(db_field fd77:1::2 2)\" ]"' \
+    "gw's Postfix mailing snd whitelists 10.77.1.2 and fd77:1::2"
+like "$(cat "$LOG")" '^nfspamlogd: whitelisted addr=10\.77\.1\.2 seen=out count=[0-9]+ expire=' \
+    "one log line for the new white address (IPv4)"
+like "$(cat "$LOG")" '^nfspamlogd: whitelisted addr=fd77:1::2 seen=out' \
+    "one log line for the new white address (IPv6)"
+ok '[[ $(lab_set_elem spamd-white 10.77.1.2) =~ ^timeout=3240000 ]] &&
+    [[ $(lab_set_elem spamd-white6 fd77:1::2) =~ ^timeout=3240000 ]]' \
+    "both are in @spamd-white / @spamd-white6 with a 900 h timeout"
+ok 'lab_wait 20 grep -q "status=sent" "$(lab_postfix_dir gw)/maillog"' \
+    "the mail was delivered"
+ok '[ "$(db_field 10.77.1.2 9)" -ge 0 ] && [ "$(db_field 10.77.1.2 8)" = 1 ]' \
+    "the new entries are spamlogd's: bcount 1, pcount from 0"
+
+# Someone else's log rule on the same group.
+lab_exec gw nft -f - <<'EOF'
+table inet lablog {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		tcp dport 2525 tcp flags & (syn | ack) == syn log group 25 prefix "someone-else"
+	}
+}
+EOF
+lab_exec gw python3 -c '
+import socket
+s = socket.socket()
+s.settimeout(2)
+try:
+    s.connect(("10.77.1.2", 2525))
+except OSError:
+    pass'
+ok 'lab_wait 5 eval "stats | grep -qx ignored-prefix=1"' \
+    "a packet with another prefix is ignored and counted"
+st=$(stats)
+diag "$(echo "$st" | tr '\n' ' ')"
+like "$st" '^in=2$' "the counters say 2 inbound events"
+like "$st" '^lost=0$' "... and nothing lost"
+
+# --- -I: outbound is not whitelisted ---
+logd_stop
+logd_start -I
+is "$?" 0 "nfspamlogd -I starts"
+"$NFSPAMDB" --db "$DB" -d 10.77.1.2 >/dev/null
+lab_exec gw nft delete element inet nfspamd spamd-white '{ 10.77.1.2 }'
+lab_sendmail gw root@gw.e2e.test 'user@[10.77.1.2]' "out -I" "body -I"
+ok 'lab_wait 20 eval "[ \"\$(grep -c status=sent "$(lab_postfix_dir gw)/maillog")\" -ge 3 ]"' \
+    "gw's Postfix delivers to 10.77.1.2 again"
+ok 'lab_wait 5 eval "stats | grep -Eqx ignored-outbound=[1-9][0-9]*"' \
+    "with -I the outbound connection is ignored and counted"
+is "$(db_field 10.77.1.2 2)" "" "... and 10.77.1.2 gets no entry"
+ok '! lab_set_elem spamd-white 10.77.1.2' "... nor an element in @spamd-white"
+ok 'connect snd 10.77.1.5 10.77.1.1' "with -I a whitelisted sender ..."
+ok 'lab_wait 5 eval "[ \"\$(db_field 10.77.1.5 9)\" = 2 ]"' "... is still refreshed"
+
+# --- overrun: the reader stopped while a flood arrives ---
+logd_stop
+logd_start --rcvbuf 1
+is "$?" 0 "nfspamlogd starts with a 1 MiB receive buffer"
+kill -STOP "$LOGD_PID"
+out=$(lab_exec gw "$SYNFLOOD" -d 10.77.1.9 -s 10.77.1.1 -n 1 -c 60000 2>&1)
+diag "synflood: $out"
+kill -CONT "$LOGD_PID"
+ok 'lab_wait 10 grep -q "receive buffer overrun" "$LOG"' \
+    "the overrun is detected and logged"
+ok 'connect snd 10.77.1.5 10.77.1.1' "after it, a whitelisted sender ..."
+ok 'lab_wait 5 eval "[ \"\$(db_field 10.77.1.5 9)\" = 3 ]"' \
+    "... is refreshed: reading went on"
+st=$(stats)
+diag "$(echo "$st" | tr '\n' ' ')"
+ok 'echo "$st" | grep -Eq "^enobufs=[1-9]" && echo "$st" | grep -Eq "^lost=[1-9]"' \
+    "the counters show the overrun and the events lost"
+ev=$(echo "$st" | sed -n 's/^events=//p')
+lost=$(echo "$st" | sed -n 's/^lost=//p')
+ok '[ $((ev + lost)) -ge 60001 ]' \
+    "events read + lost account for every packet sent ($ev + $lost)"
+kill -0 "$LOGD_PID" && kill -TERM "$LOGD_PID"
+lab_wait 5 eval '! kill -0 $LOGD_PID'
+wait "$LOGD_PID"
+is "$?" 0 "SIGTERM: exit 0"
+like "$(cat "$LOG")" '^nfspamlogd: stats final events=' "... with the final counters"
+
+done_testing
