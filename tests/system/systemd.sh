@@ -4,8 +4,8 @@
 # (systemd-analyze security, exposure <= 2.0), sysusers.d and tmpfiles.d
 # make the user and directories they should, the example
 # /etc/default/nfspamd holds flags nfspamd accepts, and every system call,
-# socket family and /proc file that nfspamd and nft use under strace is
-# one the units' filters allow.  TAP on stdout.
+# socket family and /proc file that nfspamd, nfspamd-setup, nfspamlogd
+# and nft use under strace is one the units' filters allow.  TAP on stdout.
 #
 # Changes nothing on the system: units are verified from copies in a
 # temporary directory, users and directories are made under a temporary
@@ -51,7 +51,8 @@ diag "$(systemd-analyze --version | head -n 1)"
 vdir=$tmp/units
 mkdir "$vdir"
 cp "$units/nfspamd.service" "$units/nfspamd-nft.service" \
-    "$units/nfspamd-setup.service" "$units/nfspamd-setup.timer" "$vdir/"
+    "$units/nfspamd-setup.service" "$units/nfspamd-setup.timer" \
+    "$units/nfspamlogd.service" "$vdir/"
 nfspamd_runnable=1
 if [ ! -x /usr/sbin/nfspamd ]; then
 	if [ -x "$NFSPAMD" ]; then
@@ -100,6 +101,21 @@ if [ -n "$setup_runnable" ]; then
 else
 	skip "neither /usr/sbin/nfspamd-setup nor $NFSPAMD_SETUP exists" 2
 fi
+NFSPAMLOGD=${NFSPAMLOGD:-$top_builddir/src/nfspamlogd/nfspamlogd}
+logd_runnable=1
+if [ ! -x /usr/sbin/nfspamlogd ]; then
+	if [ -x "$NFSPAMLOGD" ]; then
+		sed -i "s|^\(Exec[A-Za-z]*=[-@:+!]*\)/usr/sbin/nfspamlogd|\1$NFSPAMLOGD|" \
+		    "$vdir/nfspamlogd.service"
+	else
+		logd_runnable=
+	fi
+fi
+if [ -n "$logd_runnable" ]; then
+	verify nfspamlogd.service
+else
+	skip "neither /usr/sbin/nfspamlogd nor $NFSPAMLOGD exists" 1
+fi
 if [ -x /usr/sbin/nft ]; then
 	verify nfspamd-nft.service
 else
@@ -109,7 +125,7 @@ fi
 # Documentation=man:... pages: ours must be in the source tree, others
 # installed (when man can tell).
 for unit in nfspamd.service nfspamd-nft.service nfspamd-setup.service \
-    nfspamd-setup.timer; do
+    nfspamd-setup.timer nfspamlogd.service; do
 	missing=
 	# shellcheck disable=SC2013 # words: one line holds several
 	for ref in $(sed -n 's/^Documentation=//p' "$units/$unit"); do
@@ -153,8 +169,9 @@ if systemd-analyze --help 2>&1 | grep -q -- --offline; then
 	security nfspamd.service
 	security nfspamd-nft.service
 	security nfspamd-setup.service
+	security nfspamlogd.service
 else
-	skip "this systemd-analyze has no security --offline" 3
+	skip "this systemd-analyze has no security --offline" 4
 fi
 
 # --- sysusers.d and tmpfiles.d ---------------------------------------------
@@ -549,6 +566,58 @@ else
 	    "the exec list's command runs with no capability ($(cat "$sdir/caps" 2>/dev/null))"
 	check_trace "$units/nfspamd-setup.service" "$sdir/trace" \
 	    "nfspamd-setup (nfspamd-setup.service)"
+fi
+
+# nfspamlogd as nfspamlogd.service runs it (nobody, CAP_NET_ADMIN
+# ambient): bind NFLOG group 25, whitelist the peer of one outbound SYN
+# (over a veth pair: the ruleset skips lo), SIGHUP, SIGTERM.
+run_logd()
+{
+	local dir=$1 pid i
+
+	ip link set lo up
+	ip link add a0 type veth peer name b0 && ip addr add 10.9.0.1/24 dev a0 &&
+	    ip link set a0 up && ip link set b0 up || return
+	/usr/sbin/nft -f "$nftfile" || return
+	setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+	    --inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin \
+	    --bounding-set=-all,+net_admin --no-new-privs \
+	    strace -f -qq -o "$dir/trace" "$NFSPAMLOGD" -D --db "$dir/db" \
+	    2>"$dir/log" &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'listening group=' "$dir/log" 2>/dev/null && break
+		sleep 0.1
+	done
+	timeout 3 bash -c 'exec 3<>/dev/tcp/10.9.0.7/25' 2>/dev/null
+	sleep 0.5
+	/usr/sbin/nft list set inet nfspamd spamd-white | grep -o '10\.9\.0\.7'
+	kill -HUP "$(pgrep -P "$pid" -x nfspamlogd || echo "$pid")"
+	sleep 0.3
+	kill -TERM "$(pgrep -P "$pid" -x nfspamlogd || echo "$pid")"
+	timeout 10 tail --pid="$pid" -f /dev/null
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	cat "$dir/log"
+}
+
+if [ -n "$why" ]; then
+	skip "$why" 4
+elif [ ! -x "$NFSPAMLOGD" ] || [ ! -x /usr/sbin/nft ]; then
+	skip "needs $NFSPAMLOGD and /usr/sbin/nft" 4
+else
+	sdir=$tmp/logd
+	mkdir -p "$sdir/db"
+	chown -R nobody "$sdir"
+	export -f run_logd
+	export NFSPAMLOGD nftfile
+	timeout 60 unshare -n bash -c 'run_logd "$1"' sh "$sdir" \
+	    >"$sdir/out" 2>&1
+	diag "nfspamlogd under strace: $(tr '\n' ' ' <"$sdir/out")"
+	ok 'grep -q "^10\.9\.0\.7$" "$sdir/out" && grep -q "stats final events=1 " "$sdir/out"' \
+	    "nfspamlogd as nobody with ambient CAP_NET_ADMIN whitelists an outbound peer"
+	check_trace "$units/nfspamlogd.service" "$sdir/trace" \
+	    "nfspamlogd (nfspamlogd.service)"
 fi
 
 done_testing
