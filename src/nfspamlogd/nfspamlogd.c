@@ -227,6 +227,8 @@ log_stats(struct logd *d, const char *when)
 	    c->kernel_errors);
 }
 
+static void	stop(struct logd *, int);
+
 /* --- applying a burst --- */
 
 static int
@@ -415,8 +417,14 @@ on_readable(uv_poll_t *p, int status, int events)
 	struct logd *d = p->data;
 
 	(void)events;
-	if (status < 0) {
+	/*
+	 * An overrun sets the socket's error, which poll reports as POLLERR;
+	 * libuv then stops the handle (status UV_EBADF).  The recv below
+	 * returns the ENOBUFS and clears it; watch the socket again.
+	 */
+	if (status < 0 && uv_poll_start(p, UV_READABLE, on_readable) != 0) {
 		log_warnx(&d->log, "NFLOG poll: %s", uv_strerror(status));
+		stop(d, 1);
 		return;
 	}
 	for (int i = 0; i < LOGD_READS; i++) {

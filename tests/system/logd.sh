@@ -237,8 +237,11 @@ ok 'lab_wait 5 eval "[ \"\$(db_field 10.77.1.5 9)\" = 2 ]"' "... is still refres
 logd_stop
 logd_start --rcvbuf 1
 is "$?" 0 "nfspamlogd starts with a 1 MiB receive buffer"
+# 10.77.1.9 is nobody: a neighbour entry sends the SYNs out, snd drops them.
+lab_exec gw ip neigh replace 10.77.1.9 lladdr 02:00:00:00:01:09 dev snd0
 kill -STOP "$LOGD_PID"
-out=$(lab_exec gw "$SYNFLOOD" -d 10.77.1.9 -s 10.77.1.1 -n 1 -c 60000 2>&1)
+out=$(lab_exec gw timeout 30 "$SYNFLOOD" -d 10.77.1.9 -s 10.77.1.1 -n 1 \
+    -c 60000 2>&1)
 diag "synflood: $out"
 kill -CONT "$LOGD_PID"
 ok 'lab_wait 10 grep -q "receive buffer overrun" "$LOG"' \
