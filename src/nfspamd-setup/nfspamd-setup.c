@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -37,6 +38,7 @@
 #include "cidr.h"
 #include "fetch.h"
 #include "log.h"
+#include "nftgen.h"
 #include "nftset.h"
 #include "setup.h"
 #include "spamdconf.h"
@@ -102,6 +104,7 @@ struct ctx {
 	char		**clears;	/* their tags, NULL once refused */
 	size_t		 nclears;
 	int		 failed;	/* things that went wrong */
+	struct nftgen	*gen;		/* nfspamd's record of our commits */
 };
 
 static void
@@ -810,9 +813,10 @@ kernel_commit(struct ctx *x, struct nftset *ns, const char *const sets[2],
 	struct nftset_change	 ch[2];
 	struct famchange	 fc[2];
 	const struct prefix	*keep;
-	int			 i, r = -1;
+	const char		*why;
+	uint32_t		 g0 = 0;
+	int			 i, begun, r = -1;
 
-	(void)x;
 	memset(ch, 0, sizeof(ch));
 	memset(fc, 0, sizeof(fc));
 	for (i = 0; i < 2; i++) {
@@ -837,7 +841,12 @@ kernel_commit(struct ctx *x, struct nftset *ns, const char *const sets[2],
 		ch[i].del = fc[i].del;
 		ch[i].ndel = fc[i].ndel;
 	}
+	/* Recorded as nfspamd's own, so nfspamd keeps applying diffs. */
+	begun = nftgen_begin(x->gen, &g0);
 	r = nftset_commit(ns, ch, 2, err, errlen);
+	nftgen_end(x->gen, begun, g0);
+	if ((why = nftgen_error(x->gen)) != NULL)
+		log_warnx(&x->log, "%s", why);
 	goto out;
 nomem:
 	util_seterr(err, errlen, "out of memory");
@@ -911,6 +920,15 @@ nft_open(struct ctx *x, struct nftset **ns)
 
 	if (*ns != NULL)
 		return 0;
+	if (x->gen == NULL) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/%s", x->c.db, NFTGEN_FILE);
+		if (nftgen_new(&x->gen, path) == -1) {
+			log_warnx(&x->log, "out of memory");
+			return -1;
+		}
+	}
 	if (nftset_open(ns, NULL, err, sizeof(err)) == -1) {
 		log_warnx(&x->log, "nftables: %s", err);
 		*ns = NULL;
@@ -1295,6 +1313,7 @@ main(int argc, char **argv)
 done:
 	if (ns != NULL)
 		nftset_close(ns);
+	nftgen_free(x.gen);
 	if (lockfd != -1)
 		close(lockfd);
 	free(clr);

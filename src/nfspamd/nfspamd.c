@@ -32,6 +32,7 @@
 #include "fw.h"
 #include "greylist.h"
 #include "nfspamd.h"
+#include "nftgen.h"
 #include "nfthelper.h"
 #include "priv.h"
 #include "store.h"
@@ -939,8 +940,13 @@ privsep(struct sup *s)
 			return -1;
 		}
 		if (s->helper_pid == 0) {
+			char genpath[PATH_MAX];
+
 			close(sp[0]);
-			_exit(nfthelper_main(sp[1], &s->user, &s->log));
+			snprintf(genpath, sizeof(genpath), "%s/%s",
+			    s->conf.db, NFTGEN_FILE);
+			_exit(nfthelper_main(sp[1], &s->user, &s->log,
+			    genpath));
 		}
 		close(sp[1]);
 		s->helper_fd = sp[0];

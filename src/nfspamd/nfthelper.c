@@ -6,99 +6,66 @@
 
 #include <sys/socket.h>
 
-#include <libmnl/libmnl.h>
-#include <libnftnl/gen.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fwproto.h"
+#include "nftgen.h"
 #include "nfthelper.h"
 #include "nftset.h"
 #include "util.h"
 
 /*
- * The ruleset generation: every committed nftables transaction, ours or
- * anyone's, bumps it.  Tracking it tells the supervisor when its own
- * record of the sets can no longer be trusted (an nft -f reload, a flush
- * by hand), without dumping big sets, which the kernel does in
- * quadratic time.
+ * Whether the supervisor's record of its sets still holds: every commit
+ * since the last question must be one of the nfspamd programs' own
+ * (nftgen.h).  Ours are recorded as we make them.
  */
 struct gen {
-	struct mnl_socket	*nl;
-	uint32_t		 own;	/* after our last transaction */
-	bool			 known;
-	bool			 dirty;	/* someone else committed meanwhile */
+	struct nftgen	*ng;
+	struct logger	*log;
+	uint32_t	 since;		/* generation of the last answer */
+	bool		 known;
 };
 
-static int
-gen_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	struct nftnl_gen *g = nftnl_gen_alloc();
-	uint32_t *out = arg;
-
-	if (g == NULL)
-		return MNL_CB_ERROR;
-	if (nftnl_gen_nlmsg_parse(nlh, g) < 0) {
-		nftnl_gen_free(g);
-		return MNL_CB_ERROR;
-	}
-	*out = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
-	nftnl_gen_free(g);
-	return MNL_CB_OK;
-}
-
-static int
-gen_read(struct gen *g, uint32_t *out)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-	uint32_t seq = (uint32_t)time(NULL), portid;
-	int n;
-
-	if (g->nl == NULL) {
-		if ((g->nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
-		    mnl_socket_bind(g->nl, 0, MNL_SOCKET_AUTOPID) < 0)
-			return -1;
-	}
-	portid = mnl_socket_get_portid(g->nl);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, 0, seq);
-	if (mnl_socket_sendto(g->nl, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	/* One message, not a multipart dump: no DONE follows. */
-	if ((n = (int)mnl_socket_recvfrom(g->nl, buf, sizeof(buf))) <= 0 ||
-	    mnl_cb_run(buf, (size_t)n, seq, portid, gen_cb, out) ==
-	    MNL_CB_ERROR)
-		return -1;
-	return 0;
-}
-
-/* Around each of our transactions: did anyone else commit? */
 static void
-gen_before(struct gen *g, uint32_t *before)
+gen_warn(struct gen *g)
 {
-	/* The first transaction has nothing to compare with (and the
+	const char *why = nftgen_error(g->ng);
+
+	if (why != NULL)
+		log_warnx(g->log, "nft helper: %s", why);
+}
+
+/* FWP_GEN: has anyone else committed since we last said? */
+static bool
+gen_changed(struct gen *g)
+{
+	uint32_t cur;
+	bool clean;
+
+	if (nftgen_check(g->ng, g->since, &cur, &clean) == -1) {
+		g->known = false;
+		return true;
+	}
+	gen_warn(g);
+	/* The first answer has nothing to compare with (and the
 	   supervisor's first sync replaces everything anyway). */
-	if (gen_read(g, before) == -1 || (g->known && *before != g->own))
-		g->dirty = true;
-}
-
-static void
-gen_after(struct gen *g, uint32_t before)
-{
-	uint32_t now;
-
-	/* Ours moves it by one, or not at all when nothing was committed. */
-	if (gen_read(g, &now) == -1 || (now != before && now != before + 1))
-		g->dirty = true;
-	g->own = now;
+	clean = clean && g->known;
+	if (!clean && g->known)
+		log_info(g->log, "nft helper: the ruleset changed at "
+		    "generation %u by a commit that was not nfspamd's: the "
+		    "sets are replaced whole", cur);
+	g->since = cur;
 	g->known = true;
+	return !clean;
 }
 
 static int
@@ -199,8 +166,8 @@ serve(struct nftset *ns, struct gen *g, const struct fwp_req *r,
     struct nftset_elem **list, size_t *nlist, char *err, size_t errlen)
 {
 	const char *set = fwp_set_name(r->set);
-	uint32_t before = 0;
-	int rc;
+	uint32_t g0 = 0;
+	int begun, rc;
 
 	switch (r->op) {
 	case FWP_ADD:
@@ -208,19 +175,15 @@ serve(struct nftset *ns, struct gen *g, const struct fwp_req *r,
 	case FWP_APPLY:
 	case FWP_REPLACE:
 	case FWP_ADD46:
-		gen_before(g, &before);
+		begun = nftgen_begin(g->ng, &g0);
 		rc = serve_change(ns, r, set, err, errlen);
-		gen_after(g, before);
+		nftgen_end(g->ng, begun, g0);
+		gen_warn(g);
 		return rc;
-	case FWP_GEN: {
-		uint32_t cur;
-
+	case FWP_GEN:
 		/* *nlist carries the answer; see fwproto.h. */
-		*nlist = g->dirty || !g->known || gen_read(g, &cur) == -1 ||
-		    cur != g->own;
-		g->dirty = false;
+		*nlist = gen_changed(g);
 		return 0;
-	}
 	default:
 		break;
 	}
@@ -240,10 +203,11 @@ serve(struct nftset *ns, struct gen *g, const struct fwp_req *r,
 }
 
 int
-nfthelper_main(int fd, const struct priv_user *u, struct logger *lg)
+nfthelper_main(int fd, const struct priv_user *u, struct logger *lg,
+    const char *genpath)
 {
 	struct nftset *ns = NULL;
-	struct gen g = { 0 };
+	struct gen g = { .log = lg };
 	uint8_t hdr[FWP_HDRSIZE];
 	char err[FWP_ERRMAX];
 	int rc, status = 0;
@@ -254,7 +218,9 @@ nfthelper_main(int fd, const struct priv_user *u, struct logger *lg)
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 	if (priv_keep_netadmin(u, err, sizeof(err)) == -1 ||
-	    nftset_open(&ns, NFTSET_TABLE, err, sizeof(err)) == -1) {
+	    nftset_open(&ns, NFTSET_TABLE, err, sizeof(err)) == -1 ||
+	    (nftgen_new(&g.ng, genpath) == -1 &&
+	    snprintf(err, sizeof(err), "out of memory") > 0)) {
 		log_warnx(lg, "nft helper: %s", err);
 		reply(fd, 1, err, NULL, 0);
 		return 1;
@@ -292,7 +258,6 @@ nfthelper_main(int fd, const struct priv_user *u, struct logger *lg)
 	if (rc == -1)
 		status = 1;
 	nftset_close(ns);
-	if (g.nl != NULL)
-		mnl_socket_close(g.nl);
+	nftgen_free(g.ng);
 	return status;
 }

@@ -8,7 +8,11 @@
 #include "log.h"
 #include "priv.h"
 
-/* Runs until the socket closes; returns the exit status. */
-int	nfthelper_main(int fd, const struct priv_user *, struct logger *);
+/*
+ * Runs until the socket closes; returns the exit status.  genpath: the
+ * shared record of nfspamd's commits (nftgen.h), NULL for none.
+ */
+int	nfthelper_main(int fd, const struct priv_user *, struct logger *,
+	    const char *genpath);
 
 #endif

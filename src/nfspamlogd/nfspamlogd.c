@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@
 #include "grey.h"
 #include "log.h"
 #include "logev.h"
+#include "nftgen.h"
 #include "nfthelper.h"
 #include "priv.h"
 #include "store.h"
@@ -563,8 +565,12 @@ privsep(struct logd *d)
 		return -1;
 	}
 	if (d->helper_pid == 0) {
+		char genpath[PATH_MAX];
+
 		close(sp[0]);
-		_exit(nfthelper_main(sp[1], &d->user, &d->log));
+		snprintf(genpath, sizeof(genpath), "%s/%s", d->conf.db,
+		    NFTGEN_FILE);
+		_exit(nfthelper_main(sp[1], &d->user, &d->log, genpath));
 	}
 	close(sp[1]);
 	d->helper_fd = sp[0];
