@@ -939,13 +939,6 @@ shrink(void *p, size_t n, size_t size)
 	return q != NULL ? q : p;
 }
 
-static uint32_t
-get32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	    (uint32_t)b[2] << 8 | b[3];
-}
-
 static u128
 get128(const uint8_t *b)
 {
@@ -999,7 +992,7 @@ events4(const struct bl *b, size_t n, size_t *nevp)
 			if (p->addr.family != AF_INET)
 				continue;
 			mask = p->len == 0 ? 0 : UINT32_MAX << (32 - p->len);
-			lo = get32(p->addr.bytes) & mask;
+			lo = util_get32be(p->addr.bytes) & mask;
 			ev[nev++] = (uint64_t)lo << 32 | i;
 			ev[nev++] = (uint64_t)(lo | ~mask) << 32 | EV4_END | i;
 		}
@@ -1281,7 +1274,7 @@ bl_lookup(const struct bl *b, const struct addr *a, uint32_t *ids,
 		return lookup_linear(b, a, ids, max);
 	switch (a->family) {
 	case AF_INET:
-		return lookup4(&b->idx, get32(a->bytes), ids, max);
+		return lookup4(&b->idx, util_get32be(a->bytes), ids, max);
 	case AF_INET6:
 		return lookup6(&b->idx, get128(a->bytes), ids, max);
 	default:

@@ -43,22 +43,6 @@ fwp_set_for(unsigned v4set, int family)
 	return (v4set & ~1u) + (family == AF_INET6);
 }
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
 void
 fwp_elem_encode(const struct nftset_elem *e, uint8_t *o)
 {
@@ -93,8 +77,8 @@ fwp_req_encode(const struct fwp_req *r, struct buf *b)
 {
 	uint8_t h[FWP_HDRSIZE] = { r->op, r->set, 0, 0 };
 
-	put32(h + 4, r->nadd);
-	put32(h + 8, r->ndel);
+	util_put32be(h + 4, r->nadd);
+	util_put32be(h + 8, r->ndel);
 	if (buf_append(b, h, sizeof(h)) == -1 ||
 	    elems_append(b, r->add, r->nadd) == -1 ||
 	    elems_append(b, r->del, r->ndel) == -1)
@@ -113,8 +97,8 @@ fwp_hdr_decode(const uint8_t *p, size_t len, struct fwp_req *r,
 	}
 	r->op = p[0];
 	r->set = p[1];
-	r->nadd = get32(p + 4);
-	r->ndel = get32(p + 8);
+	r->nadd = util_get32be(p + 4);
+	r->ndel = util_get32be(p + 8);
 	if (r->op < FWP_CHECK || r->op > FWP_ADD46) {
 		*why = "unknown operation";
 		return -1;
@@ -200,9 +184,9 @@ fwp_reply_encode(int status, const char *err, const struct nftset_elem *e,
 	uint8_t h[12];
 	size_t el = err != NULL ? strnlen(err, FWP_ERRMAX) : 0;
 
-	put32(h, status != 0);
-	put32(h + 4, (uint32_t)el);
-	put32(h + 8, (uint32_t)n);
+	util_put32be(h, status != 0);
+	util_put32be(h + 4, (uint32_t)el);
+	util_put32be(h + 8, (uint32_t)n);
 	if (buf_append(b, h, sizeof(h)) == -1 ||
 	    buf_append(b, err != NULL ? err : "", el) == -1 ||
 	    elems_append(b, e, n) == -1)
@@ -218,9 +202,9 @@ fwp_reply_hdr(const uint8_t *p, size_t len, int *status, uint32_t *errlen,
 		*why = "short reply";
 		return -1;
 	}
-	*status = (int)get32(p);
-	*errlen = get32(p + 4);
-	*n = get32(p + 8);
+	*status = (int)util_get32be(p);
+	*errlen = util_get32be(p + 4);
+	*n = util_get32be(p + 8);
 	if (*status > 1 || *errlen > FWP_ERRMAX || *n > FWP_MAXELEMS) {
 		*why = "malformed reply";
 		return -1;

@@ -22,6 +22,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "nftgen.h"
+#include "util.h"
 
 static const uint8_t magic[4] = { 'N', 'F', 'G', 'N' };
 
@@ -65,30 +66,14 @@ nftgen_chain_clean(const struct nftgen_chain *c, uint32_t since,
 	    dist(cur, since) > 0;
 }
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
 void
 nftgen_chain_encode(const struct nftgen_chain *c,
     uint8_t out[NFTGEN_RECSIZE])
 {
 	memcpy(out, magic, 4);
-	put32(out + 4, c->valid ? 1 : 0);
-	put32(out + 8, c->start);
-	put32(out + 12, c->head);
+	util_put32be(out + 4, c->valid ? 1 : 0);
+	util_put32be(out + 8, c->start);
+	util_put32be(out + 12, c->head);
 }
 
 int
@@ -96,11 +81,11 @@ nftgen_chain_decode(const uint8_t *p, size_t len, struct nftgen_chain *c)
 {
 	memset(c, 0, sizeof(*c));
 	if (len != NFTGEN_RECSIZE || memcmp(p, magic, 4) != 0 ||
-	    get32(p + 4) != 1)
+	    util_get32be(p + 4) != 1)
 		return -1;
 	c->valid = true;
-	c->start = get32(p + 8);
-	c->head = get32(p + 12);
+	c->start = util_get32be(p + 8);
+	c->head = util_get32be(p + 12);
 	return 0;
 }
 

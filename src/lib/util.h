@@ -5,6 +5,7 @@
 #define NFS_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Format into err (when err and errlen allow) and return -1. */
 int	util_seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -17,5 +18,15 @@ int	util_seterr(char *err, size_t errlen, const char *fmt, ...)
 int	util_read_full(int fd, void *, size_t n);
 /* Write exactly n bytes, retrying on EINTR: 0 done, -1 error. */
 int	util_write_full(int fd, const void *, size_t n);
+
+/* Big-endian 32-bit integers in wire and file formats. */
+void		util_put32be(uint8_t *, uint32_t);
+uint32_t	util_get32be(const uint8_t *);
+
+/*
+ * A whole decimal number from min to max, nothing else around it
+ * (command-line values).  -1 when s is not one.
+ */
+int	util_parse_long(const char *s, long min, long max, long *v);
 
 #endif

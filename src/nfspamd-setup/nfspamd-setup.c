@@ -121,12 +121,9 @@ usage(void)
 static long
 number(const char *opt, const char *s, long min, long max)
 {
-	char	*end;
 	long	 v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+	if (util_parse_long(s, min, max, &v) == -1) {
 		fprintf(stderr, "nfspamd-setup: %s \"%s\": not a number from "
 		    "%ld to %ld\n", opt, s, min, max);
 		exit(1);

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -36,6 +37,7 @@
 #include "nfthelper.h"
 #include "priv.h"
 #include "store.h"
+#include "util.h"
 
 #define MAXWORKERS	64
 
@@ -94,29 +96,13 @@ usage(void)
 	exit(1);
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "nfspamd: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(1);
-}
-
 static long
 number(const char *flag, const char *s, long min, long max)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
-		die("%s %s: want a whole number from %ld to %ld", flag, s, min,
+	if (util_parse_long(s, min, max, &v) == -1)
+		errx(1, "%s %s: want a whole number from %ld to %ld", flag, s, min,
 		    max);
 	return v;
 }
@@ -165,7 +151,7 @@ parse_workeropt(const char *s, struct workeropt *wo)
 	int i = 0;
 
 	if ((copy = strdup(s)) == NULL)
-		die("out of memory");
+		errx(1, "out of memory");
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save), i++) {
 		long long x = number("--worker", tok, 0, LONG_MAX);
@@ -177,7 +163,7 @@ parse_workeropt(const char *s, struct workeropt *wo)
 	}
 	free(copy);
 	if (i < 6)
-		die("--worker %s: internal option, not for people", s);
+		errx(1, "--worker %s: internal option, not for people", s);
 	wo->is_worker = true;
 	wo->id = (int)v[0];
 	wo->ctl = (int)v[1];
@@ -190,13 +176,13 @@ static void
 add_listen(struct conf *c, const char *s)
 {
 	if (c->nlisten == NFSPAMD_MAXLISTEN)
-		die("-l %s: at most %d listen addresses", s,
+		errx(1, "-l %s: at most %d listen addresses", s,
 		    NFSPAMD_MAXLISTEN);
 	if (addr_parse(s, &c->listen[c->nlisten], NULL) != 0) {
 		const char *why = NULL;
 
 		addr_parse(s, &c->listen[c->nlisten], &why);
-		die("-l %s: %s", s, why);
+		errx(1, "-l %s: %s", s, why);
 	}
 	c->nlisten++;
 }
@@ -240,12 +226,12 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 		case 'd': c->debug = true; break;
 		case 'G':
 			if (grey_parse_times(optarg, &c->grey, &why) != 0)
-				die("-G %s: %s", optarg, why);
+				errx(1, "-G %s: %s", optarg, why);
 			break;
 		case 'h':
 			if (strlen(optarg) >= sizeof(c->hostbuf) ||
 			    strpbrk(optarg, " \t\r\n") != NULL)
-				die("-h %s: not a host name", optarg);
+				errx(1, "-h %s: not a host name", optarg);
 			c->hostname = optarg;
 			break;
 		case 'j':
@@ -254,13 +240,13 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 		case 'l': add_listen(c, optarg); break;
 		case 'M':
 			if (addr_parse(optarg, &c->lowprio, &why) != 0)
-				die("-M %s: %s", optarg, why);
+				errx(1, "-M %s: %s", optarg, why);
 			c->lowprio_set = true;
 			break;
 		case 'n':
 			if (strpbrk(optarg, "\r\n") != NULL ||
 			    strlen(optarg) > 200)
-				die("-n: the banner must be one line of at most "
+				errx(1, "-n: the banner must be one line of at most "
 				    "200 characters");
 			c->name = optarg;
 			break;
@@ -313,7 +299,7 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 	}
 	if (c->hostname == NULL) {
 		if (gethostname(c->hostbuf, sizeof(c->hostbuf) - 1) == -1)
-			die("gethostname: %s", strerror(errno));
+			errx(1, "gethostname: %s", strerror(errno));
 		c->hostname = c->hostbuf;
 	}
 	if (c->lists == NULL) {
@@ -324,7 +310,7 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 	if (c->blackonly)
 		c->maxblack = c->maxcon;
 	else if (maxblack > c->maxcon)
-		die("-B %ld: more than -c %ld", maxblack, c->maxcon);
+		errx(1, "-B %ld: more than -c %ld", maxblack, c->maxcon);
 	else if (maxblack >= 0 && maxblack < c->maxcon)
 		c->maxblack = maxblack;
 	else
@@ -333,7 +319,7 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 		c->workers = (int)((c->maxcon + NFSPAMD_PER_WORKER - 1) /
 		    NFSPAMD_PER_WORKER);
 	if (c->workers > MAXWORKERS)
-		die("-c %ld needs more than %d workers", c->maxcon,
+		errx(1, "-c %ld needs more than %d workers", c->maxcon,
 		    MAXWORKERS);
 }
 
@@ -1024,7 +1010,7 @@ main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	if ((s = calloc(1, sizeof(*s))) == NULL)
-		die("out of memory");
+		errx(1, "out of memory");
 	s->argc = argc;
 	s->argv = argv;
 	parse_args(argc, argv, &s->conf, &wo);

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -41,6 +42,7 @@
 #include "nfthelper.h"
 #include "priv.h"
 #include "store.h"
+#include "util.h"
 
 #define LOGD_GROUP		25
 #define LOGD_BURST		8192	/* distinct addresses per burst */
@@ -113,29 +115,13 @@ usage(void)
 	exit(1);
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "nfspamlogd: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(1);
-}
-
 static long
 number(const char *flag, const char *s, long min, long max)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
-		die("%s %s: want a whole number from %ld to %ld", flag, s, min,
+	if (util_parse_long(s, min, max, &v) == -1)
+		errx(1, "%s %s: want a whole number from %ld to %ld", flag, s, min,
 		    max);
 	return v;
 }
@@ -181,9 +167,9 @@ parse_args(int argc, char **argv, struct conf *c)
 			/* spamlogd: 1 to 2160 hours; a suffix may say s/m/h/d. */
 			if (grey_parse_duration(optarg, 3600, &c->whiteexp,
 			    &why) == -1)
-				die("-W %s: %s", optarg, why);
+				errx(1, "-W %s: %s", optarg, why);
 			if (c->whiteexp > 2160 * 3600)
-				die("-W %s: more than 2160 hours", optarg);
+				errx(1, "-W %s: more than 2160 hours", optarg);
 			break;
 		case OPT_DB: c->db = optarg; break;
 		case OPT_USER: c->user = optarg; break;
@@ -732,7 +718,7 @@ main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	if ((d = calloc(1, sizeof(*d))) == NULL)
-		die("out of memory");
+		errx(1, "out of memory");
 	d->helper_fd = d->nfd = -1;
 	parse_args(argc, argv, &d->conf);
 	log_init(&d->log, "nfspamlogd", d->conf.debug, d->conf.verbose ?
