@@ -113,7 +113,8 @@ priv_keep_netadmin(const struct priv_user *u, char *err, size_t errlen)
 	uint64_t keep = 1ULL << CAP_NET_ADMIN;
 
 	if (!has_cap(CAP_NET_ADMIN)) {
-		snprintf(err, errlen, "--firewall nft needs CAP_NET_ADMIN "
+		snprintf(err, errlen, "changing the nftables sets needs "
+		    "CAP_NET_ADMIN "
 		    "(run as root, or give the service "
 		    "AmbientCapabilities=CAP_NET_ADMIN)");
 		return -1;

@@ -117,6 +117,18 @@ EOF
 capeff() { awk '/^CapEff:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 uidof() { awk '/^Uid:/ {print $3}' "/proc/$1/status" 2>/dev/null; }
 
+# --- refusals ---
+# snd has no nfspamd table: nfspamlogd says how to load it.
+out=$(lab_exec snd "$NFSPAMLOGD" -D --db "$LAB_TMP/db-snd" 2>&1)
+is "$?" 1 "without the nfspamd table nfspamlogd exits 1"
+like "$out" 'nft -f' "... and says how to load the ruleset"
+out=$(lab_exec gw setpriv --reuid=nobody --regid="$(id -g nobody)" \
+    --clear-groups --inh-caps=-all --bounding-set=-all \
+    "$NFSPAMLOGD" -D --db "$LAB_TMP/db-nocap" 2>&1)
+is "$?" 1 "without CAP_NET_ADMIN nfspamlogd exits 1"
+like "$out" 'needs CAP_NET_ADMIN' "... and says what it needs"
+diag "$out"
+
 # --- start ---
 logd_start
 is "$?" 0 "nfspamlogd starts in gw and binds NFLOG group 25" ||
