@@ -386,3 +386,72 @@ sync_replay_check(struct sync_replay *r, const struct addr *peer,
 	p->heard = now;
 	return true;
 }
+
+/* --- -Y and -y arguments --- */
+
+static int
+target_num(const char *s, struct sync_target *t, const char **why)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9') {
+		*why = "not a number after the colon";
+		return -1;
+	}
+	v = strtoul(s, &end, 10);
+	if (*end != '\0' || v == 0 || v > 65535) {
+		*why = "the number after the colon must be from 1 to 65535";
+		return -1;
+	}
+	t->has_num = true;
+	t->num = (unsigned)v;
+	return 0;
+}
+
+int
+sync_target_parse(const char *s, struct sync_target *t, const char **why)
+{
+	const char *colon, *host = s, *rest = NULL;
+	size_t n;
+
+	memset(t, 0, sizeof(*t));
+	if (*s == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close == NULL || close == s + 1) {
+			*why = "an opening [ without an address and ]";
+			return -1;
+		}
+		host = s + 1;
+		n = (size_t)(close - host);
+		if (close[1] == ':')
+			rest = close + 2;
+		else if (close[1] != '\0') {
+			*why = "text after ]";
+			return -1;
+		}
+	} else if ((colon = strchr(s, ':')) != NULL &&
+	    strchr(colon + 1, ':') != NULL) {
+		n = strlen(s);		/* an IPv6 address, no number */
+	} else if (colon != NULL) {
+		n = (size_t)(colon - s);
+		rest = colon + 1;
+	} else
+		n = strlen(s);
+	if (n == 0) {
+		*why = "nothing before the colon";
+		return -1;
+	}
+	if (n >= sizeof(t->host)) {
+		*why = "too long";
+		return -1;
+	}
+	memcpy(t->host, host, n);
+	t->host[n] = '\0';
+	if (strpbrk(t->host, " \t\r\n[]/") != NULL) {
+		*why = "blanks, brackets or slashes in the name";
+		return -1;
+	}
+	return rest != NULL ? target_num(rest, t, why) : 0;
+}

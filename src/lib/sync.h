@@ -144,4 +144,19 @@ bool	sync_replay_check(struct sync_replay *, const struct addr *peer,
 	    const struct sync_hdr *, uint32_t ts_min, uint32_t ts_max,
 	    int64_t now);
 
+/*
+ * A -Y or -y argument split up: "host", "host:N", "[v6]", "[v6]:N", or
+ * an IPv6 address without brackets (no N then).  Whether host names an
+ * interface (N a multicast TTL) or a peer (N a port) is the caller's to
+ * find out.  -1 with *why when the text is not one of those.
+ */
+struct sync_target {
+	char		 host[256];
+	bool		 has_num;
+	unsigned	 num;		/* 1..65535 */
+};
+
+int	sync_target_parse(const char *, struct sync_target *,
+	    const char **why);
+
 #endif

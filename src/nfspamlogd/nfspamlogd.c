@@ -42,6 +42,8 @@
 #include "nfthelper.h"
 #include "priv.h"
 #include "store.h"
+#include "sync.h"
+#include "syncsend.h"
 #include "util.h"
 
 #define LOGD_GROUP		25
@@ -65,6 +67,9 @@ struct conf {
 	unsigned	 stats_interval;
 	size_t		 rcvbuf;
 	size_t		 db_max;
+	const char	*targets[SYNCSEND_MAXTARGETS];	/* -Y */
+	size_t		 ntargets;
+	const char	*keyfile;			/* -k */
 };
 
 struct counters {
@@ -88,6 +93,7 @@ struct logd {
 	struct mnl_socket	*nl;		/* the NFLOG group */
 	int			 nfd;
 	struct store		*store;
+	struct syncsend		*sync;		/* NULL without -Y */
 	uv_loop_t		*loop;
 	uv_poll_t		 poll;
 	uv_timer_t		 stats, flush;
@@ -109,7 +115,8 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-"usage: nfspamlogd [-DIv] [-l group] [-W whiteexp] [--db dir] [--user user]\n"
+"usage: nfspamlogd [-DIv] [-k keyfile] [-l group] [-W whiteexp] [-Y target]\n"
+"                  [--db dir] [--user user]\n"
 "                  [--db-sync-ms ms] [--db-max-size MiB] [--rcvbuf MiB]\n"
 "                  [--stats-interval secs]\n");
 	exit(1);
@@ -144,6 +151,7 @@ static const struct option longopts[] = {
 static void
 parse_args(int argc, char **argv, struct conf *c)
 {
+	struct sync_target st;
 	const char *why;
 	int ch;
 
@@ -155,11 +163,21 @@ parse_args(int argc, char **argv, struct conf *c)
 	c->sync_ms = STORE_SYNC_MS_DEFAULT;
 	c->stats_interval = 3600;
 	c->rcvbuf = 16UL << 20;
-	while ((ch = getopt_long(argc, argv, "DIl:vW:", longopts, NULL)) !=
+	c->keyfile = SYNC_KEYFILE;
+	while ((ch = getopt_long(argc, argv, "DIk:l:vW:Y:", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'D': c->debug = true; break;
 		case 'I': c->inbound_only = true; break;
+		case 'k': c->keyfile = optarg; break;
+		case 'Y':
+			if (c->ntargets == SYNCSEND_MAXTARGETS)
+				errx(1, "-Y %s: at most %d targets", optarg,
+				    SYNCSEND_MAXTARGETS);
+			if (sync_target_parse(optarg, &st, &why) == -1)
+				errx(1, "-Y %s: %s", optarg, why);
+			c->targets[c->ntargets++] = optarg;
+			break;
 		case 'l': c->group = (unsigned)number("-l", optarg, 0, 65535);
 			break;
 		case 'v': c->verbose = true; break;
@@ -198,8 +216,9 @@ static void
 log_stats(struct logd *d, const char *when)
 {
 	const struct counters *c = &d->c;
-	uint64_t ignored = 0;
+	uint64_t ignored = 0, sent, errors;
 
+	syncsend_counts(d->sync, &sent, &errors);
 	for (int k = LOGEV_NOPREFIX; k < LOGEV_NKINDS; k++)
 		ignored += c->kind[k];
 	log_info(&d->log, "stats%s events=%" PRIu64 " in=%" PRIu64
@@ -207,12 +226,13 @@ log_stats(struct logd *d, const char *when)
 	    " bursts=%" PRIu64 " ignored=%" PRIu64 " ignored-prefix=%" PRIu64
 	    " ignored-packet=%" PRIu64 " ignored-address=%" PRIu64
 	    " ignored-outbound=%" PRIu64 " lost=%" PRIu64 " enobufs=%" PRIu64
-	    " store-errors=%" PRIu64 " kernel-errors=%" PRIu64, when,
+	    " store-errors=%" PRIu64 " kernel-errors=%" PRIu64
+	    " sync-sent=%" PRIu64 " sync-errors=%" PRIu64, when,
 	    c->events, c->kind[LOGEV_IN], c->kind[LOGEV_OUT], c->updates,
 	    c->added, c->bursts, ignored, c->kind[LOGEV_NOPREFIX],
 	    c->kind[LOGEV_BADPACKET], c->kind[LOGEV_BADADDR],
 	    c->kind[LOGEV_INONLY], c->lost, c->enobufs, c->store_errors,
-	    c->kernel_errors);
+	    c->kernel_errors, sent, errors);
 }
 
 static void	stop(struct logd *, int);
@@ -315,6 +335,10 @@ apply(struct logd *d)
 	r.del = d->e6;
 	if (fwp_call(d->helper_fd, &r, NULL, NULL, err, sizeof(err)) == -1)
 		warn_kernel(d, err);
+	/* spamlogd's -Y: a WHITE message for each address. */
+	for (size_t i = 0; d->sync != NULL && i < b->n; i++)
+		syncsend_white(d->sync, &b->ent[i].addr, (uint32_t)d->now,
+		    (uint32_t)(d->now + d->conf.whiteexp));
 	log_addresses(d);
 	logev_burst_reset(b);
 }
@@ -585,6 +609,12 @@ open_rest(struct logd *d)
 		log_warnx(&d->log, "%s", err);
 		return -1;
 	}
+	if (d->conf.ntargets > 0 && syncsend_open(&d->sync, d->conf.targets,
+	    d->conf.ntargets, d->conf.keyfile, &d->log, err,
+	    sizeof(err)) == -1) {
+		log_warnx(&d->log, "%s", err);
+		return -1;
+	}
 	if (logev_burst_init(&d->burst, LOGD_BURST) == -1 ||
 	    (d->e4 = calloc(LOGD_BURST, sizeof(*d->e4))) == NULL ||
 	    (d->e6 = calloc(LOGD_BURST, sizeof(*d->e6))) == NULL ||
@@ -738,6 +768,7 @@ main(int argc, char **argv)
 	if (d->helper_pid > 0)
 		waitpid(d->helper_pid, NULL, 0);
 	store_close(d->store);
+	syncsend_close(d->sync);
 	logev_burst_free(&d->burst);
 	free(d->e4);
 	free(d->e6);

@@ -432,6 +432,45 @@ test_replay_peers(void **state)
 	free(r);
 }
 
+static void
+test_target(void **state)
+{
+	struct sync_target t;
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(sync_target_parse("192.0.2.1", &t, &why), 0);
+	assert_string_equal(t.host, "192.0.2.1");
+	assert_false(t.has_num);
+	assert_int_equal(sync_target_parse("mx2.example.org:8026", &t, &why),
+	    0);
+	assert_string_equal(t.host, "mx2.example.org");
+	assert_true(t.has_num);
+	assert_int_equal(t.num, 8026);
+	assert_int_equal(sync_target_parse("eth0:2", &t, &why), 0);
+	assert_string_equal(t.host, "eth0");
+	assert_int_equal(t.num, 2);
+	assert_int_equal(sync_target_parse("2001:db8::25", &t, &why), 0);
+	assert_string_equal(t.host, "2001:db8::25");
+	assert_false(t.has_num);
+	assert_int_equal(sync_target_parse("[2001:db8::25]:8025", &t, &why),
+	    0);
+	assert_string_equal(t.host, "2001:db8::25");
+	assert_int_equal(t.num, 8025);
+	assert_int_equal(sync_target_parse("[::1]", &t, &why), 0);
+	assert_string_equal(t.host, "::1");
+	assert_false(t.has_num);
+
+	static const char *const bad[] = { "", ":25", "host:", "host:0",
+	    "host:65536", "host:2x", "host:-1", "[::1", "[]", "[::1]x",
+	    "[::1]:", "a b", "a/24" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		assert_int_equal(sync_target_parse(bad[i], &t, &why), -1);
+		assert_non_null(why);
+	}
+}
+
 int
 main(void)
 {
@@ -445,6 +484,7 @@ main(void)
 		cmocka_unit_test(test_empty_key),
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_replay_peers),
+		cmocka_unit_test(test_target),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,32 @@
+/*
+ * syncsend: spamd sync messages out to -Y targets (UDP, unicast or the
+ * multicast group 224.0.1.240 on an interface).
+ */
+#ifndef NFSPAMLOGD_SYNCSEND_H
+#define NFSPAMLOGD_SYNCSEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "log.h"
+
+#define SYNCSEND_MAXTARGETS	16
+
+struct syncsend;
+
+/*
+ * Resolve the targets ("host[:port]", "[v6][:port]", "interface[:ttl]")
+ * and read the key file.  -1 with err naming the target or file.
+ */
+int	syncsend_open(struct syncsend **, const char *const *targets,
+	    size_t n, const char *keyfile, struct logger *, char *err,
+	    size_t errlen);
+void	syncsend_close(struct syncsend *);
+/* One WHITE message to every target; failures are counted. */
+void	syncsend_white(struct syncsend *, const struct addr *, uint32_t now,
+	    uint32_t expire);
+void	syncsend_counts(const struct syncsend *, uint64_t *sent,
+	    uint64_t *errors);
+
+#endif
