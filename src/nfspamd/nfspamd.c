@@ -35,6 +35,8 @@
 #include "nfspamd.h"
 #include "nftgen.h"
 #include "nfthelper.h"
+#include "peers.h"
+#include "sync.h"
 #include "priv.h"
 #include "store.h"
 #include "util.h"
@@ -65,6 +67,7 @@ struct sup {
 	struct store	*store;
 	struct bl	*bl;
 	struct fw	*fw;
+	struct peers	*peers;		/* sync; NULL without -Y/-y */
 	struct wproc	 w[MAXWORKERS];
 	int		 nw;
 	struct priv_user user;
@@ -92,7 +95,9 @@ usage(void)
 "               [--firewall nft|none] [--user user] [--scan-interval secs]\n"
 "               [--idle-timeout secs]\n"
 "               [--mx-grace secs] [--db-sync-ms ms] [--db-max-size MiB]\n"
-"               [--max-list-bytes MiB] [--backlog n]\n");
+"               [--max-list-bytes MiB] [--backlog n] [-k keyfile]\n"
+"               [-Y target] [-y address|interface] [--sync-port port]\n"
+"               [--sync-replay-window secs]\n");
 	exit(1);
 }
 
@@ -110,7 +115,8 @@ number(const char *flag, const char *s, long min, long max)
 enum {
 	OPT_DB = 256, OPT_CONTROL, OPT_DOMAINS, OPT_LISTS, OPT_FIREWALL,
 	OPT_SCAN, OPT_IDLE, OPT_GRACE, OPT_SYNCMS, OPT_DBMAX, OPT_LISTMAX,
-	OPT_BACKLOG, OPT_WORKER, OPT_USER, OPT_HELP
+	OPT_BACKLOG, OPT_WORKER, OPT_USER, OPT_SYNCPORT, OPT_SYNCREPLAY,
+	OPT_HELP
 };
 
 static const struct option longopts[] = {
@@ -129,6 +135,8 @@ static const struct option longopts[] = {
 	{ "backlog", required_argument, NULL, OPT_BACKLOG },
 	{ "worker", required_argument, NULL, OPT_WORKER },
 	{ "user", required_argument, NULL, OPT_USER },
+	{ "sync-port", required_argument, NULL, OPT_SYNCPORT },
+	{ "sync-replay-window", required_argument, NULL, OPT_SYNCREPLAY },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -191,6 +199,7 @@ static void
 parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 {
 	static char listsbuf[PATH_MAX];
+	struct sync_target st;
 	const char *why;
 	long maxblack = -1;
 	int ch;
@@ -213,9 +222,11 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 	c->sync_ms = STORE_SYNC_MS_DEFAULT;
 	c->max_list_bytes = 256UL << 20;
 	c->backlog = 16384;
+	c->sync_key = SYNC_KEYFILE;
+	c->sync_port = SYNC_PORT;
 	grey_conf_default(&c->grey);
 
-	while ((ch = getopt_long(argc, argv, "45B:bc:dG:h:j:l:M:n:p:S:s:vw:",
+	while ((ch = getopt_long(argc, argv, "45B:bc:dG:h:j:k:l:M:n:p:S:s:vw:Y:y:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case '4': c->code = 450; break;
@@ -288,6 +299,27 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 			break;
 		case OPT_WORKER: parse_workeropt(optarg, wo); break;
 		case OPT_USER: c->user = optarg; break;
+		case 'k': c->sync_key = optarg; break;
+		case 'Y':
+			if (c->nsync_targets == 16)
+				errx(1, "-Y %s: at most 16 targets", optarg);
+			if (sync_target_parse(optarg, &st, &why) == -1)
+				errx(1, "-Y %s: %s", optarg, why);
+			c->sync_targets[c->nsync_targets++] = optarg;
+			break;
+		case 'y':
+			if (sync_target_parse(optarg, &st, &why) == -1 ||
+			    st.has_num)
+				errx(1, "-y %s: an address or an interface",
+				    optarg);
+			c->sync_listen = optarg;
+			break;
+		case OPT_SYNCPORT: c->sync_port = (uint16_t)number(
+			    "--sync-port", optarg, 1, 65535);
+			break;
+		case OPT_SYNCREPLAY: c->sync_replay = (uint32_t)number(
+			    "--sync-replay-window", optarg, 1, 86400);
+			break;
 		default: usage();
 		}
 	}
@@ -471,6 +503,29 @@ tell_workers(struct sup *s, const char *msg)
 			log_warn(&s->log, "telling worker %d", i);
 }
 
+/* "G <addr>\n<helo>\n<from>\n<to>": a worker's tuple update, for -Y. */
+static void
+sync_grey(struct sup *s, char *msg)
+{
+	char *f[4], *nl;
+	struct addr a;
+	int i;
+
+	f[0] = msg + 2;
+	for (i = 1; i < 4; i++) {
+		if ((nl = strchr(f[i - 1], '\n')) == NULL)
+			break;
+		*nl = '\0';
+		f[i] = nl + 1;
+	}
+	if (i < 4 || strchr(f[3], '\n') != NULL ||
+	    addr_parse(f[0], &a, NULL) != 0) {
+		log_warnx(&s->log, "bad message from a worker: %.40s", msg);
+		return;
+	}
+	peers_grey(s->peers, &a, f[1], f[2], f[3], (int64_t)time(NULL));
+}
+
 static void
 on_worker_msg(uv_poll_t *h, int status, int events)
 {
@@ -485,7 +540,13 @@ on_worker_msg(uv_poll_t *h, int status, int events)
 	if (status < 0 || uv_fileno((uv_handle_t *)h, &fd) != 0)
 		return;
 	while ((n = recv(fd, msg, MSG_MAX, MSG_DONTWAIT)) > 0) {
+		int64_t now = (int64_t)time(NULL);
+
 		msg[n] = '\0';
+		if (msg[0] == 'G') {
+			sync_grey(s, msg);
+			continue;
+		}
 		if (sscanf(msg, "%c %45s %lld", &kind, ip, &expire) != 3 ||
 		    addr_parse(ip, &a, NULL) != 0) {
 			log_warnx(&s->log, "bad message from a worker: %.40s",
@@ -493,9 +554,11 @@ on_worker_msg(uv_poll_t *h, int status, int events)
 			continue;
 		}
 		if (kind == 'W')
-			fw_white(s->fw, &a, expire, (int64_t)time(NULL));
-		else if (kind == 'T')
-			fw_trap(s->fw, &a, expire, (int64_t)time(NULL));
+			fw_white(s->fw, &a, expire, now);
+		else if (kind == 'T') {
+			fw_trap(s->fw, &a, expire, now);
+			peers_trapped(s->peers, &a, expire, now);
+		}
 	}
 	if (n == 0)
 		uv_poll_stop(h);	/* worker exited; SIGCHLD handles it */
@@ -855,6 +918,8 @@ on_signal(uv_signal_t *h, int signum)
 	case SIGHUP:
 		log_info(&s->log, "SIGHUP: re-reading alloweddomains");
 		tell_workers(s, "H");
+		peers_reload(s->peers);
+		peers_log_stats(s->peers);
 		break;
 	default:
 		shutdown_all(s);
@@ -894,6 +959,11 @@ sup_open(struct sup *s)
 	s->fw = fw_open(c->firewall, s->helper_fd, &s->log, err, sizeof(err));
 	s->helper_fd = -1;	/* fw owns it now */
 	if (s->fw == NULL) {
+		log_warnx(&s->log, "%s", err);
+		return -1;
+	}
+	if (peers_open(&s->peers, s->loop, c, s->store, s->fw, &s->log, err,
+	    sizeof(err)) == -1) {
 		log_warnx(&s->log, "%s", err);
 		return -1;
 	}
@@ -990,6 +1060,11 @@ supervise(struct sup *s)
 	}
 	uv_run(&loop, UV_RUN_DEFAULT);
 out:
+	if (s->peers != NULL) {
+		peers_log_stats(s->peers);
+		peers_close(s->peers);
+		s->peers = NULL;
+	}
 	if (s->have_control)
 		unlink(s->conf.control);
 	uv_walk(&loop, close_walk, NULL);

@@ -56,16 +56,24 @@ struct conf {
 	size_t		 db_max;	/* bytes */
 	size_t		 max_list_bytes;/* control socket input cap */
 	int		 backlog;
+	const char	*sync_targets[16];	/* -Y */
+	size_t		 nsync_targets;
+	const char	*sync_listen;		/* -y */
+	const char	*sync_key;		/* -k */
+	uint16_t	 sync_port;		/* --sync-port */
+	uint32_t	 sync_replay;		/* --sync-replay-window, s */
 };
 
 /*
  * Supervisor <-> worker messages: one SEQPACKET datagram each, text.
  *   worker -> supervisor: "W <addr> <expire>"  address became WHITE
  *                         "T <addr> <expire>"  address trapped
+ *                         "G <addr>\n<helo>\n<from>\n<to>"  a tuple was
+ *                         updated (only with -Y: for sync)
  *   supervisor -> worker: "L"  reload the saved blacklists
  *                         "H"  re-read alloweddomains
  */
-#define MSG_MAX		128
+#define MSG_MAX		4096
 
 struct worker_args {
 	const struct conf	*conf;

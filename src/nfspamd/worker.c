@@ -780,6 +780,24 @@ tell_supervisor(struct worker *w, char kind, const struct addr *a,
 		log_warn(w->log, "telling the supervisor about %s", ip);
 }
 
+/* For -Y: the supervisor sends the peers a GREY for the tuple. */
+static void
+tell_grey(struct worker *w, const struct pending *p)
+{
+	char ip[ADDR_STRLEN], msg[MSG_MAX];
+	int n;
+
+	if (w->conf->nsync_targets == 0)
+		return;
+	addr_format(&p->rcpt.addr, ip, sizeof(ip));
+	n = snprintf(msg, sizeof(msg), "G %s\n%s\n%s\n%s", ip, p->rcpt.helo,
+	    p->rcpt.from, p->rcpt.to);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		return;		/* longer than any sync packet anyway */
+	if (send(w->a->ctl, msg, (size_t)n, MSG_DONTWAIT) == -1)
+		log_warn(w->log, "telling the supervisor about %s", ip);
+}
+
 static void
 report(struct worker *w, struct pending *p, int64_t now)
 {
@@ -793,6 +811,7 @@ report(struct worker *w, struct pending *p, int64_t now)
 		    r->new_tuple, r->rec.bcount);
 		log_fields(w->log, LOG_INFO, "greylisted", ip, p->rcpt.helo,
 		    p->rcpt.from, p->rcpt.to, extra);
+		tell_grey(w, p);
 		break;
 	case GREYLIST_PASSED:
 		snprintf(extra, sizeof(extra), " attempts=%d waited=%lld "
@@ -802,6 +821,7 @@ report(struct worker *w, struct pending *p, int64_t now)
 		log_fields(w->log, LOG_INFO, "passed", ip, p->rcpt.helo,
 		    p->rcpt.from, p->rcpt.to, extra);
 		tell_supervisor(w, 'W', &p->rcpt.addr, r->white.expire);
+		tell_grey(w, p);
 		break;
 	case GREYLIST_TRAPPED:
 		snprintf(extra, sizeof(extra), " reason=%s expire=%lld",

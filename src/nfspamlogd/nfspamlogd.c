@@ -336,9 +336,13 @@ apply(struct logd *d)
 	if (fwp_call(d->helper_fd, &r, NULL, NULL, err, sizeof(err)) == -1)
 		warn_kernel(d, err);
 	/* spamlogd's -Y: a WHITE message for each address. */
-	for (size_t i = 0; d->sync != NULL && i < b->n; i++)
-		syncsend_white(d->sync, &b->ent[i].addr, (uint32_t)d->now,
-		    (uint32_t)(d->now + d->conf.whiteexp));
+	for (size_t i = 0; d->sync != NULL && i < b->n; i++) {
+		struct sync_msg m = { .type = SYNC_WHITE,
+		    .timestamp = (uint32_t)d->now, .addr = b->ent[i].addr,
+		    .expire = (uint32_t)(d->now + d->conf.whiteexp) };
+
+		syncsend_msg(d->sync, &m);
+	}
 	log_addresses(d);
 	logev_burst_reset(b);
 }

@@ -1,15 +1,17 @@
 /*
  * syncsend: spamd sync messages out to -Y targets (UDP, unicast or the
- * multicast group 224.0.1.240 on an interface).
+ * multicast group 224.0.1.240 on an interface), for nfspamd and
+ * nfspamlogd.
  */
-#ifndef NFSPAMLOGD_SYNCSEND_H
-#define NFSPAMLOGD_SYNCSEND_H
+#ifndef NFSPAMD_SYNCSEND_H
+#define NFSPAMD_SYNCSEND_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "addr.h"
 #include "log.h"
+#include "sync.h"
 
 #define SYNCSEND_MAXTARGETS	16
 
@@ -23,9 +25,8 @@ int	syncsend_open(struct syncsend **, const char *const *targets,
 	    size_t n, const char *keyfile, struct logger *, char *err,
 	    size_t errlen);
 void	syncsend_close(struct syncsend *);
-/* One WHITE message to every target; failures are counted. */
-void	syncsend_white(struct syncsend *, const struct addr *, uint32_t now,
-	    uint32_t expire);
+/* One message to every target; failures are counted. */
+void	syncsend_msg(struct syncsend *, const struct sync_msg *);
 void	syncsend_counts(const struct syncsend *, uint64_t *sent,
 	    uint64_t *errors);
 

@@ -133,7 +133,7 @@ syncsend_open(struct syncsend **out, const char *const *targets, size_t n,
 		    errlen) : open_unicast(&s->t[s->n], &st, err, errlen);
 		if (rc == -1)
 			goto fail;
-		log_info(lg, "sync: sending WHITE to %s", s->t[s->n].name);
+		log_info(lg, "sync: sending to %s", s->t[s->n].name);
 	}
 	*out = s;
 	return 0;
@@ -155,17 +155,18 @@ syncsend_close(struct syncsend *s)
 }
 
 void
-syncsend_white(struct syncsend *s, const struct addr *a, uint32_t now,
-    uint32_t expire)
+syncsend_msg(struct syncsend *s, const struct sync_msg *m)
 {
-	struct sync_msg m = { .type = SYNC_WHITE, .timestamp = now,
-	    .addr = *a, .expire = expire };
 	uint8_t buf[SYNC_MAXSIZE];
+	uint32_t now = m->timestamp;
 	size_t len;
 
-	if ((len = sync_encode(&s->key, s->counter++, &m, buf,
-	    sizeof(buf))) == 0)
+	/* Too long for a packet (spamd's peers would drop it too). */
+	if ((len = sync_encode(&s->key, s->counter++, m, buf,
+	    sizeof(buf))) == 0) {
+		s->errors++;
 		return;
+	}
 	for (size_t i = 0; i < s->n; i++) {
 		struct target *t = &s->t[i];
 

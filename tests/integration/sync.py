@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""Integration test for nfspamd's sync (spamd's protocol): real daemons,
+unprivileged, on loopback, with temporary stores.  TAP on stdout.
+
+  A  SMTP on 127.0.0.1 and ::1, sync on 127.0.0.1, sends to B and C
+  B  SMTP on 127.0.0.2, sync on 127.0.0.2, sends to A; replay window on
+  C  SMTP on 127.0.0.3, sync on 127.0.0.3, another key, sends to A
+
+Checked: a tuple greylisted on A (IPv4, and IPv6 with the af-10
+extension) appears on B with the same helo/from/to and the same first
+time; a trap on A appears on B as TRAPPED with the same expiry; a WHITE
+message as spamlogd sends it (made here, independently of nfspamd's
+code) is applied on B and not sent on; what B receives is not sent back;
+C, with another key, refuses A's packets and A refuses C's; B refuses a
+replayed packet.
+
+Environment: NFSPAMD, NFSPAMDB, top_builddir (as nfspamd.py).
+"""
+
+import hashlib
+import hmac
+import importlib.util
+import os
+import shutil
+import signal
+import socket
+import struct
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+_spec = importlib.util.spec_from_file_location(
+    "nfspamd_it", os.path.join(HERE, "nfspamd.py"))
+it = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(it)
+TAP = it.TAP
+WATCHDOG = 60
+
+
+def udp_port(addr):
+    s = socket.socket(it.family(addr), socket.SOCK_DGRAM)
+    s.bind((addr, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def white_packet(key_text, counter, ts, expire, ip):
+    """spamlogd's WHITE message, laid out from the spec's tables."""
+    tlv = struct.pack(">HHII", 2, 16, ts, expire) + socket.inet_aton(ip)
+    body = tlv + struct.pack(">HH", 0, 4)
+    hdr = struct.pack(">BBHI", 2, 2, 32 + len(body), counter)
+    p = hdr + bytes(24) + body
+    mac = hmac.new(key_text, p, hashlib.sha1).digest()
+    return p[:8] + mac + p[28:]
+
+
+def wait_for(fn, timeout=5.0):
+    end = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v or time.monotonic() > end:
+            return v
+        time.sleep(0.05)
+
+
+def stats(d):
+    since = d.mark()
+    d.signal(signal.SIGHUP)
+    m = d.wait_log(r"sync stats .*$", since)
+    return m.group(0) if m else ""
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="nfspamd-sync.")
+    t_start = time.monotonic()
+
+    def on_alarm(signum, frame):
+        raise it.Watchdog("watchdog after %d s" % WATCHDOG)
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(WATCHDOG)
+    try:
+        key, other = os.path.join(tmp, "key"), os.path.join(tmp, "other")
+        with open(key, "wb") as f:
+            f.write(os.urandom(2048))
+        with open(other, "wb") as f:
+            f.write(b"not the same key\n")
+        with open(key, "rb") as f:
+            key_text = hashlib.sha1(f.read()).hexdigest().encode()
+        sp = {h: udp_port(h) for h in ("127.0.0.1", "127.0.0.2",
+                                       "127.0.0.3")}
+        common = ["-G", "2s:1h:1h", "-S", "0", "-s", "0"]
+        a = it.Daemon(tmp, "A", common + [
+            "-k", key, "-y", "127.0.0.1", "--sync-port",
+            str(sp["127.0.0.1"]), "-Y", "127.0.0.2:%d" % sp["127.0.0.2"],
+            "-Y", "127.0.0.3:%d" % sp["127.0.0.3"]],
+            listen=("127.0.0.1", "::1"))
+        b = it.Daemon(tmp, "B", common + [
+            "-k", key, "-y", "127.0.0.2", "--sync-port",
+            str(sp["127.0.0.2"]), "-Y", "127.0.0.1:%d" % sp["127.0.0.1"],
+            "--sync-replay-window", "60"], listen=("127.0.0.2",))
+        c = it.Daemon(tmp, "C", common + [
+            "-k", other, "-y", "127.0.0.3", "--sync-port",
+            str(sp["127.0.0.3"]), "-Y", "127.0.0.1:%d" % sp["127.0.0.1"]],
+            listen=("127.0.0.3",))
+        os.makedirs(a.db)
+        r = it.spamdb(a.db, "-a", "-T", "trap@example.org")
+        TAP.ok(r.returncode == 0, "a spamtrap address on A", r.stderr)
+        for d in (a, b, c):
+            if not TAP.ok(d.start(), "%s starts with sync" % d.name):
+                return 1
+        TAP.ok(a.wait_log(r"sync: listening on 127\.0\.0\.1 port %d"
+                          % sp["127.0.0.1"]) is not None,
+               "A says where it listens for sync")
+
+        # -- GREY, IPv4
+        it.dialogue(a.port, "127.0.0.10", "<bob@example.org>",
+                    helo="mx.ten.example", mfrom="<alice@ten.example>",
+                    dst="127.0.0.1")
+        ga = it.db_find(a.db, "GREY", "127.0.0.10")
+        gb = wait_for(lambda: it.db_find(b.db, "GREY", "127.0.0.10"))
+        TAP.ok(ga and gb, "a tuple greylisted on A appears on B",
+               "A: %r" % ga, "B: %r" % gb)
+        if ga and gb:
+            TAP.eq(gb[0][2:5], ga[0][2:5],
+                   "... with the same helo, from and to")
+            TAP.ok(abs(int(gb[0][5]) - int(ga[0][5])) <= 1,
+                   "... and the same first time (%s, %s)"
+                   % (ga[0][5], gb[0][5]))
+        TAP.eq(it.db_find(c.db, "GREY", "127.0.0.10"), [],
+               "C, with another key, does not have it")
+        TAP.ok(c.wait_log(r"sync: packet from 127\.0\.0\.1 refused: hmac")
+               is not None, "C logs A's packet as refused: hmac")
+
+        # -- GREY, IPv6 (af 10)
+        it.dialogue(a.port, "::1", "<bob@example.org>",
+                    helo="mx.six.example", mfrom="<alice@six.example>",
+                    dst="::1")
+        g6 = wait_for(lambda: it.db_find(b.db, "GREY", "::1"))
+        TAP.ok(g6 and g6[0][2] == "mx.six.example",
+               "an IPv6 tuple greylisted on A appears on B", "B: %r" % g6)
+
+        # -- TRAPPED
+        it.dialogue(a.port, "127.0.0.11", "<trap@example.org>",
+                    dst="127.0.0.1")
+        ta = wait_for(lambda: it.db_find(a.db, "TRAPPED", "127.0.0.11"))
+        tb = wait_for(lambda: it.db_find(b.db, "TRAPPED", "127.0.0.11"))
+        TAP.ok(ta and tb, "a trap on A appears on B as TRAPPED",
+               "A: %r" % ta, "B: %r" % tb)
+        if ta and tb:
+            TAP.eq(tb[0][2], ta[0][2], "... with the same expiry")
+
+        # -- WHITE as spamlogd sends it, to B
+        now = int(time.time())
+        pkt = white_packet(key_text, 1, now, now + 7200, "192.0.2.7")
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.20", 0))
+        s.sendto(pkt, ("127.0.0.2", sp["127.0.0.2"]))
+        wb = wait_for(lambda: it.db_find(b.db, "WHITE", "192.0.2.7"))
+        TAP.ok(wb and wb[0][6] == str(now + 7200),
+               "a spamlogd WHITE message is applied on B with its expiry",
+               "B: %r" % wb)
+        # Received messages are not sent on: A never hears of it.
+        time.sleep(0.5)
+        TAP.eq(it.db_find(a.db, "WHITE", "192.0.2.7"), [],
+               "B does not send on what it received")
+        TAP.eq(it.db_find(a.db, "GREY", "127.0.0.10")[0][5:],
+               ga[0][5:] if ga else None,
+               "nor does it send back A's tuple (A's record unchanged)")
+
+        # -- replay (window on B), wrong key, C to A
+        since = b.mark()
+        s.sendto(pkt, ("127.0.0.2", sp["127.0.0.2"]))
+        TAP.ok(b.wait_log(r"refused: replay", since) is not None,
+               "B (--sync-replay-window) refuses the same packet again")
+        bad = white_packet(b"wrong", 2, now, now + 7200, "192.0.2.8")
+        s.sendto(bad, ("127.0.0.2", sp["127.0.0.2"]))
+        s.sendto(b"\x02\x02\x00", ("127.0.0.2", sp["127.0.0.2"]))
+        s.close()
+        it.dialogue(c.port, "127.0.0.12", "<bob@example.org>",
+                    dst="127.0.0.3")
+        # (C's packets leave from 127.0.0.1: the route to A picks it.)
+        TAP.ok(a.wait_log(r"sync: packet from 127\.0\.0\.[0-9]+ refused: "
+                          r"hmac") is not None,
+               "A refuses C's packets (another key)")
+        time.sleep(0.3)
+        TAP.eq(it.db_find(a.db, "GREY", "127.0.0.12"), [],
+               "... and does not have C's tuple")
+        st = stats(b)
+        TAP.ok("refused-hmac=1 " in st and "refused-short=1 " in st and
+               "refused-replay=1" in st,
+               "B counts its refusals by reason", st)
+        TAP.ok(b.proc.poll() is None and a.proc.poll() is None,
+               "A and B are still running")
+    except it.Watchdog as e:
+        TAP.ok(False, "finished in time, uninterrupted", str(e))
+    except Exception as e:
+        TAP.ok(False, "test script ran to the end",
+               "%s: %s" % (type(e).__name__, e))
+    finally:
+        signal.alarm(0)
+        for d in it.DAEMONS:
+            try:
+                d.cleanup()
+            except Exception as e:
+                TAP.diag("cleanup of %s: %r" % (d.name, e))
+        if TAP.failed:
+            for d in it.DAEMONS:
+                TAP.diag("--- log of %s (last lines)" % d.name)
+                TAP.diag(d.log_tail(n=12))
+        shutil.rmtree(tmp, ignore_errors=True)
+        TAP.diag("run time %.1f s" % (time.monotonic() - t_start))
+        print("1..%d" % TAP.n, flush=True)
+    return 1 if TAP.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
