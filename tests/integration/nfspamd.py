@@ -17,7 +17,6 @@ import os
 import pwd
 import random
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -28,7 +27,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from nfstest import DaemonLog, Tap, Watchdog  # noqa: E402
+from nfstest import DaemonLog, Tap, Watchdog, finish  # noqa: E402
 
 TOP_BUILDDIR = os.environ.get("top_builddir") or "."
 NFSPAMD = os.environ.get("NFSPAMD") or os.path.join(
@@ -1104,19 +1103,8 @@ def main():
                "%s: %s" % (type(e).__name__, e))
     finally:
         signal.alarm(0)
-        for d in DAEMONS:
-            try:
-                d.cleanup()
-            except Exception as e:
-                TAP.diag("cleanup of %s: %r" % (d.name, e))
-        if TAP.failed:
-            for d in DAEMONS:
-                TAP.diag("--- log of %s (last lines)" % d.name)
-                TAP.diag(d.log_tail(n=8))
-        shutil.rmtree(tmp, ignore_errors=True)
-        TAP.diag("run time %.1f s" % (time.monotonic() - t_start))
-        print("1..%d" % TAP.n, flush=True)
-    return 1 if TAP.failed else 0
+        status = finish(TAP, DAEMONS, tmp, t_start, 8)
+    return status
 
 
 if __name__ == "__main__":

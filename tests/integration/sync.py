@@ -21,7 +21,6 @@ import hashlib
 import hmac
 import importlib.util
 import os
-import shutil
 import signal
 import socket
 import struct
@@ -34,6 +33,8 @@ _spec = importlib.util.spec_from_file_location(
     "nfspamd_it", os.path.join(HERE, "nfspamd.py"))
 it = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(it)
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+import nfstest  # noqa: E402
 TAP = it.TAP
 WATCHDOG = 60
 
@@ -201,19 +202,8 @@ def main():
                "%s: %s" % (type(e).__name__, e))
     finally:
         signal.alarm(0)
-        for d in it.DAEMONS:
-            try:
-                d.cleanup()
-            except Exception as e:
-                TAP.diag("cleanup of %s: %r" % (d.name, e))
-        if TAP.failed:
-            for d in it.DAEMONS:
-                TAP.diag("--- log of %s (last lines)" % d.name)
-                TAP.diag(d.log_tail(n=12))
-        shutil.rmtree(tmp, ignore_errors=True)
-        TAP.diag("run time %.1f s" % (time.monotonic() - t_start))
-        print("1..%d" % TAP.n, flush=True)
-    return 1 if TAP.failed else 0
+        status = nfstest.finish(TAP, it.DAEMONS, tmp, t_start, 12)
+    return status
 
 
 if __name__ == "__main__":

@@ -111,3 +111,23 @@ class DaemonLog:
             return out.decode("utf-8", "replace")
         finally:
             s.close()
+
+
+def finish(tap, daemons, tmp, t_start, log_lines=8):
+    """The end of a run, whatever happened: stop every daemon, show the
+    logs' last lines when something failed, remove tmp, print the plan.
+    Returns the exit status."""
+    import shutil
+    for d in daemons:
+        try:
+            d.cleanup()
+        except Exception as e:
+            tap.diag("cleanup of %s: %r" % (d.name, e))
+    if tap.failed:
+        for d in daemons:
+            tap.diag("--- log of %s (last lines)" % d.name)
+            tap.diag(d.log_tail(n=log_lines))
+    shutil.rmtree(tmp, ignore_errors=True)
+    tap.diag("run time %.1f s" % (time.monotonic() - t_start))
+    print("1..%d" % tap.n, flush=True)
+    return 1 if tap.failed else 0
