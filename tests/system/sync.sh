@@ -10,8 +10,9 @@
 # 224.0.1.240 on eth0, sent and joined) and the same key.  Checked: a
 # trap on mx1 reaches mx2's database and its @spamd-greytrap; a tuple
 # greylisted on mx1 and retried after passtime passes on mx2 too, which
-# puts the address in mx2's @spamd-white; mx1 does not get its own
-# messages back.
+# puts the address in mx2's @spamd-white; nfspamlogd -Y eth0 on mx1
+# whitelists a peer mx1 mails and mx2 gets it, into its @spamd-white;
+# mx1 does not get its own messages back.
 #
 # Environment: top_srcdir, top_builddir, NFSPAMD, NFSPAMDB.
 
@@ -20,6 +21,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 NFSPAMD=${NFSPAMD:-$top_builddir/src/nfspamd/nfspamd}
 NFSPAMDB=${NFSPAMDB:-$top_builddir/src/nfspamdb/nfspamdb}
+NFSPAMLOGD=${NFSPAMLOGD:-$top_builddir/src/nfspamlogd/nfspamlogd}
 . "$top_srcdir/tests/lib/tap.sh"
 
 if [ "$(id -u)" != 0 ]; then
@@ -30,7 +32,7 @@ fi
 for c in nft ip python3; do
 	command -v "$c" >/dev/null || { skip "$c not installed" 1; done_testing; exit 0; }
 done
-for p in "$NFSPAMD" "$NFSPAMDB"; do
+for p in "$NFSPAMD" "$NFSPAMDB" "$NFSPAMLOGD"; do
 	[ -x "$p" ] || bail_out "no binary at $p (build first)"
 done
 . "$top_srcdir/tests/system/lib.sh"
@@ -104,6 +106,19 @@ ok 'lab_wait 5 eval "db mx2 \"^WHITE\\|127\\.0\\.0\\.88\\|\" >/dev/null"' \
 ok 'lab_wait 5 in_set mx2 spamd-white 127.0.0.88' \
     "... and in mx2's @spamd-white"
 
+# --- spamlogd's WHITE: nfspamlogd on mx1, mx1's MTA mailing out ---
+lab_spawn mx1 "$LAB_TMP/logd.log" "$NFSPAMLOGD" -D --db "$LAB_TMP/mx1/db" \
+    --user nobody --stats-interval 0 -k "$LAB_TMP/spamd.key" -Y eth0
+lab_wait_log 10 "$LAB_TMP/logd.log" "listening " ||
+    bail_out "nfspamlogd in mx1 did not start: $(cat "$LAB_TMP/logd.log")"
+# An SMTP connection from mx1 to mx2 (nothing listens: the SYN is enough).
+lab_exec mx1 timeout 3 bash -c 'exec 3<>/dev/tcp/10.79.0.2/25' 2>/dev/null
+ok 'lab_wait 5 in_set mx1 spamd-white 10.79.0.2' \
+    "nfspamlogd on mx1 whitelists the peer its MTA mails"
+ok 'lab_wait 5 eval "db mx2 \"^WHITE\\|10\\.79\\.0\\.2\\|\" >/dev/null"' \
+    "its WHITE message reaches mx2's database"
+ok 'lab_wait 5 in_set mx2 spamd-white 10.79.0.2' "... and mx2's @spamd-white"
+
 # --- no echo ---
 for h in mx1 mx2; do
 	kill -HUP "$(pgrep -f -- "--db $LAB_TMP/$h/db" | head -n 1)" 2>/dev/null
@@ -116,8 +131,8 @@ diag "mx1: $st1"
 diag "mx2: $st2"
 like "$st1" ' sent=3 .* applied=0 refused=0 ' \
     "mx1 sent 3 messages and got none back (its own are not looped)"
-like "$st2" ' sent=0 .* applied=3 refused=0 ' \
-    "mx2 applied 3 and sent nothing on"
+like "$st2" ' sent=0 .* applied=4 refused=0 ' \
+    "mx2 applied 4 and sent nothing on"
 
 if [ "$_tap_failed" -gt 0 ]; then
 	diag "$(cat "$LAB_TMP/mx1.log" "$LAB_TMP/mx2.log")"
