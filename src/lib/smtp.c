@@ -25,6 +25,7 @@ enum {
 	S_DATA,		/* black client's message, at a line start */
 	S_DATALONG,	/* DATA, inside a line longer than linemax */
 	S_CLOSED,
+	S_TLS,		/* STARTTLS answered: the caller's handshake next */
 };
 
 /* What a line did: no reply yet (go on with the next one), or stop. */
@@ -179,7 +180,8 @@ emit(const struct smtp *s, const struct smtp_out *out,
 }
 
 static int
-helo(struct smtp *s, const char *line, size_t len, const struct smtp_out *out)
+helo(struct smtp *s, const struct smtp_conf *conf, const char *line,
+    size_t len, const struct smtp_out *out)
 {
 	const char	*p;
 	size_t		 n;
@@ -191,7 +193,27 @@ helo(struct smtp *s, const char *line, size_t len, const struct smtp_out *out)
 	if (setfield(&s->helo, p, n) == -1)
 		return -1;
 	newstate(s, S_MAIL);
+	/* Only greylisted clients: TLS-insisting senders still leave a
+	   tuple; the blacklisted never get the handshake's CPU. */
+	if (match(line, len, "EHLO") && conf->tls && !s->black && !s->notls &&
+	    !s->tls) {
+		s->offered = true;
+		return buf_printf(out->reply, "250-%s\r\n250-8BITMIME\r\n"
+		    "250-SMTPUTF8\r\n250 STARTTLS\r\n", str(conf->hostname));
+	}
 	return reply(out, R_HELO);
+}
+
+void
+smtp_tls_started(struct smtp *s)
+{
+	free(s->helo);
+	free(s->from);
+	s->helo = s->from = NULL;
+	s->offered = false;
+	s->tls = true;
+	s->bad = 0;
+	s->state = s->laststate = S_HELO;
 }
 
 static int
@@ -256,9 +278,16 @@ static int
 command(struct smtp *s, const struct smtp_conf *conf, const char *line,
     size_t len, const struct smtp_out *out)
 {
+	bool offered = s->offered;
+
+	s->offered = false;
 	/* Keep NULs out of the verb matching and the stored fields. */
 	if (memchr(line, '\0', len) != NULL)
 		return other(s, conf, "", 0, out);
+	if (offered && len == 8 && match(line, len, "STARTTLS")) {
+		newstate(s, S_TLS);
+		return reply(out, SMTP_STARTTLS_REPLY);
+	}
 
 	if (match(line, len, "QUIT")) {
 		newstate(s, S_CLOSED);
@@ -276,7 +305,7 @@ command(struct smtp *s, const struct smtp_conf *conf, const char *line,
 	switch (s->state) {
 	case S_HELO:
 		if (match(line, len, "HELO") || match(line, len, "EHLO"))
-			return helo(s, line, len, out);
+			return helo(s, conf, line, len, out);
 		/* FALLTHROUGH */
 	case S_MAIL:
 		if (match(line, len, "MAIL"))
@@ -387,6 +416,10 @@ smtp_input(struct smtp *s, const struct smtp_conf *conf, const char *in,
 		*used = len;
 		return SMTP_CLOSE;
 	}
+	if (s->state == S_TLS) {
+		*used = 0;
+		return SMTP_STARTTLS;
+	}
 	while (r == L_NEXT && pos < len) {
 		p = in + pos;
 		avail = len - pos;
@@ -410,5 +443,7 @@ smtp_input(struct smtp *s, const struct smtp_conf *conf, const char *in,
 		newstate(s, S_CLOSED);
 		return SMTP_ERROR;
 	}
+	if (s->state == S_TLS)
+		return SMTP_STARTTLS;
 	return s->state == S_CLOSED ? SMTP_CLOSE : SMTP_MORE;
 }

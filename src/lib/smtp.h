@@ -31,6 +31,7 @@ struct smtp_conf {
 	const char	*name;		/* -n: banner text */
 	size_t		 linemax;	/* 0: SMTP_LINEMAX */
 	unsigned	 maxbad;	/* 0: SMTP_MAXBAD */
+	bool		 tls;		/* -C/-K: STARTTLS may be offered */
 };
 
 /* Per connection; keep it small, there may be 100,000 of them. */
@@ -39,6 +40,10 @@ struct smtp {
 	uint8_t		 laststate;
 	bool		 black;		/* blacklisted or trapped */
 	bool		 body;		/* DATA: past the header block */
+	bool		 notls;		/* the caller says: do not offer
+					   STARTTLS (too many handshakes) */
+	bool		 offered;	/* the last reply offered STARTTLS */
+	bool		 tls;		/* the dialogue runs over TLS */
 	uint16_t	 bad;		/* unrecognized commands so far */
 	uint16_t	 datalines;	/* DATA: body lines read */
 	char		*helo;		/* NULL until a HELO/EHLO argument */
@@ -82,10 +87,25 @@ enum smtp_status {
 	SMTP_MORE,	/* send the reply (if any), then feed more input */
 	SMTP_CLOSE,	/* send the reply, then close the connection */
 	SMTP_ERROR,	/* out of memory: close at once */
+	SMTP_STARTTLS,	/* send the 220, drop any input after the STARTTLS
+			   line (RFC 3207: it was sent in the clear), then
+			   do the handshake and call smtp_tls_started */
 };
 
 void	smtp_init(struct smtp *, bool black);
 void	smtp_free(struct smtp *);	/* releases helo/from */
+
+/*
+ * STARTTLS (spamd, spec 1.4): an EHLO from a client that is not black,
+ * with conf->tls and neither notls nor TLS already, gets
+ * "250-<hostname>", "250-8BITMIME", "250-SMTPUTF8", "250 STARTTLS"; the
+ * STARTTLS right after it gets the 220 and SMTP_STARTTLS.  Anywhere
+ * else STARTTLS is an unrecognized command.  After the handshake the
+ * dialogue starts again at HELO/EHLO, over TLS, with nothing kept.
+ */
+#define SMTP_STARTTLS_REPLY \
+	"220 glad you want to burn more CPU cycles on your spam\r\n"
+void	smtp_tls_started(struct smtp *);
 
 /* "220 <hostname> ESMTP <name>; <ctime without newline>\r\n" */
 int	smtp_banner(const struct smtp_conf *, time_t now, struct buf *out);

@@ -97,6 +97,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.black = data[0] & 1;
 	conf.linemax = linemaxes[(data[0] >> 1) & 3];
 	conf.maxbad = (data[0] >> 3) & 7;	/* 0: the default */
+	conf.tls = (data[0] >> 6) & 1;
 	max = f.linemax = conf.linemax != 0 ? conf.linemax : SMTP_LINEMAX;
 	chunks = data + 1;
 	data += HEAD;
@@ -127,8 +128,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    &out);
 			CHECK(used <= pend.len);
 			lines = check_reply(&reply);
+			/* One reply a line; the EHLO offering STARTTLS has 4. */
 			if (st == SMTP_MORE)
-				CHECK(lines <= 1);
+				CHECK(lines <= 1 || (lines == 4 && conf.tls &&
+				    !f.black && memcmp(reply.data, "250-", 4) ==
+				    0));
+			if (st == SMTP_STARTTLS) {
+				/* The handshake "succeeds"; RFC 3207 drops
+				   what was pipelined before it. */
+				CHECK(conf.tls && !f.black && !s.tls);
+				CHECK(lines == 1 && memcmp(reply.data,
+				    SMTP_STARTTLS_REPLY, reply.len) == 0);
+				buf_reset(&reply);
+				buf_reset(&pend);
+				smtp_tls_started(&s);
+				st = SMTP_MORE;
+				used = 1;
+				continue;
+			}
 			if (lines > 0)
 				CHECK(used > 0);
 			buf_reset(&reply);

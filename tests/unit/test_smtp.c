@@ -33,6 +33,9 @@
 #define R_BAD	"500 5.5.1 Command unrecognized\r\n"
 #define R_LONG	"500 5.5.1 Line too long\r\n"
 #define R_QUIT	"221 " HOST "\r\n"
+#define R_EHLO_TLS "250-" HOST "\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n" \
+		"250 STARTTLS\r\n"
+#define R_TLS	"220 glad you want to burn more CPU cycles on your spam\r\n"
 
 #define MAXEV	64
 
@@ -87,6 +90,7 @@ reset(struct conn *c, bool black)
 	c->conf.name = "spamd-test";
 	c->conf.linemax = 0;
 	c->conf.maxbad = 0;
+	c->conf.tls = false;
 	buf_reset(&c->reply);
 	c->out.reply = &c->reply;
 	c->out.event = record;
@@ -817,6 +821,69 @@ test_memory_bound(void **state)
 	free(in);
 }
 
+/* STARTTLS (spec 1.4): offered to greylisted EHLO clients only. */
+static void
+test_starttls(void **state)
+{
+	struct conn	*c = *state;
+	const char	*in = "STARTTLS\r\nEHLO sneaky\r\n";
+
+	c->conf.tls = true;
+	say(c, "EHLO a.example\r\n", R_EHLO_TLS);
+	/* The 220; what was pipelined after it is not consumed. */
+	feed(c, in, strlen(in), 10, R_TLS, SMTP_STARTTLS);
+	/* Until the handshake, nothing more is read. */
+	feed(c, "QUIT\r\n", 6, 0, "", SMTP_STARTTLS);
+	smtp_tls_started(&c->s);
+	assert_true(c->s.tls);
+	/* Over TLS: again from HELO, nothing kept, no second offer. */
+	say(c, "EHLO b.example\r\n", R_HELO);
+	say(c, "STARTTLS\r\n", R_BAD);
+	say(c, "MAIL FROM:<a@b.example>\r\n", R_MAIL);
+	say(c, "RCPT TO:<c@d.example>\r\n", R_RCPT);
+	assert_ev(c, c->nev - 1, SMTP_EV_TUPLE, "b.example", "<a@b.example>",
+	    "<c@d.example>");
+	bye(c, "DATA\r\n", GREY);
+}
+
+static void
+test_starttls_not_offered(void **state)
+{
+	struct conn	*c = *state;
+
+	/* Not configured. */
+	say(c, "EHLO a.example\r\n", R_HELO);
+	say(c, "STARTTLS\r\n", R_BAD);
+	/* Configured: HELO, a blacklisted client, the caller's limit. */
+	reset(c, false);
+	c->conf.tls = true;
+	say(c, "HELO a.example\r\n", R_HELO);
+	say(c, "STARTTLS\r\n", R_BAD);
+	reset(c, true);
+	c->conf.tls = true;
+	say(c, "EHLO a.example\r\n", R_HELO);
+	say(c, "STARTTLS\r\n", R_BAD);
+	reset(c, false);
+	c->conf.tls = true;
+	c->s.notls = true;
+	say(c, "EHLO a.example\r\n", R_HELO);
+	say(c, "STARTTLS\r\n", R_BAD);
+	/* Only right after the offering EHLO, and only the bare verb. */
+	reset(c, false);
+	c->conf.tls = true;
+	say(c, "EHLO a.example\r\n", R_EHLO_TLS);
+	say(c, "NOOP\r\n", R_NOOP);
+	say(c, "STARTTLS\r\n", R_BAD);
+	reset(c, false);
+	c->conf.tls = true;
+	say(c, "EHLO a.example\r\n", R_EHLO_TLS);
+	say(c, "STARTTLS now\r\n", R_BAD);
+	reset(c, false);
+	c->conf.tls = true;
+	say(c, "EHLO a.example\r\n", R_EHLO_TLS);
+	feed(c, "starttls\r\n", 10, 10, R_TLS, SMTP_STARTTLS);
+}
+
 int
 main(void)
 {
@@ -848,6 +915,8 @@ main(void)
 		T(test_overlong),
 		T(test_overlong_data),
 		T(test_memory_bound),
+		T(test_starttls),
+		T(test_starttls_not_offered),
 #undef T
 	};
 
