@@ -341,7 +341,7 @@ peers_open(struct peers **out, uv_loop_t *loop, const struct conf *c,
 		    "uses without one; anyone can forge messages",
 		    c->sync_key);
 	if (c->nsync_targets > 0 && syncsend_open(&p->out,
-	    c->sync_targets, c->nsync_targets, c->sync_key, lg, err,
+	    c->sync_targets, c->nsync_targets, &p->key, lg, err,
 	    errlen) == -1)
 		goto fail;
 	if (c->sync_listen == NULL)

@@ -97,10 +97,9 @@ open_unicast(struct target *t, const struct sync_target *st, char *err,
 
 int
 syncsend_open(struct syncsend **out, const char *const *targets, size_t n,
-    const char *keyfile, struct logger *lg, char *err, size_t errlen)
+    const struct sync_key *key, struct logger *lg, char *err, size_t errlen)
 {
 	struct syncsend *s;
-	bool missing;
 
 	*out = NULL;
 	if (n > SYNCSEND_MAXTARGETS)
@@ -111,12 +110,7 @@ syncsend_open(struct syncsend **out, const char *const *targets, size_t n,
 	s->log = lg;
 	for (size_t i = 0; i < SYNCSEND_MAXTARGETS; i++)
 		s->t[i].fd = -1;
-	if (sync_key_load(keyfile, &s->key, &missing, err, errlen) == -1)
-		goto fail;
-	if (missing)
-		log_warnx(lg, "sync: no key file %s: messages are signed with "
-		    "the empty key, as spamd's are without one; anyone can "
-		    "forge them", keyfile);
+	s->key = *key;
 	for (; s->n < n; s->n++) {
 		struct sync_target st;
 		const char *why;

@@ -18,11 +18,12 @@
 struct syncsend;
 
 /*
- * Resolve the targets ("host[:port]", "[v6][:port]", "interface[:ttl]")
- * and read the key file.  -1 with err naming the target or file.
+ * Resolve the targets ("host[:port]", "[v6][:port]", "interface[:ttl]");
+ * messages are signed with key (sync_key_load).  -1 with err naming the
+ * target.
  */
 int	syncsend_open(struct syncsend **, const char *const *targets,
-	    size_t n, const char *keyfile, struct logger *, char *err,
+	    size_t n, const struct sync_key *key, struct logger *, char *err,
 	    size_t errlen);
 void	syncsend_close(struct syncsend *);
 /* One message to every target; failures are counted. */

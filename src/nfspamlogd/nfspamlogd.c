@@ -598,6 +598,22 @@ privsep(struct logd *d)
 }
 
 static int
+open_sync(struct logd *d, char *err, size_t errlen)
+{
+	struct sync_key key;
+	bool missing;
+
+	if (sync_key_load(d->conf.keyfile, &key, &missing, err, errlen) == -1)
+		return -1;
+	if (missing)
+		log_warnx(&d->log, "sync: no key file %s: messages are signed "
+		    "with the empty key, as spamd's are without one; anyone "
+		    "can forge them", d->conf.keyfile);
+	return syncsend_open(&d->sync, d->conf.targets, d->conf.ntargets,
+	    &key, &d->log, err, errlen);
+}
+
+static int
 open_rest(struct logd *d)
 {
 	struct store_opts o = { .create = true, .sync_ms = d->conf.sync_ms,
@@ -613,9 +629,7 @@ open_rest(struct logd *d)
 		log_warnx(&d->log, "%s", err);
 		return -1;
 	}
-	if (d->conf.ntargets > 0 && syncsend_open(&d->sync, d->conf.targets,
-	    d->conf.ntargets, d->conf.keyfile, &d->log, err,
-	    sizeof(err)) == -1) {
+	if (d->conf.ntargets > 0 && open_sync(d, err, sizeof(err)) == -1) {
 		log_warnx(&d->log, "%s", err);
 		return -1;
 	}
