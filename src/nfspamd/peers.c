@@ -161,7 +161,7 @@ receive_one(struct peers *p, size_t n, const struct sockaddr_storage *ss)
 {
 	struct apply_ctx *a;
 	struct sync_hdr h;
-	struct addr from;
+	struct addr from = { 0 };
 	char fromtext[ADDR_STRLEN] = "?", err[256];
 	int64_t now = (int64_t)time(NULL);
 	uint32_t lo = UINT32_MAX, hi = 0;
