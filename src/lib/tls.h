@@ -59,6 +59,8 @@ int		 tls_conn_write(struct tls_conn *, const void *, size_t);
 /* Ciphertext waiting to go to the network: copies up to len bytes. */
 size_t		 tls_conn_output(struct tls_conn *, void *, size_t len);
 size_t		 tls_conn_output_pending(struct tls_conn *);
+/* Queue a close_notify (then send tls_conn_output); -1 on error. */
+int		 tls_conn_shutdown(struct tls_conn *);
 /* "TLSv1.3" and the like, once the handshake is done. */
 const char	*tls_conn_version(const struct tls_conn *);
 

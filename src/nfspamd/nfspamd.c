@@ -39,6 +39,7 @@
 #include "sync.h"
 #include "priv.h"
 #include "store.h"
+#include "tls.h"
 #include "util.h"
 
 #define MAXWORKERS	64
@@ -97,7 +98,8 @@ usage(void)
 "               [--mx-grace secs] [--db-sync-ms ms] [--db-max-size MiB]\n"
 "               [--max-list-bytes MiB] [--backlog n] [-k keyfile]\n"
 "               [-Y target] [-y address|interface] [--sync-port port]\n"
-"               [--sync-replay-window secs]\n");
+"               [--sync-replay-window secs] [-C certfile -K keyfile]\n"
+"               [--tls-handshakes n] [--tls-timeout secs]\n");
 	exit(1);
 }
 
@@ -116,7 +118,7 @@ enum {
 	OPT_DB = 256, OPT_CONTROL, OPT_DOMAINS, OPT_LISTS, OPT_FIREWALL,
 	OPT_SCAN, OPT_IDLE, OPT_GRACE, OPT_SYNCMS, OPT_DBMAX, OPT_LISTMAX,
 	OPT_BACKLOG, OPT_WORKER, OPT_USER, OPT_SYNCPORT, OPT_SYNCREPLAY,
-	OPT_HELP
+	OPT_TLSHS, OPT_TLSTIMEOUT, OPT_HELP
 };
 
 static const struct option longopts[] = {
@@ -137,6 +139,8 @@ static const struct option longopts[] = {
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "sync-port", required_argument, NULL, OPT_SYNCPORT },
 	{ "sync-replay-window", required_argument, NULL, OPT_SYNCREPLAY },
+	{ "tls-handshakes", required_argument, NULL, OPT_TLSHS },
+	{ "tls-timeout", required_argument, NULL, OPT_TLSTIMEOUT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -224,15 +228,19 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 	c->backlog = 16384;
 	c->sync_key = SYNC_KEYFILE;
 	c->sync_port = SYNC_PORT;
+	c->tls_handshakes = NFSPAMD_TLS_HANDSHAKES;
+	c->tls_timeout = NFSPAMD_TLS_TIMEOUT;
 	grey_conf_default(&c->grey);
 
-	while ((ch = getopt_long(argc, argv, "45B:bc:dG:h:j:k:l:M:n:p:S:s:vw:Y:y:",
+	while ((ch = getopt_long(argc, argv, "45B:bC:c:dG:h:j:K:k:l:M:n:p:S:s:vw:Y:y:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case '4': c->code = 450; break;
 		case '5': c->code = 550; break;
 		case 'B': maxblack = number("-B", optarg, 0, 10000000); break;
 		case 'b': c->blackonly = true; break;
+		case 'C': c->tls_cert = optarg; break;
+		case 'K': c->tls_key = optarg; break;
 		case 'c': c->maxcon = number("-c", optarg, 1, 10000000); break;
 		case 'd': c->debug = true; break;
 		case 'G':
@@ -320,11 +328,25 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 		case OPT_SYNCREPLAY: c->sync_replay = (uint32_t)number(
 			    "--sync-replay-window", optarg, 1, 86400);
 			break;
+		case OPT_TLSHS: c->tls_handshakes = number("--tls-handshakes",
+			    optarg, 1, 1000000);
+			break;
+		case OPT_TLSTIMEOUT: c->tls_timeout = (unsigned)number(
+			    "--tls-timeout", optarg, 1, 3600);
+			break;
 		default: usage();
 		}
 	}
 	if (optind != argc)
 		usage();
+	/* spamd: "need key and certificate for TLS". */
+	if ((c->tls_cert == NULL) != (c->tls_key == NULL))
+		errx(1, "%s without %s: STARTTLS needs both a certificate (-C) "
+		    "and its key (-K)", c->tls_cert ? "-C" : "-K",
+		    c->tls_cert ? "-K" : "-C");
+	if (c->tls_cert != NULL && (*c->tls_cert == '\0' ||
+	    *c->tls_key == '\0'))
+		errx(1, "-C/-K: empty file name");
 	if (c->nlisten == 0) {
 		add_listen(c, "127.0.0.1");
 		add_listen(c, "::1");
@@ -407,6 +429,7 @@ listen_socket(const struct addr *a, uint16_t port, int backlog, char *err,
 /* --- workers --- */
 
 static void	on_worker_msg(uv_poll_t *, int, int);
+static int	tls_check(struct sup *, bool);
 
 static char **
 worker_argv(struct sup *s, int id, int ctl, const int *fds, size_t nfds)
@@ -916,7 +939,9 @@ on_signal(uv_signal_t *h, int signum)
 		reap(s);
 		break;
 	case SIGHUP:
-		log_info(&s->log, "SIGHUP: re-reading alloweddomains");
+		log_info(&s->log, "SIGHUP: re-reading alloweddomains%s",
+		    s->conf.tls_cert ? " and the certificate" : "");
+		tls_check(s, true);
 		tell_workers(s, "H");
 		peers_reload(s->peers);
 		peers_log_stats(s->peers);
@@ -1014,12 +1039,58 @@ privsep(struct sup *s)
 	return 0;
 }
 
+/*
+ * -C/-K must load as the user nfspamd runs as: the workers read them
+ * after dropping privileges, and again on SIGHUP.  Said here, once,
+ * before any worker starts.
+ */
+static int
+tls_check(struct sup *s, bool reload)
+{
+	const struct conf *c = &s->conf;
+	const char *files[2] = { c->tls_cert, c->tls_key };
+	const char *flags[2] = { "-C", "-K" };
+	struct tls_server *t;
+	struct passwd *pw;
+	char err[512];
+	int fd, saved;
+
+	if (c->tls_cert == NULL)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		if ((fd = open(files[i], O_RDONLY | O_CLOEXEC)) != -1) {
+			close(fd);
+			continue;
+		}
+		saved = errno;
+		pw = getpwuid(geteuid());
+		log_warnx(&s->log, "%s %s: %s (as user %s%s)%s", flags[i],
+		    files[i], strerror(saved), pw ? pw->pw_name : "?",
+		    saved == EACCES ? ", which nfspamd runs as: make it "
+		    "readable by that user, e.g. through the group ssl-cert" :
+		    "", reload ? "; the certificate loaded before stays in "
+		    "use" : "");
+		return -1;
+	}
+	if (tls_server_new(&t, c->tls_cert, c->tls_key, err,
+	    sizeof(err)) == -1) {
+		log_warnx(&s->log, "%s%s", err, reload ? "; the certificate "
+		    "loaded before stays in use" : "");
+		return -1;
+	}
+	tls_server_free(t);
+	if (reload)
+		log_info(&s->log, "STARTTLS certificate re-read from %s",
+		    c->tls_cert);
+	return 0;
+}
+
 static int
 supervise(struct sup *s)
 {
 	uv_loop_t loop;
 
-	if (privsep(s) == -1)
+	if (privsep(s) == -1 || tls_check(s, false) == -1)
 		return 1;
 	uv_loop_init(&loop);
 	s->loop = &loop;
@@ -1051,9 +1122,10 @@ supervise(struct sup *s)
 		}
 	if (!s->stopping) {
 		log_info(&s->log, "listening port=%u addresses=%zu workers=%d "
-		    "maxcon=%ld firewall=%s%s", s->conf.port,
+		    "maxcon=%ld firewall=%s%s%s", s->conf.port,
 		    s->conf.nlisten, s->nw, s->conf.maxcon, s->conf.firewall,
-		    s->conf.blackonly ? " mode=blacklist-only" : "");
+		    s->conf.blackonly ? " mode=blacklist-only" : "",
+		    s->conf.tls_cert ? " starttls=on" : "");
 		if (s->store != NULL)
 			uv_timer_start(&s->scan, on_scan, 0,
 			    s->conf.scan_interval * 1000ULL);

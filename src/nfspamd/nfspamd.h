@@ -21,6 +21,8 @@
 #define NFSPAMD_CONTROL		"/run/nfspamd/control.sock"
 #define NFSPAMD_IDLE		400	/* spamd's MAXTIME */
 #define NFSPAMD_PER_WORKER	16000	/* descriptors a worker may use */
+#define NFSPAMD_TLS_HANDSHAKES	256	/* in progress at once, in all */
+#define NFSPAMD_TLS_TIMEOUT	30	/* seconds for a handshake */
 
 /* Everything the command line says; read-only after parsing. */
 struct conf {
@@ -62,6 +64,11 @@ struct conf {
 	const char	*sync_key;		/* -k */
 	uint16_t	 sync_port;		/* --sync-port */
 	uint32_t	 sync_replay;		/* --sync-replay-window, s */
+	const char	*tls_cert;		/* -C */
+	const char	*tls_key;		/* -K */
+	long		 tls_handshakes;	/* --tls-handshakes, all
+						   workers together */
+	unsigned	 tls_timeout;		/* --tls-timeout, s */
 };
 
 /*
@@ -71,7 +78,8 @@ struct conf {
  *                         "G <addr>\n<helo>\n<from>\n<to>"  a tuple was
  *                         updated (only with -Y: for sync)
  *   supervisor -> worker: "L"  reload the saved blacklists
- *                         "H"  re-read alloweddomains
+ *                         "H"  re-read alloweddomains (and the
+ *                              certificate, with -C/-K)
  */
 #define MSG_MAX		4096
 

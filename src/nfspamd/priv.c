@@ -61,9 +61,13 @@ become(const struct priv_user *u, bool keep, char *err, size_t errlen)
 	if (geteuid() != 0 || !u->found || (getuid() == u->uid &&
 	    geteuid() == u->uid && getgid() == u->gid))
 		return 0;
-	/* Keep the permitted set across the uid change, then trim it. */
+	/*
+	 * Keep the permitted set across the uid change, then trim it.  The
+	 * user's groups come along, as with systemd's User=: that is how a
+	 * key in group ssl-cert stays readable (-K).
+	 */
 	if ((keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1) ||
-	    setgroups(1, &u->gid) == -1 ||
+	    initgroups(u->name, u->gid) == -1 ||
 	    setresgid(u->gid, u->gid, u->gid) == -1 ||
 	    setresuid(u->uid, u->uid, u->uid) == -1) {
 		snprintf(err, errlen, "cannot become user %s: %s", u->name,

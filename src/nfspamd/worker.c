@@ -30,6 +30,7 @@
 #include "nfspamd.h"
 #include "priv.h"
 #include "store.h"
+#include "tls.h"
 
 #ifndef IP6T_SO_ORIGINAL_DST
 #define IP6T_SO_ORIGINAL_DST	80
@@ -39,6 +40,16 @@
 #define WHEEL_SLOTS	1024		/* 10.24 s: the longest -s is 10 */
 #define READ_MAX	SMTP_LINEMAX
 #define LINGER_MS	2000	/* draining input after the last reply */
+#define TLS_FAILED	"500 STARTTLS failed\r\n"	/* spamd's words */
+
+/* Where a connection is with STARTTLS. */
+enum tlsstate {
+	TLS_NONE,	/* plaintext */
+	TLS_REPLY,	/* STARTTLS answered: the 220 is going out */
+	TLS_HANDSHAKE,
+	TLS_UP,		/* everything goes through c->tls */
+	TLS_BYE,	/* done: close_notify sent */
+};
 
 struct worker;
 
@@ -48,7 +59,10 @@ struct conn {
 	struct conn	*next, *prev;	/* all connections */
 	struct conn	*wnext, *wprev;	/* wheel slot */
 	struct smtp	 smtp;
-	struct buf	 out;		/* reply being sent */
+	struct buf	 out;		/* reply being sent (plaintext) */
+	struct buf	 cout;		/* TLS records not yet sent */
+	struct tls_conn	*tls;
+	uint64_t	 hs_since;	/* handshake start, loop ms */
 	char		*in;		/* unconsumed input */
 	uint16_t	 inlen;
 	uint16_t	 slot;
@@ -67,6 +81,7 @@ struct conn {
 	bool		 lingering;	/* final reply sent, draining input */
 	bool		 lowprio;	/* reached the -M address */
 	bool		 counted_black;
+	uint8_t		 tlsstate;	/* enum tlsstate */
 };
 
 /* A tuple waiting for the next group commit. */
@@ -75,6 +90,7 @@ struct pending {
 	struct greylist_rcpt	 rcpt;
 	struct greylist_result	 res;
 	char			*strings;	/* helo, from, to */
+	const char		*tlsver;	/* "TLSv1.3", or NULL */
 };
 
 struct worker {
@@ -102,6 +118,9 @@ struct worker {
 	struct timespec		 domains_mtime;
 	struct pending		*pending, **pending_tail;
 	struct smtp_conf	 smtp;
+	struct tls_server	*tls;		/* -C/-K; NULL without */
+	long			 handshakes;	/* in progress */
+	long			 maxhandshakes;	/* this worker's share */
 	char			 rbuf[READ_MAX];
 	bool			 stopping;
 };
@@ -177,26 +196,62 @@ stuttering(struct conn *c)
 	return c->stutter;
 }
 
+/* Move the records OpenSSL made to cout.  -1 when memory runs out. */
+static int
+tls_flush(struct conn *c)
+{
+	char tmp[4096];
+	size_t n;
+
+	while ((n = tls_conn_output(c->tls, tmp, sizeof(tmp))) > 0)
+		if (buf_append(&c->cout, tmp, n) == -1)
+			return -1;
+	return 0;
+}
+
 /*
  * Write what is pending: one byte when stuttering (whole buffers when
  * the worker is near its connection limit, as spamd does), all of it
- * otherwise.  Returns 1 when output remains, 0 when drained, -1 when
- * the connection is gone.
+ * otherwise.  Over TLS the byte becomes a record of its own, made once
+ * the one before it is out, so records keep the stutter's pace.
+ * Returns 1 when output remains, 0 when drained, -1 when the connection
+ * is gone.
  */
 static int
 conn_write(struct conn *c)
 {
 	struct worker *w = c->w;
+	struct buf *b = &c->out;
 	size_t n = c->out.len;
-	uv_buf_t b;
+	uv_buf_t ub;
 	int r;
 
-	if (n == 0)
-		return 0;
-	if (stuttering(c) && w->nconns + 5 < w->a->maxcon)
+	if (n > 0 && stuttering(c) && w->nconns + 5 < w->a->maxcon)
 		n = 1;
-	b = uv_buf_init(c->out.data, (unsigned)n);
-	r = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+	if (c->tls != NULL) {
+		if (n > 0 && c->cout.len == 0) {
+			if (tls_conn_write(c->tls, c->out.data, n) == -1) {
+				conn_close(c);
+				return -1;
+			}
+			buf_consume(&c->out, n);
+			if (c->out.len == 0)
+				buf_free(&c->out);
+		}
+		if (tls_flush(c) == -1) {
+			conn_close(c);
+			return -1;
+		}
+	}
+	if (c->cout.len > 0) {
+		b = &c->cout;		/* records, or the alert and the 500 */
+		n = b->len;
+	} else if (c->tls != NULL)
+		n = 0;
+	if (n == 0)
+		return c->out.len > 0 ? 1 : 0;
+	ub = uv_buf_init(b->data, (unsigned)n);
+	r = uv_try_write((uv_stream_t *)&c->tcp, &ub, 1);
 	if (r == UV_EAGAIN)
 		r = 0;
 	else if (r < 0) {
@@ -204,14 +259,12 @@ conn_write(struct conn *c)
 		return -1;
 	}
 	if (r > 0) {
-		buf_consume(&c->out, (size_t)r);
+		buf_consume(b, (size_t)r);
 		c->since = uv_now(w->loop);
 	}
-	if (c->out.len == 0) {
-		buf_free(&c->out);
-		return 0;
-	}
-	return 1;
+	if (b->len == 0)
+		buf_free(b);
+	return c->out.len > 0 || c->cout.len > 0 ? 1 : 0;
 }
 
 static void
@@ -292,6 +345,8 @@ on_event(void *arg, const struct smtp_event *ev)
 		}
 		p->rcpt.addr = c->addr;
 		p->rcpt.lowprio_mx = c->lowprio;
+		p->tlsver = c->tlsstate == TLS_UP ?
+		    tls_conn_version(c->tls) : NULL;
 		*w->pending_tail = p;
 		w->pending_tail = &p->next;
 		break;
@@ -300,7 +355,8 @@ on_event(void *arg, const struct smtp_event *ev)
 			log_fields(w->log, LOG_INFO, "rcpt",
 			    conn_ip(c, ip, sizeof(ip)), ev->helo ? ev->helo :
 			    "", ev->from ? ev->from : "", ev->to ? ev->to : "",
-			    c->black ? " class=black" : " class=grey");
+			    c->black ? " class=black" : c->tlsstate == TLS_UP ?
+			    " class=grey tls=yes" : " class=grey");
 		break;
 	case SMTP_EV_HEADER:
 	case SMTP_EV_BODY:
@@ -401,6 +457,40 @@ reading(struct conn *c, bool on)
 }
 
 /*
+ * Plaintext that TLS has decrypted, into c->in as far as a line's room
+ * goes (the rest waits inside OpenSSL).  -1: the client closed the
+ * session or broke it.
+ */
+static int
+tls_pull(struct conn *c)
+{
+	struct worker *w = c->w;
+	size_t room = READ_MAX - c->inlen;
+	char why[256], ip[ADDR_STRLEN], *p;
+	ssize_t n;
+
+	if (room == 0)
+		return 0;
+	n = tls_conn_read(c->tls, w->rbuf, room, why, sizeof(why));
+	/* Reading can answer the client (a TLS 1.3 key update). */
+	if (tls_flush(c) == -1)
+		return -1;
+	if (n == -1) {
+		log_debug(w->log, "tls ip=%s closed reason=\"%s\"",
+		    conn_ip(c, ip, sizeof(ip)), why);
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	if ((p = realloc(c->in, c->inlen + (size_t)n)) == NULL)
+		return -1;
+	memcpy(p + c->inlen, w->rbuf, (size_t)n);
+	c->in = p;
+	c->inlen = (uint16_t)(c->inlen + n);
+	return 0;
+}
+
+/*
  * Run buffered input through the engine until it produces a reply or
  * needs more input.
  */
@@ -416,10 +506,24 @@ conn_feed(struct conn *c)
 		return -1;
 	o.blackreply = c->blackreply;
 	o.blackreplylen = c->blackreplylen;
-	while (c->inlen > 0 && c->out.len == 0 && !c->done) {
+	while (c->out.len == 0 && !c->done && (c->tlsstate == TLS_NONE ||
+	    c->tlsstate == TLS_UP)) {
+		if (c->tlsstate == TLS_UP && tls_pull(c) == -1)
+			return -1;
+		if (c->inlen == 0)
+			break;
+		/* Past the bound on handshakes, EHLO offers no STARTTLS. */
+		c->smtp.notls = w->handshakes >= w->maxhandshakes;
 		st = smtp_input(&c->smtp, &w->smtp, c->in, c->inlen, &used, &o);
 		if (st == SMTP_ERROR)
 			return -1;
+		if (st == SMTP_STARTTLS) {
+			/* RFC 3207: whatever was pipelined behind it is
+			   dropped, never read as part of the session. */
+			c->inlen = 0;
+			c->tlsstate = TLS_REPLY;
+			break;
+		}
 		if (used > 0) {
 			memmove(c->in, c->in + used, c->inlen - used);
 			c->inlen = (uint16_t)(c->inlen - used);
@@ -436,6 +540,81 @@ conn_feed(struct conn *c)
 	return 0;
 }
 
+/* The 220 is out: the client's next bytes are its ClientHello. */
+static int
+tls_begin(struct conn *c)
+{
+	struct worker *w = c->w;
+	char ip[ADDR_STRLEN];
+
+	if ((c->tls = tls_conn_new(w->tls)) == NULL) {
+		log_warnx(w->log, "starttls ip=%s: out of memory",
+		    conn_ip(c, ip, sizeof(ip)));
+		conn_close(c);
+		return -1;
+	}
+	c->tlsstate = TLS_HANDSHAKE;
+	c->hs_since = uv_now(w->loop);
+	w->handshakes++;
+	return 0;
+}
+
+/*
+ * A failed handshake: the alert OpenSSL made (if any), then spamd's
+ * plaintext "500 STARTTLS failed", then the connection closes.
+ */
+static void
+tls_failed(struct conn *c, const char *why)
+{
+	struct worker *w = c->w;
+	char ip[ADDR_STRLEN];
+
+	log_info(w->log, "starttls ip=%s failed reason=\"%s\"",
+	    conn_ip(c, ip, sizeof(ip)), why);
+	w->handshakes--;
+	tls_conn_free(c->tls);
+	c->tls = NULL;
+	c->tlsstate = TLS_NONE;
+	free(c->in);
+	c->in = NULL;
+	c->inlen = 0;
+	buf_free(&c->out);
+	buf_append(&c->cout, TLS_FAILED, sizeof(TLS_FAILED) - 1);
+	c->done = true;
+}
+
+/* Drive the handshake with what has arrived.  -1: connection gone. */
+static int
+tls_step(struct conn *c)
+{
+	struct worker *w = c->w;
+	char why[256], ip[ADDR_STRLEN];
+
+	switch (tls_conn_handshake(c->tls, why, sizeof(why))) {
+	case TLS_WANT:
+		break;
+	case TLS_DONE:
+		c->tlsstate = TLS_UP;
+		w->handshakes--;
+		smtp_tls_started(&c->smtp);
+		log_info(w->log, "starttls ip=%s version=%s",
+		    conn_ip(c, ip, sizeof(ip)), tls_conn_version(c->tls));
+		break;
+	case TLS_FAIL:
+		if (tls_flush(c) == -1) {
+			conn_close(c);
+			return -1;
+		}
+		tls_failed(c, why);
+		return 0;
+	}
+	if (tls_flush(c) == -1) {
+		conn_close(c);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
@@ -446,16 +625,25 @@ read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		conn_close(c);
 		return;
 	}
-	if (nread == 0 || c->lingering)
+	if (nread == 0 || c->lingering || c->tlsstate == TLS_REPLY)
 		return;		/* after the last reply input is dropped */
-	if ((p = realloc(c->in, c->inlen + (size_t)nread)) == NULL) {
-		conn_close(c);
-		return;
-	}
-	memcpy(p + c->inlen, b->base, (size_t)nread);
-	c->in = p;
-	c->inlen = (uint16_t)(c->inlen + nread);
 	c->since = uv_now(c->w->loop);
+	if (c->tls != NULL) {
+		if (tls_conn_input(c->tls, b->base, (size_t)nread) == -1) {
+			conn_close(c);
+			return;
+		}
+		if (c->tlsstate == TLS_HANDSHAKE && tls_step(c) == -1)
+			return;
+	} else {
+		if ((p = realloc(c->in, c->inlen + (size_t)nread)) == NULL) {
+			conn_close(c);
+			return;
+		}
+		memcpy(p + c->inlen, b->base, (size_t)nread);
+		c->in = p;
+		c->inlen = (uint16_t)(c->inlen + nread);
+	}
 	if (conn_feed(c) == -1) {
 		conn_close(c);
 		return;
@@ -511,7 +699,7 @@ conn_drive(struct conn *c, bool due)
 	if (c->closing || c->lingering)
 		return;
 	for (;;) {
-		if (c->out.len > 0) {
+		if (c->out.len > 0 || c->cout.len > 0) {
 			/*
 			 * Reading pauses only while a reply waits, so a client
 			 * cannot queue up replies; a reply that goes out at
@@ -521,7 +709,8 @@ conn_drive(struct conn *c, bool due)
 				reading(c, false);
 				return;		/* the wheel will come */
 			}
-			delay = stuttering(c) ? w->conf->stutter * 1000ULL : 0;
+			delay = c->out.len > 0 && stuttering(c) ?
+			    w->conf->stutter * 1000ULL : 0;
 			if (delay > 0 && !due) {
 				reading(c, false);
 				wheel_add(c, delay);
@@ -536,16 +725,26 @@ conn_drive(struct conn *c, bool due)
 				return;
 			}
 		}
+		if (c->done && c->tlsstate == TLS_UP) {
+			/* A clean end of the session, then FIN. */
+			c->tlsstate = TLS_BYE;
+			if (tls_conn_shutdown(c->tls) == 0 &&
+			    tls_flush(c) == 0 && c->cout.len > 0)
+				continue;
+		}
 		if (c->done) {
 			conn_linger(c);
 			return;
 		}
-		if (c->inlen > 0) {
+		if (c->tlsstate == TLS_REPLY && tls_begin(c) == -1)
+			return;
+		if (c->inlen > 0 || c->tlsstate == TLS_UP) {
 			if (conn_feed(c) == -1) {
 				conn_close(c);
 				return;
 			}
-			if (c->out.len > 0 || c->done)
+			if (c->out.len > 0 || c->cout.len > 0 || c->done ||
+			    c->tlsstate == TLS_REPLY)
 				continue;
 		}
 		reading(c, true);
@@ -649,10 +848,11 @@ conn_close(struct conn *c)
 	wheel_remove(c);
 	if (c->black)
 		list_names(c, lists, sizeof(lists));
-	log_info(w->log, "disconnected ip=%s after=%lld%s%s%s",
+	log_info(w->log, "disconnected ip=%s after=%lld%s%s%s%s%s",
 	    conn_ip(c, ip, sizeof(ip)), (long long)(wall_now() - c->start),
 	    c->black ? " lists=\"" : "", c->black ? lists : "",
-	    c->black ? "\"" : "");
+	    c->black ? "\"" : "", c->tlsstate >= TLS_UP ? " tls=" : "",
+	    c->tlsstate >= TLS_UP ? tls_conn_version(c->tls) : "");
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -662,6 +862,10 @@ conn_close(struct conn *c)
 	w->nconns--;
 	if (c->counted_black)
 		w->nblack--;
+	if (c->tlsstate == TLS_HANDSHAKE)
+		w->handshakes--;
+	tls_conn_free(c->tls);
+	buf_free(&c->cout);
 	smtp_free(&c->smtp);
 	buf_free(&c->out);
 	free(c->in);
@@ -801,38 +1005,42 @@ tell_grey(struct worker *w, const struct pending *p)
 static void
 report(struct worker *w, struct pending *p, int64_t now)
 {
-	char ip[ADDR_STRLEN], extra[128];
+	char ip[ADDR_STRLEN], extra[160], tls[32] = "";
 	const struct greylist_result *r = &p->res;
+
+	if (p->tlsver != NULL)
+		snprintf(tls, sizeof(tls), " tls=%s", p->tlsver);
 
 	addr_format(&p->rcpt.addr, ip, sizeof(ip));
 	switch (r->outcome) {
 	case GREYLIST_GREY:
-		snprintf(extra, sizeof(extra), " new=%d attempts=%d",
-		    r->new_tuple, r->rec.bcount);
+		snprintf(extra, sizeof(extra), " new=%d attempts=%d%s",
+		    r->new_tuple, r->rec.bcount, tls);
 		log_fields(w->log, LOG_INFO, "greylisted", ip, p->rcpt.helo,
 		    p->rcpt.from, p->rcpt.to, extra);
 		tell_grey(w, p);
 		break;
 	case GREYLIST_PASSED:
 		snprintf(extra, sizeof(extra), " attempts=%d waited=%lld "
-		    "white_expire=%lld", r->rec.bcount,
+		    "white_expire=%lld%s", r->rec.bcount,
 		    (long long)(now - r->rec.first),
-		    (long long)r->white.expire);
+		    (long long)r->white.expire, tls);
 		log_fields(w->log, LOG_INFO, "passed", ip, p->rcpt.helo,
 		    p->rcpt.from, p->rcpt.to, extra);
 		tell_supervisor(w, 'W', &p->rcpt.addr, r->white.expire);
 		tell_grey(w, p);
 		break;
 	case GREYLIST_TRAPPED:
-		snprintf(extra, sizeof(extra), " reason=%s expire=%lld",
-		    r->why, (long long)r->rec.expire);
+		snprintf(extra, sizeof(extra), " reason=%s expire=%lld%s",
+		    r->why, (long long)r->rec.expire, tls);
 		log_fields(w->log, LOG_INFO, "trapped", ip, p->rcpt.helo,
 		    p->rcpt.from, p->rcpt.to, extra);
 		tell_supervisor(w, 'T', &p->rcpt.addr, r->rec.expire);
 		break;
 	case GREYLIST_SKIPPED:
 		log_fields(w->log, LOG_WARNING, "skipped", ip, p->rcpt.helo,
-		    p->rcpt.from, p->rcpt.to, " reason=key-too-long");
+		    p->rcpt.from, p->rcpt.to, p->tlsver != NULL ?
+		    " reason=key-too-long tls=yes" : " reason=key-too-long");
 		break;
 	}
 }
@@ -920,6 +1128,23 @@ load_domains(struct worker *w, bool force)
 		    w->conf->domains, d.n);
 }
 
+/*
+ * SIGHUP: a renewed certificate.  The supervisor has checked the files
+ * and said what is wrong with them; here a failure keeps the old one.
+ */
+static void
+reload_tls(struct worker *w)
+{
+	char err[512];
+
+	if (w->tls == NULL)
+		return;
+	if (tls_server_reload(w->tls, w->conf->tls_cert, w->conf->tls_key,
+	    err, sizeof(err)) == -1)
+		log_debug(w->log, "worker=%d: certificate kept: %s", w->a->id,
+		    err);
+}
+
 static void
 on_ctl(uv_poll_t *h, int status, int events)
 {
@@ -933,8 +1158,10 @@ on_ctl(uv_poll_t *h, int status, int events)
 	while ((n = recv(w->a->ctl, msg, sizeof(msg), MSG_DONTWAIT)) > 0) {
 		if (msg[0] == 'L')
 			load_lists(w);
-		else if (msg[0] == 'H')
+		else if (msg[0] == 'H') {
 			load_domains(w, true);
+			reload_tls(w);
+		}
 	}
 	if (n == 0) {
 		/* The supervisor is gone: nobody would see our passes. */
@@ -954,7 +1181,16 @@ on_house(uv_timer_t *t)
 
 	for (c = w->conns; c != NULL; c = next) {
 		next = c->next;
-		if (now - c->since >= (c->lingering ? LINGER_MS : idle))
+		if (c->tlsstate == TLS_HANDSHAKE && now - c->hs_since >=
+		    w->conf->tls_timeout * 1000ULL) {
+			char ip[ADDR_STRLEN];
+
+			log_info(w->log, "starttls ip=%s failed "
+			    "reason=\"no handshake in %u s\"",
+			    conn_ip(c, ip, sizeof(ip)), w->conf->tls_timeout);
+			conn_close(c);
+		} else if (now - c->since >= (c->lingering ? LINGER_MS :
+		    idle))
 			conn_close(c);
 	}
 	load_domains(w, false);
@@ -995,9 +1231,10 @@ on_signal(uv_signal_t *s, int signum)
 {
 	struct worker *w = s->data;
 
-	if (signum == SIGHUP)
+	if (signum == SIGHUP) {
 		load_domains(w, true);
-	else
+		reload_tls(w);
+	} else
 		stop(w);
 }
 
@@ -1035,6 +1272,16 @@ worker_open(struct worker *w)
 	    sizeof(err)) != 0) {
 		log_warnx(w->log, "worker=%d: %s", w->a->id, err);
 		return -1;
+	}
+	if (cf->tls_cert != NULL) {
+		if (tls_server_new(&w->tls, cf->tls_cert, cf->tls_key, err,
+		    sizeof(err)) == -1) {
+			log_warnx(w->log, "worker=%d: %s", w->a->id, err);
+			return -1;
+		}
+		w->smtp.tls = true;
+		w->maxhandshakes = (cf->tls_handshakes + cf->workers - 1) /
+		    cf->workers;
 	}
 	load_lists(w);
 	load_domains(w, true);
@@ -1119,6 +1366,7 @@ out:
 	bl_free(w->bl);
 	domains_free(&w->domains);
 	store_close(w->store);
+	tls_server_free(w->tls);
 	free(w);
 	return rc;
 }
