@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ struct tls_conn {
 	SSL		*ssl;
 	BIO		*in;		/* network -> OpenSSL */
 	BIO		*out;		/* OpenSSL -> network */
+	bool		 compacted;
 };
 
 /* The first error OpenSSL queued, as text; the queue is emptied. */
@@ -226,11 +228,37 @@ tls_conn_write(struct tls_conn *c, const void *p, size_t len)
 	return done == len ? 0 : -1;
 }
 
+/*
+ * Memory BIOs keep the largest size they ever held (the handshake's
+ * flights, some KB): once it is over and both are empty, start again
+ * with empty ones.  Worth 2 KB of the 15 KB an idle connection costs.
+ */
+static void
+compact(struct tls_conn *c)
+{
+	BIO *in, *out;
+
+	c->compacted = true;
+	if ((in = BIO_new(BIO_s_mem())) == NULL ||
+	    (out = BIO_new(BIO_s_mem())) == NULL) {
+		BIO_free(in);
+		ERR_clear_error();
+		return;
+	}
+	BIO_set_mem_eof_return(in, -1);
+	SSL_set_bio(c->ssl, in, out);	/* frees the old pair */
+	c->in = in;
+	c->out = out;
+}
+
 size_t
 tls_conn_output(struct tls_conn *c, void *p, size_t len)
 {
 	int n = BIO_read(c->out, p, len > 65536 ? 65536 : (int)len);
 
+	if (!c->compacted && SSL_is_init_finished(c->ssl) &&
+	    BIO_ctrl_pending(c->out) == 0 && BIO_ctrl_pending(c->in) == 0)
+		compact(c);
 	return n > 0 ? (size_t)n : 0;
 }
 
