@@ -440,8 +440,13 @@ alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 	struct worker *w = c->w;
 
 	(void)suggested;
-	/* Never more than one line's worth: the rest waits in the kernel. */
-	*b = uv_buf_init(w->rbuf, (unsigned)(READ_MAX - c->inlen));
+	/*
+	 * Never more than one line's worth: the rest waits in the kernel.
+	 * Over TLS the bytes read are records, which go to OpenSSL; the
+	 * plaintext is pulled from it only as far as c->in has room.
+	 */
+	*b = uv_buf_init(w->rbuf, c->tls != NULL ? READ_MAX :
+	    (unsigned)(READ_MAX - c->inlen));
 }
 
 static void
