@@ -38,6 +38,7 @@
 #include "peers.h"
 #include "sync.h"
 #include "priv.h"
+#include "prog.h"
 #include "store.h"
 #include "tls.h"
 #include "util.h"
@@ -103,17 +104,6 @@ usage(void)
 	exit(1);
 }
 
-static long
-number(const char *flag, const char *s, long min, long max)
-{
-	long v;
-
-	if (util_parse_long(s, min, max, &v) == -1)
-		errx(1, "%s %s: want a whole number from %ld to %ld", flag, s, min,
-		    max);
-	return v;
-}
-
 enum {
 	OPT_DB = 256, OPT_CONTROL, OPT_DOMAINS, OPT_LISTS, OPT_FIREWALL,
 	OPT_SCAN, OPT_IDLE, OPT_GRACE, OPT_SYNCMS, OPT_DBMAX, OPT_LISTMAX,
@@ -166,7 +156,7 @@ parse_workeropt(const char *s, struct workeropt *wo)
 		errx(1, "out of memory");
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save), i++) {
-		long long x = number("--worker", tok, 0, LONG_MAX);
+		long long x = prog_number("--worker", tok, 0, LONG_MAX);
 
 		if (i < 5)
 			v[i] = x;
@@ -237,11 +227,11 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 		switch (ch) {
 		case '4': c->code = 450; break;
 		case '5': c->code = 550; break;
-		case 'B': maxblack = number("-B", optarg, 0, 10000000); break;
+		case 'B': maxblack = prog_number("-B", optarg, 0, 10000000); break;
 		case 'b': c->blackonly = true; break;
 		case 'C': c->tls_cert = optarg; break;
 		case 'K': c->tls_key = optarg; break;
-		case 'c': c->maxcon = number("-c", optarg, 1, 10000000); break;
+		case 'c': c->maxcon = prog_number("-c", optarg, 1, 10000000); break;
 		case 'd': c->debug = true; break;
 		case 'G':
 			if (grey_parse_times(optarg, &c->grey, &why) != 0)
@@ -254,7 +244,7 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 			c->hostname = optarg;
 			break;
 		case 'j':
-			c->workers = (int)number("-j", optarg, 1, MAXWORKERS);
+			c->workers = (int)prog_number("-j", optarg, 1, MAXWORKERS);
 			break;
 		case 'l': add_listen(c, optarg); break;
 		case 'M':
@@ -269,40 +259,40 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 				    "200 characters");
 			c->name = optarg;
 			break;
-		case 'p': c->port = (uint16_t)number("-p", optarg, 1, 65535);
+		case 'p': c->port = (uint16_t)prog_number("-p", optarg, 1, 65535);
 			break;
-		case 'S': c->greystutter = (unsigned)number("-S", optarg, 0,
+		case 'S': c->greystutter = (unsigned)prog_number("-S", optarg, 0,
 			    90);
 			break;
-		case 's': c->stutter = (unsigned)number("-s", optarg, 0, 10);
+		case 's': c->stutter = (unsigned)prog_number("-s", optarg, 0, 10);
 			break;
 		case 'v': c->verbose = true; break;
-		case 'w': c->window = (int)number("-w", optarg, 1, INT_MAX);
+		case 'w': c->window = (int)prog_number("-w", optarg, 1, INT_MAX);
 			break;
 		case OPT_DB: c->db = optarg; break;
 		case OPT_CONTROL: c->control = optarg; break;
 		case OPT_DOMAINS: c->domains = optarg; break;
 		case OPT_LISTS: c->lists = optarg; break;
 		case OPT_FIREWALL: c->firewall = optarg; break;
-		case OPT_SCAN: c->scan_interval = (unsigned)number(
+		case OPT_SCAN: c->scan_interval = (unsigned)prog_number(
 			    "--scan-interval", optarg, 1, 86400);
 			break;
-		case OPT_IDLE: c->idle = (unsigned)number("--idle-timeout",
+		case OPT_IDLE: c->idle = (unsigned)prog_number("--idle-timeout",
 			    optarg, 1, 86400);
 			break;
-		case OPT_GRACE: c->mx_grace = (unsigned)number("--mx-grace",
+		case OPT_GRACE: c->mx_grace = (unsigned)prog_number("--mx-grace",
 			    optarg, 0, 86400);
 			break;
-		case OPT_SYNCMS: c->sync_ms = (unsigned)number("--db-sync-ms",
+		case OPT_SYNCMS: c->sync_ms = (unsigned)prog_number("--db-sync-ms",
 			    optarg, 0, 60000);
 			break;
-		case OPT_DBMAX: c->db_max = (size_t)number("--db-max-size",
+		case OPT_DBMAX: c->db_max = (size_t)prog_number("--db-max-size",
 			    optarg, 1, 1L << 30) << 20;
 			break;
-		case OPT_LISTMAX: c->max_list_bytes = (size_t)number(
+		case OPT_LISTMAX: c->max_list_bytes = (size_t)prog_number(
 			    "--max-list-bytes", optarg, 1, 1L << 20) << 20;
 			break;
-		case OPT_BACKLOG: c->backlog = (int)number("--backlog",
+		case OPT_BACKLOG: c->backlog = (int)prog_number("--backlog",
 			    optarg, 1, 1 << 20);
 			break;
 		case OPT_WORKER: parse_workeropt(optarg, wo); break;
@@ -322,16 +312,16 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 				    optarg);
 			c->sync_listen = optarg;
 			break;
-		case OPT_SYNCPORT: c->sync_port = (uint16_t)number(
+		case OPT_SYNCPORT: c->sync_port = (uint16_t)prog_number(
 			    "--sync-port", optarg, 1, 65535);
 			break;
-		case OPT_SYNCREPLAY: c->sync_replay = (uint32_t)number(
+		case OPT_SYNCREPLAY: c->sync_replay = (uint32_t)prog_number(
 			    "--sync-replay-window", optarg, 1, 86400);
 			break;
-		case OPT_TLSHS: c->tls_handshakes = number("--tls-handshakes",
+		case OPT_TLSHS: c->tls_handshakes = prog_number("--tls-handshakes",
 			    optarg, 1, 1000000);
 			break;
-		case OPT_TLSTIMEOUT: c->tls_timeout = (unsigned)number(
+		case OPT_TLSTIMEOUT: c->tls_timeout = (unsigned)prog_number(
 			    "--tls-timeout", optarg, 1, 3600);
 			break;
 		default: usage();
@@ -952,14 +942,6 @@ on_signal(uv_signal_t *h, int signum)
 	}
 }
 
-static void
-close_walk(uv_handle_t *h, void *arg)
-{
-	(void)arg;
-	if (!uv_is_closing(h))
-		uv_close(h, NULL);
-}
-
 static int
 sup_open(struct sup *s)
 {
@@ -1139,9 +1121,7 @@ out:
 	}
 	if (s->have_control)
 		unlink(s->conf.control);
-	uv_walk(&loop, close_walk, NULL);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	uv_loop_close(&loop);
+	prog_loop_close(&loop);
 	fw_close(s->fw);
 	bl_free(s->bl);
 	store_close(s->store);

@@ -29,6 +29,7 @@
 #include "greylist.h"
 #include "nfspamd.h"
 #include "priv.h"
+#include "prog.h"
 #include "store.h"
 #include "tls.h"
 
@@ -1206,14 +1207,6 @@ on_house(uv_timer_t *t)
 /* --- start and stop --- */
 
 static void
-close_walk(uv_handle_t *h, void *arg)
-{
-	(void)arg;
-	if (!uv_is_closing(h))
-		uv_close(h, NULL);
-}
-
-static void
 stop(struct worker *w)
 {
 	struct conn *c, *next;
@@ -1365,9 +1358,7 @@ worker_main(const struct worker_args *a)
 	uv_run(&loop, UV_RUN_DEFAULT);
 	stop(w);
 out:
-	uv_walk(&loop, close_walk, NULL);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	uv_loop_close(&loop);
+	prog_loop_close(&loop);
 	bl_free(w->bl);
 	domains_free(&w->domains);
 	store_close(w->store);

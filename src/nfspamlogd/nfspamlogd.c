@@ -41,6 +41,7 @@
 #include "nftgen.h"
 #include "nfthelper.h"
 #include "priv.h"
+#include "prog.h"
 #include "store.h"
 #include "sync.h"
 #include "syncsend.h"
@@ -122,17 +123,6 @@ usage(void)
 	exit(1);
 }
 
-static long
-number(const char *flag, const char *s, long min, long max)
-{
-	long v;
-
-	if (util_parse_long(s, min, max, &v) == -1)
-		errx(1, "%s %s: want a whole number from %ld to %ld", flag, s, min,
-		    max);
-	return v;
-}
-
 enum {
 	OPT_DB = 256, OPT_USER, OPT_SYNCMS, OPT_DBMAX, OPT_RCVBUF, OPT_STATS,
 };
@@ -178,7 +168,7 @@ parse_args(int argc, char **argv, struct conf *c)
 				errx(1, "-Y %s: %s", optarg, why);
 			c->targets[c->ntargets++] = optarg;
 			break;
-		case 'l': c->group = (unsigned)number("-l", optarg, 0, 65535);
+		case 'l': c->group = (unsigned)prog_number("-l", optarg, 0, 65535);
 			break;
 		case 'v': c->verbose = true; break;
 		case 'W':
@@ -191,16 +181,16 @@ parse_args(int argc, char **argv, struct conf *c)
 			break;
 		case OPT_DB: c->db = optarg; break;
 		case OPT_USER: c->user = optarg; break;
-		case OPT_SYNCMS: c->sync_ms = (unsigned)number("--db-sync-ms",
+		case OPT_SYNCMS: c->sync_ms = (unsigned)prog_number("--db-sync-ms",
 			    optarg, 0, 60000);
 			break;
-		case OPT_DBMAX: c->db_max = (size_t)number("--db-max-size",
+		case OPT_DBMAX: c->db_max = (size_t)prog_number("--db-max-size",
 			    optarg, 1, 1L << 30) << 20;
 			break;
-		case OPT_RCVBUF: c->rcvbuf = (size_t)number("--rcvbuf",
+		case OPT_RCVBUF: c->rcvbuf = (size_t)prog_number("--rcvbuf",
 			    optarg, 1, 1024) << 20;
 			break;
-		case OPT_STATS: c->stats_interval = (unsigned)number(
+		case OPT_STATS: c->stats_interval = (unsigned)prog_number(
 			    "--stats-interval", optarg, 0, 86400);
 			break;
 		default: usage();
@@ -708,14 +698,6 @@ on_flush(uv_timer_t *t)
 }
 
 static void
-close_walk(uv_handle_t *h, void *arg)
-{
-	(void)arg;
-	if (!uv_is_closing(h))
-		uv_close(h, NULL);
-}
-
-static void
 run(struct logd *d)
 {
 	uv_loop_t loop;
@@ -752,9 +734,7 @@ run(struct logd *d)
 		    d->conf.inbound_only ? "yes" : "no", d->conf.db);
 		uv_run(&loop, UV_RUN_DEFAULT);
 	}
-	uv_walk(&loop, close_walk, NULL);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	uv_loop_close(&loop);
+	prog_loop_close(&loop);
 	d->loop = NULL;
 }
 

@@ -1,0 +1,19 @@
+/*
+ * prog: what nfspamd and nfspamlogd (which builds with nfspamd's
+ * sources) both need around their main loops and command lines.
+ */
+#ifndef NFSPAMD_PROG_H
+#define NFSPAMD_PROG_H
+
+#include <uv.h>
+
+/*
+ * The value of a numeric flag, from min to max; otherwise the program
+ * exits 1 naming the flag, the value and the range.
+ */
+long	prog_number(const char *flag, const char *s, long min, long max);
+
+/* Close every handle still open, let their callbacks run, close loop. */
+void	prog_loop_close(uv_loop_t *loop);
+
+#endif
