@@ -19,10 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
+#include "certgen.h"
 #include "fuzz.h"
 #include "tls.h"
 
@@ -33,32 +30,11 @@ make_server(void)
 {
 	char dir[] = "/tmp/nfspamd-fuzztls.XXXXXX", cert[64], key[64],
 	    err[256];
-	EVP_PKEY *k = EVP_EC_gen("P-256");
-	X509 *x = X509_new();
-	X509_NAME *n;
-	FILE *f;
 
-	CHECK(mkdtemp(dir) != NULL && k != NULL && x != NULL);
+	CHECK(mkdtemp(dir) != NULL);
 	snprintf(cert, sizeof(cert), "%s/c.pem", dir);
 	snprintf(key, sizeof(key), "%s/k.pem", dir);
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	X509_set_pubkey(x, k);
-	n = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
-	    (const unsigned char *)"fuzz.test", -1, -1, 0);
-	X509_set_issuer_name(x, n);
-	CHECK(X509_sign(x, k, EVP_sha256()) > 0);
-	CHECK((f = fopen(cert, "w")) != NULL);
-	PEM_write_X509(f, x);
-	fclose(f);
-	CHECK((f = fopen(key, "w")) != NULL);
-	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
-	fclose(f);
-	X509_free(x);
-	EVP_PKEY_free(k);
+	CHECK(certgen_p256("fuzz.test", cert, key) == 0);
 	if (tls_server_new(&server, cert, key, err, sizeof(err)) != 0) {
 		fprintf(stderr, "fuzz_tls: %s\n", err);
 		abort();

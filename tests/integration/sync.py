@@ -19,7 +19,6 @@ Environment: NFSPAMD, NFSPAMDB, top_builddir (as nfspamd.py).
 
 import hashlib
 import hmac
-import importlib.util
 import os
 import signal
 import socket
@@ -28,13 +27,10 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-_spec = importlib.util.spec_from_file_location(
-    "nfspamd_it", os.path.join(HERE, "nfspamd.py"))
-it = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(it)
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
 import nfstest  # noqa: E402
+it = nfstest.nfspamd_it()
 TAP = it.TAP
 WATCHDOG = 60
 

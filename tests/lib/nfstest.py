@@ -1,14 +1,27 @@
 """What the Python integration tests share: TAP output, the watchdog's
-exception, and a daemon's log file and control socket.
+exception, a daemon's log file and control socket, and (for the tests
+built on nfspamd.py) that module itself.
 
 Imported from tests/integration/*.py through their own path, so it works
 from the source tree and from a distcheck copy alike.
 """
 
+import importlib.util
 import os
 import re
 import socket
 import time
+
+
+def nfspamd_it():
+    """tests/integration/nfspamd.py as a module: its Daemon, Client,
+    dialogue and TAP, for the tests that start nfspamd in other ways."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                        "integration", "nfspamd.py")
+    spec = importlib.util.spec_from_file_location("nfspamd_it", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 class Watchdog(Exception):

@@ -253,6 +253,28 @@ decode(const struct sync_key *k, const uint8_t *p, size_t n, int *calls)
 	return e;
 }
 
+/*
+ * base with byte off set to v, signed right: what decoding says.  A
+ * packet that is refused delivers nothing.
+ */
+static enum sync_err
+mutated(const struct sync_key *k, const uint8_t *base, size_t n, size_t off,
+    uint8_t v)
+{
+	uint8_t p[128];
+	enum sync_err e;
+	int calls;
+
+	assert_true(n <= sizeof(p) && off < n);
+	memcpy(p, base, n);
+	p[off] = v;
+	sign(k, p, n);
+	e = decode(k, p, n, &calls);
+	if (e != SYNC_OK)
+		assert_int_equal(calls, 0);
+	return e;
+}
+
 static void
 test_refused(void **state)
 {
@@ -282,41 +304,19 @@ test_refused(void **state)
 	assert_int_equal(decode(&k, p, 52, &calls), SYNC_EHMAC);
 	assert_int_equal(calls, 0);
 
-	/* Signed right, but the TLVs are wrong. */
-	memcpy(p, white4, 52);
-	p[35] = 17;			/* WHITE of 17 bytes */
-	sign(&k, p, 52);
-	assert_int_equal(decode(&k, p, 52, &calls), SYNC_ETLV);
-	memcpy(p, white4, 52);
-	p[35] = 40;			/* overruns the packet */
-	sign(&k, p, 52);
-	assert_int_equal(decode(&k, p, 52, &calls), SYNC_ETLV);
-	memcpy(p, white4, 52);
-	p[35] = 2;			/* shorter than a TLV header */
-	sign(&k, p, 52);
-	assert_int_equal(decode(&k, p, 52, &calls), SYNC_ETLV);
-	memcpy(p, white4, 52);
-	p[33] = 9;			/* unknown type */
-	sign(&k, p, 52);
-	assert_int_equal(decode(&k, p, 52, &calls), SYNC_EUNKNOWN);
-	memcpy(p, white4, 50);		/* 2 bytes where END should be */
-	p[3] = 50;
-	sign(&k, p, 50);
-	assert_int_equal(decode(&k, p, 50, &calls), SYNC_ETLV);
+	/* Signed right, but the TLVs are wrong: WHITE of 17 bytes, one
+	   that overruns the packet, one shorter than a TLV header, an
+	   unknown type, 2 bytes where END should be. */
+	assert_int_equal(mutated(&k, white4, 52, 35, 17), SYNC_ETLV);
+	assert_int_equal(mutated(&k, white4, 52, 35, 40), SYNC_ETLV);
+	assert_int_equal(mutated(&k, white4, 52, 35, 2), SYNC_ETLV);
+	assert_int_equal(mutated(&k, white4, 52, 33, 9), SYNC_EUNKNOWN);
+	assert_int_equal(mutated(&k, white4, 50, 3, 50), SYNC_ETLV);
 
-	/* GREY: strings past the TLV, a missing NUL, an empty length. */
-	memcpy(p, grey4, 100);
-	p[45] = 0x40;			/* fl 64 */
-	sign(&k, p, 100);
-	assert_int_equal(decode(&k, p, 100, &calls), SYNC_ETLV);
-	memcpy(p, grey4, 100);
-	p[50 + 13] = 'x';		/* from's NUL */
-	sign(&k, p, 100);
-	assert_int_equal(decode(&k, p, 100, &calls), SYNC_ETLV);
-	memcpy(p, grey4, 100);
-	p[45] = 0;			/* fl 0 */
-	sign(&k, p, 100);
-	assert_int_equal(decode(&k, p, 100, &calls), SYNC_ETLV);
+	/* GREY: strings past the TLV (fl 64), from's NUL missing, fl 0. */
+	assert_int_equal(mutated(&k, grey4, 100, 45, 0x40), SYNC_ETLV);
+	assert_int_equal(mutated(&k, grey4, 100, 50 + 13, 'x'), SYNC_ETLV);
+	assert_int_equal(mutated(&k, grey4, 100, 45, 0), SYNC_ETLV);
 	/* A bad second TLV: the good first one is not delivered either. */
 	memcpy(p, white4, 48);
 	memcpy(p + 48, "\x00\x07\x00\x04\x00\x00\x00\x04", 8);

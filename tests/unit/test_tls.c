@@ -15,48 +15,16 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "certgen.h"
 #include "tls.h"
 
 struct files {
 	char	dir[64];
 	char	cert[128], key[128], cert2[128], key2[128];
 };
-
-/* A self-signed P-256 certificate for cn, into certpath and keypath. */
-static void
-make_cert(const char *cn, const char *certpath, const char *keypath)
-{
-	EVP_PKEY *k = EVP_EC_gen("P-256");
-	X509 *x = X509_new();
-	X509_NAME *n;
-	FILE *f;
-
-	assert_non_null(k);
-	assert_non_null(x);
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_set_pubkey(x, k);
-	n = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
-	    (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(x, n);
-	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
-	assert_non_null(f = fopen(certpath, "w"));
-	PEM_write_X509(f, x);
-	fclose(f);
-	assert_non_null(f = fopen(keypath, "w"));
-	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
-	fclose(f);
-	X509_free(x);
-	EVP_PKEY_free(k);
-}
 
 static int
 setup(void **state)
@@ -72,8 +40,9 @@ setup(void **state)
 	snprintf(f->key, sizeof(f->key), "%s/one.key", f->dir);
 	snprintf(f->cert2, sizeof(f->cert2), "%s/two.crt", f->dir);
 	snprintf(f->key2, sizeof(f->key2), "%s/two.key", f->dir);
-	make_cert("one.example", f->cert, f->key);
-	make_cert("two.example", f->cert2, f->key2);
+	if (certgen_p256("one.example", f->cert, f->key) == -1 ||
+	    certgen_p256("two.example", f->cert2, f->key2) == -1)
+		return -1;
 	*state = f;
 	return 0;
 }
@@ -278,14 +247,31 @@ test_refusals(void **state)
 	tls_server_free(srv);
 }
 
+/* A new connection to srv completes its handshake with cn's certificate. */
+static void
+assert_serves(struct tls_server *srv, const char *cn)
+{
+	struct client c;
+	struct tls_conn *s;
+	char why[256], got[64];
+
+	client_new(&c, 0);
+	assert_non_null(s = tls_conn_new(srv));
+	assert_int_equal(shake(&c, s, why, sizeof(why)), TLS_DONE);
+	peer_cn(&c, got, sizeof(got));
+	assert_string_equal(got, cn);
+	tls_conn_free(s);
+	client_free(&c);
+}
+
 /* SIGHUP: new connections get the new certificate; a bad one is kept out. */
 static void
 test_reload(void **state)
 {
 	struct files *f = *state;
 	struct tls_server *srv;
-	struct tls_conn *old, *s;
-	struct client c, c2;
+	struct tls_conn *old;
+	struct client c;
 	char err[256], why[256], cn[64];
 
 	assert_int_equal(tls_server_new(&srv, f->cert, f->key, err,
@@ -298,24 +284,12 @@ test_reload(void **state)
 	assert_int_equal(shake(&c, old, why, sizeof(why)), TLS_DONE);
 	peer_cn(&c, cn, sizeof(cn));
 	assert_string_equal(cn, "one.example");
-	client_new(&c2, 0);
-	assert_non_null(s = tls_conn_new(srv));
-	assert_int_equal(shake(&c2, s, why, sizeof(why)), TLS_DONE);
-	peer_cn(&c2, cn, sizeof(cn));
-	assert_string_equal(cn, "two.example");
-	tls_conn_free(s);
-	client_free(&c2);
+	assert_serves(srv, "two.example");
 	/* A reload that fails keeps the certificate in use. */
 	assert_int_equal(tls_server_reload(srv, f->cert, f->key2, err,
 	    sizeof(err)), -1);
 	assert_non_null(strstr(err, "does not match"));
-	client_new(&c2, 0);
-	assert_non_null(s = tls_conn_new(srv));
-	assert_int_equal(shake(&c2, s, why, sizeof(why)), TLS_DONE);
-	peer_cn(&c2, cn, sizeof(cn));
-	assert_string_equal(cn, "two.example");
-	tls_conn_free(s);
-	client_free(&c2);
+	assert_serves(srv, "two.example");
 	tls_conn_free(old);
 	client_free(&c);
 	tls_server_free(srv);
