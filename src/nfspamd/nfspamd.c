@@ -33,7 +33,6 @@
 #include "fw.h"
 #include "greylist.h"
 #include "nfspamd.h"
-#include "nftgen.h"
 #include "nfthelper.h"
 #include "peers.h"
 #include "sync.h"
@@ -985,35 +984,16 @@ static int
 privsep(struct sup *s)
 {
 	char err[512];
-	int sp[2];
 
 	s->helper_fd = -1;
 	priv_lookup(s->conf.user, &s->user);
 	if (geteuid() == 0 && !s->user.found)
 		log_warnx(&s->log, "user %s does not exist: staying uid 0, "
 		    "without capabilities", s->conf.user);
-	if (strcmp(s->conf.firewall, "nft") == 0) {
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
-		    sp) == -1) {
-			log_warn(&s->log, "socketpair");
-			return -1;
-		}
-		if ((s->helper_pid = fork()) == -1) {
-			log_warn(&s->log, "fork");
-			return -1;
-		}
-		if (s->helper_pid == 0) {
-			char genpath[PATH_MAX];
-
-			close(sp[0]);
-			snprintf(genpath, sizeof(genpath), "%s/%s",
-			    s->conf.db, NFTGEN_FILE);
-			_exit(nfthelper_main(sp[1], &s->user, &s->log,
-			    genpath));
-		}
-		close(sp[1]);
-		s->helper_fd = sp[0];
-	}
+	if (strcmp(s->conf.firewall, "nft") == 0 &&
+	    (s->helper_pid = nfthelper_spawn(&s->user, &s->log, s->conf.db,
+	    &s->helper_fd)) == -1)
+		return -1;
 	if (priv_drop_all(&s->user, err, sizeof(err)) == -1) {
 		log_warnx(&s->log, "%s", err);
 		return -1;

@@ -10,6 +10,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,4 +261,32 @@ nfthelper_main(int fd, const struct priv_user *u, struct logger *lg,
 	nftset_close(ns);
 	nftgen_free(g.ng);
 	return status;
+}
+
+pid_t
+nfthelper_spawn(const struct priv_user *u, struct logger *log,
+    const char *db, int *fd)
+{
+	char genpath[PATH_MAX];
+	int sp[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn(log, "socketpair");
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn(log, "fork");
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(sp[0]);
+		snprintf(genpath, sizeof(genpath), "%s/%s", db, NFTGEN_FILE);
+		_exit(nfthelper_main(sp[1], u, log, genpath));
+	}
+	close(sp[1]);
+	*fd = sp[0];
+	return pid;
 }

@@ -5,6 +5,8 @@
 #ifndef NFSPAMD_NFTHELPER_H
 #define NFSPAMD_NFTHELPER_H
 
+#include <sys/types.h>
+
 #include "log.h"
 #include "priv.h"
 
@@ -14,5 +16,13 @@
  */
 int	nfthelper_main(int fd, const struct priv_user *, struct logger *,
 	    const char *genpath);
+
+/*
+ * Fork the helper for the database in db (its commit record lives
+ * there), before the caller drops its own privileges.  The caller's end
+ * of the socket goes in *fd; the helper's pid, or -1 (logged).
+ */
+pid_t	nfthelper_spawn(const struct priv_user *, struct logger *,
+	    const char *db, int *fd);
 
 #endif

@@ -38,7 +38,6 @@
 #include "grey.h"
 #include "log.h"
 #include "logev.h"
-#include "nftgen.h"
 #include "nfthelper.h"
 #include "priv.h"
 #include "prog.h"
@@ -554,30 +553,14 @@ static int
 privsep(struct logd *d)
 {
 	char err[512];
-	int sp[2];
 
 	priv_lookup(d->conf.user, &d->user);
 	if (geteuid() == 0 && !d->user.found)
 		log_warnx(&d->log, "user %s does not exist: staying uid 0, "
 		    "without capabilities", d->conf.user);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
-		log_warn(&d->log, "socketpair");
+	if ((d->helper_pid = nfthelper_spawn(&d->user, &d->log, d->conf.db,
+	    &d->helper_fd)) == -1)
 		return -1;
-	}
-	if ((d->helper_pid = fork()) == -1) {
-		log_warn(&d->log, "fork");
-		return -1;
-	}
-	if (d->helper_pid == 0) {
-		char genpath[PATH_MAX];
-
-		close(sp[0]);
-		snprintf(genpath, sizeof(genpath), "%s/%s", d->conf.db,
-		    NFTGEN_FILE);
-		_exit(nfthelper_main(sp[1], &d->user, &d->log, genpath));
-	}
-	close(sp[1]);
-	d->helper_fd = sp[0];
 	if (nflog_setup(d) == -1)
 		return -1;
 	if (priv_drop_all(&d->user, err, sizeof(err)) == -1) {
