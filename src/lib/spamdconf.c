@@ -24,11 +24,15 @@
  *   byte in the text are errors rather than silent truncation.
  * - Fields of "all" that are empty or only blanks are skipped.
  * - tc= is not expanded; records not named in "all" are not checked.
+ * - A CR before a line's LF is dropped with it (files saved with CRLF).
+ * - Capabilities getcap would skip are skipped, with a warning: an
+ *   OpenBSD file must keep working, a typo must not pass unseen.
  * - The strings of all lists together may not pass SDC_OUTMAX, so
  *   10,000 repeats of one big entry cannot eat memory.
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -42,6 +46,7 @@
 
 #define SDC_OUTMAX	(16 * 1024 * 1024)
 #define SHOWMAX		64	/* bytes of a name or value shown in errors */
+#define NEARMAX		16	/* longest name compared for misspellings */
 
 struct rec {
 	char	*text;		/* joined, NUL-terminated */
@@ -50,6 +55,7 @@ struct rec {
 	size_t	*cont;		/* offsets where continuation lines start */
 	size_t	 ncont;
 	size_t	 namelen;	/* the "name|alias" field */
+	bool	 checked;	/* its capabilities were warned about */
 };
 
 struct recs {
@@ -68,6 +74,21 @@ struct fields {
 	struct field	*v;
 	size_t		 n;
 	size_t		 cap;
+};
+
+struct warns {
+	char		**v;
+	size_t		  n;
+	bool		  full;		/* SDC_WARNMAX reached and said */
+};
+
+/* The capabilities spamd-setup asks for, and their types. */
+static const struct known {
+	const char	*name;
+	int		 type;		/* ':' boolean, '=' string */
+} known[] = {
+	{ "black", ':' }, { "white", ':' }, { "msg", '=' },
+	{ "method", '=' }, { "file", '=' },
 };
 
 static void	seterr(char *, size_t, const char *, ...)
@@ -181,6 +202,22 @@ split(const struct rec *r, struct fields *fs)
 	return fields_add(fs, t, start, r->len - start);
 }
 
+/*
+ * The physical line at pos: its length without the line break, a CR
+ * before the LF included, and where the next line starts.
+ */
+static size_t
+phys_line(const char *text, size_t len, size_t pos, size_t *next)
+{
+	const char	*p = text + pos, *nl = memchr(p, '\n', len - pos);
+	size_t		 ll = nl != NULL ? (size_t)(nl - p) : len - pos;
+
+	*next = nl != NULL ? pos + ll + 1 : len;
+	if (ll > 0 && p[ll - 1] == '\r')
+		ll--;
+	return ll;
+}
+
 static size_t
 line_of(const struct rec *r, size_t off)
 {
@@ -198,7 +235,7 @@ static int
 read_records(const char *name, const char *text, size_t len,
     struct recs *rs, char *err, size_t errlen)
 {
-	const char	*nl, *p;
+	const char	*p;
 	size_t		 pos = 0, lineno = 0, ll, next, ncap;
 	struct rec	 r, *nv;
 	size_t		*nc;
@@ -207,9 +244,7 @@ read_records(const char *name, const char *text, size_t len,
 	while (pos < len) {
 		lineno++;
 		p = text + pos;
-		nl = memchr(p, '\n', len - pos);
-		ll = nl != NULL ? (size_t)(nl - p) : len - pos;
-		next = nl != NULL ? pos + ll + 1 : len;
+		ll = phys_line(text, len, pos, &next);
 		if (memchr(p, '\0', ll) != NULL) {
 			seterr(err, errlen, "%s:%zu: NUL byte", name, lineno);
 			return -1;
@@ -248,9 +283,7 @@ read_records(const char *name, const char *text, size_t len,
 			/* The continuation line. */
 			lineno++;
 			p = text + pos;
-			nl = memchr(p, '\n', len - pos);
-			ll = nl != NULL ? (size_t)(nl - p) : len - pos;
-			next = nl != NULL ? pos + ll + 1 : len;
+			ll = phys_line(text, len, pos, &next);
 			if (memchr(p, '\0', ll) != NULL) {
 				seterr(err, errlen, "%s:%zu: NUL byte", name,
 				    lineno);
@@ -291,10 +324,10 @@ read_records(const char *name, const char *text, size_t len,
 }
 
 /* The first record with name (len bytes) among its '|' names. */
-static const struct rec *
+static struct rec *
 find_rec(const struct recs *rs, const char *nm, size_t len)
 {
-	const struct rec	*r;
+	struct rec		*r;
 	const char		*a, *bar, *end;
 	size_t			 i;
 
@@ -341,6 +374,231 @@ find_cap(const struct fields *fs, const char *cap, int type)
 			return f;
 	}
 	return NULL;
+}
+
+/* --- capabilities getcap would skip --- */
+
+/* A field's capability name (up to '=', '#' or '@') and its type. */
+static size_t
+cap_name(const struct field *f, int *type)
+{
+	size_t	i;
+
+	for (i = 0; i < f->len; i++)
+		if (f->p[i] == '=' || f->p[i] == '#' || f->p[i] == '@') {
+			*type = f->p[i];
+			return i;
+		}
+	*type = ':';
+	return f->len;
+}
+
+/* ":flie=", ":blak:", ":n#": the capability as a field writes it. */
+static void
+cap_form(const struct field *f, char *buf, size_t len)
+{
+	int	type;
+	size_t	nl = cap_name(f, &type);
+
+	snprintf(buf, len, ":%.*s%c", show(nl), f->p, type);
+}
+
+static const struct known *
+known_cap(const char *p, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strlen(known[i].name) == len &&
+		    memcmp(known[i].name, p, len) == 0)
+			return &known[i];
+	return NULL;
+}
+
+static int
+same(char a, char b)
+{
+	return tolower((unsigned char)a) == tolower((unsigned char)b);
+}
+
+static size_t
+min2(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * Edits from a to b, each an insertion, a deletion, a change or a swap
+ * of two neighbours, case ignored (the optimal string alignment
+ * distance); SIZE_MAX for names too long to be typos of ours.
+ */
+static size_t
+edits(const char *a, size_t la, const char *b, size_t lb)
+{
+	size_t	d[NEARMAX + 1][NEARMAX + 1], i, j, v;
+
+	if (la > NEARMAX || lb > NEARMAX)
+		return SIZE_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			v = d[i - 1][j - 1] + !same(a[i - 1], b[j - 1]);
+			v = min2(v, d[i - 1][j] + 1);
+			v = min2(v, d[i][j - 1] + 1);
+			if (i > 1 && j > 1 && same(a[i - 1], b[j - 2]) &&
+			    same(a[i - 2], b[j - 1]))
+				v = min2(v, d[i - 2][j - 2] + 1);
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+/*
+ * The capability an unknown name was probably meant to be: one edit
+ * away from a short name, two from a longer one.  NULL when none is.
+ */
+static const struct known *
+meant(const char *p, size_t len)
+{
+	const struct known	*best = NULL;
+	size_t			 i, d, kl, bd = SIZE_MAX;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		kl = strlen(known[i].name);
+		d = edits(p, len, known[i].name, kl);
+		if (d <= (kl <= 4 ? 1u : 2u) && d < bd) {
+			best = &known[i];
+			bd = d;
+		}
+	}
+	return best;
+}
+
+static int	warn_add(struct warns *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* -1 only when memory runs out. */
+static int
+warn_add(struct warns *w, const char *fmt, ...)
+{
+	va_list	  ap;
+	char	 *s, **nv;
+	int	  r;
+
+	if (w->full)
+		return 0;
+	if ((nv = reallocarray(w->v, w->n + 1, sizeof(*nv))) == NULL)
+		return -1;
+	w->v = nv;
+	if (w->n == SDC_WARNMAX) {
+		w->full = true;
+		r = asprintf(&s, "more than %d warnings: the rest are not "
+		    "shown", SDC_WARNMAX);
+	} else {
+		va_start(ap, fmt);
+		r = vasprintf(&s, fmt, ap);
+		va_end(ap);
+	}
+	if (r == -1)
+		return -1;
+	w->v[w->n++] = s;
+	return 0;
+}
+
+static void
+warns_free(struct warns *w)
+{
+	size_t	i;
+
+	for (i = 0; i < w->n; i++)
+		free(w->v[i]);
+	free(w->v);
+	memset(w, 0, sizeof(*w));
+}
+
+/*
+ * Warn about every field of r that getcap would skip, once per record:
+ * an unknown capability, tc= (not followed), or a known one in the
+ * wrong form (":black=yes", ":file").  -1 when memory runs out.
+ */
+static int
+check_caps(const char *name, struct rec *r, const struct fields *fs,
+    const char *ent, int en, struct warns *w)
+{
+	const struct field	*f;
+	const struct known	*k;
+	char			 form[SHOWMAX + 4];
+	size_t			 i, nl, line;
+	int			 type, rc = 0;
+
+	if (r->checked)
+		return 0;
+	r->checked = true;
+	for (i = 1; i < fs->n && rc == 0; i++) {
+		f = &fs->v[i];
+		if (isblank_line(f->p, f->len))
+			continue;
+		nl = cap_name(f, &type);
+		cap_form(f, form, sizeof(form));
+		line = line_of(r, f->off);
+		if ((k = known_cap(f->p, nl)) != NULL) {
+			if (type != k->type && type != '@')
+				rc = warn_add(w, "%s:%zu: entry \"%.*s\": %s "
+				    "is not :%s%c, which %s: ignored", name,
+				    line, en, ent, form, k->name, k->type,
+				    k->type == ':' ? "takes no value" :
+				    "needs a value");
+		} else if (nl == 2 && memcmp(f->p, "tc", 2) == 0)
+			rc = warn_add(w, "%s:%zu: entry \"%.*s\": %s is not "
+			    "followed (write the capabilities it would bring "
+			    "into this entry): ignored", name, line, en, ent,
+			    form);
+		else if ((k = meant(f->p, nl)) != NULL)
+			rc = warn_add(w, "%s:%zu: entry \"%.*s\": unknown "
+			    "capability %s: ignored (a misspelling of :%s%c?)",
+			    name, line, en, ent, form, k->name, k->type);
+		else
+			rc = warn_add(w, "%s:%zu: entry \"%.*s\": unknown "
+			    "capability %s: ignored", name, line, en, ent,
+			    form);
+	}
+	return rc;
+}
+
+/*
+ * For an error about a missing capability: " (is :flie= on line 4
+ * meant to be :file=?)" when a field of r looks like it, else "".
+ */
+static const char *
+near_miss(const struct rec *r, const struct fields *fs, const char *cap,
+    char *buf, size_t len)
+{
+	const struct known	*k = known_cap(cap, strlen(cap)), *m;
+	const struct field	*f;
+	char			 form[SHOWMAX + 4];
+	size_t			 i, nl;
+	int			 type;
+
+	buf[0] = '\0';
+	for (i = 1; k != NULL && i < fs->n; i++) {
+		f = &fs->v[i];
+		nl = cap_name(f, &type);
+		if (type == '@')
+			continue;
+		m = known_cap(f->p, nl);
+		if (m == k ? type != k->type :
+		    m == NULL && meant(f->p, nl) == k) {
+			cap_form(f, form, sizeof(form));
+			snprintf(buf, len, " (is %s on line %zu meant to be "
+			    ":%s%c?)", form, line_of(r, f->off), k->name,
+			    k->type);
+			break;
+		}
+	}
+	return buf;
 }
 
 /*
@@ -465,17 +723,17 @@ dupn(const char *p, size_t len)
 
 /*
  * One list: ent (entlen bytes) as named in "all", r its record.  Adds
- * the bytes it keeps to *used.
+ * the bytes it keeps to *used, and warnings about r to w.
  */
 static int
-get_list(const char *name, const struct rec *r, const char *ent,
-    size_t entlen, struct sdc_list *l, size_t *used, char *err,
+get_list(const char *name, struct rec *r, const char *ent, size_t entlen,
+    struct sdc_list *l, size_t *used, struct warns *w, char *err,
     size_t errlen)
 {
 	struct fields		 fs;
 	const struct field	*f;
 	bool			 black, white;
-	char			*v = NULL;
+	char			*v = NULL, hint[SHOWMAX + 96];
 	size_t			 vlen;
 	int			 en = show(entlen);
 
@@ -485,9 +743,11 @@ get_list(const char *name, const struct rec *r, const char *ent,
 	black = find_cap(&fs, "black", ':') != NULL;
 	white = find_cap(&fs, "white", ':') != NULL;
 	if (!black && !white) {
+		if (near_miss(r, &fs, "black", hint, sizeof(hint))[0] == '\0')
+			near_miss(r, &fs, "white", hint, sizeof(hint));
 		seterr(err, errlen,
-		    "%s:%zu: entry \"%.*s\": must have :black: or :white:",
-		    name, r->line, en, ent);
+		    "%s:%zu: entry \"%.*s\": must have :black: or :white:%s",
+		    name, r->line, en, ent, hint);
 		goto bad;
 	}
 	if (black && white) {
@@ -504,8 +764,9 @@ get_list(const char *name, const struct rec *r, const char *ent,
 	if (black) {
 		if ((f = find_cap(&fs, "msg", '=')) == NULL) {
 			seterr(err, errlen,
-			    "%s:%zu: entry \"%.*s\": black list has no :msg=",
-			    name, r->line, en, ent);
+			    "%s:%zu: entry \"%.*s\": black list has no :msg=%s",
+			    name, r->line, en, ent,
+			    near_miss(r, &fs, "msg", hint, sizeof(hint)));
 			goto bad;
 		}
 		v = cap_value(name, r, ent, entlen, "msg", f, &vlen, err,
@@ -559,8 +820,9 @@ get_list(const char *name, const struct rec *r, const char *ent,
 	}
 
 	if ((f = find_cap(&fs, "file", '=')) == NULL) {
-		seterr(err, errlen, "%s:%zu: entry \"%.*s\": no :file=",
-		    name, r->line, en, ent);
+		seterr(err, errlen, "%s:%zu: entry \"%.*s\": no :file=%s",
+		    name, r->line, en, ent,
+		    near_miss(r, &fs, "file", hint, sizeof(hint)));
 		goto bad;
 	}
 	if ((l->file = cap_value(name, r, ent, entlen, "file", f, &vlen, err,
@@ -572,6 +834,8 @@ get_list(const char *name, const struct rec *r, const char *ent,
 		goto bad;
 	}
 	*used += vlen + 1;
+	if (check_caps(name, r, &fs, ent, en, w) == -1)
+		goto nomem;
 	free(fs.v);
 	return 0;
 
@@ -590,12 +854,15 @@ sdc_parse(const char *name, const char *text, size_t len, struct sdc *c,
 {
 	struct recs		 rs;
 	struct fields		 fs;
-	const struct rec	*all, *r;
+	struct warns		 w;
+	const struct rec	*all;
+	struct rec		*r;
 	const struct field	*f;
 	struct sdc_list		*lists = NULL;
 	size_t			 i, n = 0, used = 0;
 
 	memset(&fs, 0, sizeof(fs));
+	memset(&w, 0, sizeof(w));
 	if (read_records(name, text, len, &rs, err, errlen) == -1) {
 		recs_free(&rs);
 		return -1;
@@ -625,8 +892,8 @@ sdc_parse(const char *name, const char *text, size_t len, struct sdc *c,
 			    show(f->len), f->p);
 			goto bad;
 		}
-		if (get_list(name, r, f->p, f->len, &lists[n], &used, err,
-		    errlen) == -1)
+		if (get_list(name, r, f->p, f->len, &lists[n], &used, &w,
+		    err, errlen) == -1)
 			goto bad;
 		n++;
 		if (used > SDC_OUTMAX) {
@@ -640,6 +907,8 @@ sdc_parse(const char *name, const char *text, size_t len, struct sdc *c,
 	recs_free(&rs);
 	c->lists = lists;
 	c->n = n;
+	c->warn = w.v;
+	c->nwarn = w.n;
 	return 0;
 
  nomem:
@@ -649,6 +918,7 @@ sdc_parse(const char *name, const char *text, size_t len, struct sdc *c,
 		list_free(&lists[i]);
 	free(lists);
 	free(fs.v);
+	warns_free(&w);
 	recs_free(&rs);
 	return -1;
 }
@@ -719,6 +989,11 @@ sdc_free(struct sdc *c)
 	free(c->lists);
 	c->lists = NULL;
 	c->n = 0;
+	for (i = 0; i < c->nwarn; i++)
+		free(c->warn[i]);
+	free(c->warn);
+	c->warn = NULL;
+	c->nwarn = 0;
 }
 
 const char *

@@ -9,6 +9,17 @@
  * may repeat (spamd's way to subtract one white list from several black
  * lists), and each occurrence gives its own sdc_list.
  *
+ * Lines may end in CRLF, as a file saved on Windows does: the CR is
+ * dropped with the LF.
+ *
+ * A capability getcap would skip, being unknown or of the wrong form
+ * (":flie=", ":black=yes"), is skipped here too, so OpenBSD files keep
+ * working, but not silently: each gives a warning naming the file, the
+ * line, the entry and, when it is close to one, the capability it was
+ * probably meant to be.  An error for a missing capability names such
+ * a near miss too ("no :file= (is :flie= on line 4 meant to be
+ * :file=?)").
+ *
  * Parsing is pure: no file is read but the one sdc_load is given, and a
  * message file (:msg=path) is only recorded.
  */
@@ -22,6 +33,7 @@
 #define SDC_VALMAX	(64 * 1024)	/* bytes in one capability value */
 #define SDC_LISTMAX	10000		/* names in "all" */
 #define SDC_FILEMAX	(16 * 1024 * 1024) /* bytes sdc_load reads */
+#define SDC_WARNMAX	64		/* warnings kept; one more says so */
 
 enum sdc_method {
 	SDC_FILE,
@@ -43,6 +55,8 @@ struct sdc_list {
 struct sdc {
 	struct sdc_list	*lists;		/* in "all" order, repeats included */
 	size_t		 n;
+	char		**warn;		/* capabilities skipped, for the log */
+	size_t		 nwarn;
 };
 
 /*
@@ -51,7 +65,10 @@ struct sdc {
  * success returns 0 and fills *c (free with sdc_free); on error returns
  * -1, leaves *c untouched and writes the reason to err (err may be NULL).
  * A black list has exactly one of msg and msgfile; a white list has
- * neither (its :msg= is ignored, as spamd-setup ignores it).
+ * neither (its :msg= is ignored, as spamd-setup ignores it).  Warnings
+ * ("spamd.conf:7: entry \"x\": unknown capability :flie=: ignored (a
+ * misspelling of :file=?)") are in c->warn, once per record, for the
+ * records "all" names.
  */
 int		 sdc_parse(const char *name, const char *text, size_t len,
 		    struct sdc *c, char *err, size_t errlen);

@@ -1250,6 +1250,8 @@ main(int argc, char **argv)
 		log_warnx(&x.log, "%s", err);
 		return 1;
 	}
+	for (i = 0; i < x.sdc.nwarn; i++)
+		log_warnx(&x.log, "%s", x.sdc.warn[i]);
 	if (x.c.daemon) {
 		if (daemon(1, 0) == -1) {
 			log_warn(&x.log, "daemon");

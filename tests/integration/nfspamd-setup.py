@@ -492,6 +492,39 @@ def t_conf_errors(st, tmp):
     TAP.ok(r.rc == 1 and "does-not-exist.conf: No such file" in r.err,
            "conf: a missing spamd.conf exits 1 naming it", r)
 
+    # A misspelt :file=: the error points at the misspelling.
+    p = conf(os.path.join(tmp, "flie.conf"), ["f"],
+             entry("f", "black", 'msg="f"', "flie=/nonexistent"))
+    want = '%s:%d: entry "f": no :file= (is :flie= on line %d meant to be ' \
+        ':file=?)' % (p, line_of(p, "f:\\"),
+                      line_of(p, "\t:flie=/nonexistent:"))
+    r = st.run(p)
+    TAP.ok(r.rc == 1 and want in r.err and r.out == "",
+           "conf: a misspelt :file= is named in the error", "want: " + want,
+           r)
+
+    # An unknown capability is skipped, as getcap skips it, with a
+    # warning; the list still works.
+    lst = write(os.path.join(tmp, "conf-one.txt"), "192.0.2.1\n")
+    p = conf(os.path.join(tmp, "unknown.conf"), ["k"],
+             entry("k", "black", 'msg="k"', "comment=by hand",
+                   "file=" + lst))
+    want = '%s:%d: entry "k": unknown capability :comment=: ignored' % (
+        p, line_of(p, "\t:comment=by hand:\\"))
+    r = st.run(p, "-n")
+    TAP.ok(r.rc == 0 and want in r.err
+           and r.out == 'k;"k";inet;1;192.0.2.1/32\n',
+           "conf: an unknown capability is a warning, the list loads",
+           "want: " + want, r)
+
+    # Saved with CRLF line ends: the same lists as with LF.
+    with open(p) as f:
+        text = f.read()
+    q = write(os.path.join(tmp, "crlf.conf"), text.replace("\n", "\r\n"))
+    r2 = st.run(q, "-n")
+    TAP.ok(r2.rc == 0 and r2.out == r.out,
+           "conf: a spamd.conf saved with CRLF loads like the LF one", r2)
+
 
 def one(st, tmp, name, caps, *extra, msg='msg="m"'):
     """Dry run (-n -d) of a conf holding the one black list name."""

@@ -1,7 +1,8 @@
 /*
  * Unit tests for src/lib/spamdconf.c: OpenBSD's example spamd.conf,
  * continuation lines, comments, quoted colons, every getcap escape,
- * "cap@", repeated names in "all", sdc_load, and every error with its
+ * "cap@", repeated names in "all", CRLF line ends, the warnings for
+ * capabilities getcap would skip, sdc_load, and every error with its
  * exact message.
  */
 #include "config.h"
@@ -53,6 +54,60 @@ parse_ok(const char *text)
 	return c;
 }
 
+/* The warnings of c, one a line, for comparing in one go. */
+static char *
+warnings(const struct sdc *c)
+{
+	static char	out[8192];
+	size_t		i, n = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < c->nwarn; i++)
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s\n",
+		    c->warn[i]);
+	assert_true(n < sizeof(out));
+	return out;
+}
+
+/* text with every LF turned into CRLF (malloc'd). */
+static char *
+crlf(const char *text)
+{
+	char	*out = malloc(2 * strlen(text) + 1), *o = out;
+
+	assert_non_null(out);
+	for (; *text != '\0'; text++) {
+		if (*text == '\n')
+			*o++ = '\r';
+		*o++ = *text;
+	}
+	*o = '\0';
+	return out;
+}
+
+static void
+lists_equal(const struct sdc *a, const struct sdc *b)
+{
+	size_t	i;
+
+	assert_int_equal(a->n, b->n);
+	for (i = 0; i < a->n; i++) {
+		assert_string_equal(a->lists[i].name, b->lists[i].name);
+		assert_int_equal(a->lists[i].black, b->lists[i].black);
+		assert_int_equal(a->lists[i].method, b->lists[i].method);
+		assert_string_equal(a->lists[i].file, b->lists[i].file);
+		assert_true((a->lists[i].msg == NULL) ==
+		    (b->lists[i].msg == NULL));
+		if (a->lists[i].msg != NULL)
+			assert_string_equal(a->lists[i].msg, b->lists[i].msg);
+		assert_true((a->lists[i].msgfile == NULL) ==
+		    (b->lists[i].msgfile == NULL));
+		if (a->lists[i].msgfile != NULL)
+			assert_string_equal(a->lists[i].msgfile,
+			    b->lists[i].msgfile);
+	}
+}
+
 static void
 parse_err(const char *text, size_t len, const char *want)
 {
@@ -94,6 +149,9 @@ test_openbsd_example(void **state)
 	assert_string_equal(sdc_method_name(c.lists[0].method), "http");
 	assert_string_equal(c.lists[0].file,
 	    "www.openbsd.org/spamd/nixspam.gz");
+	/* Nothing in it is unknown. */
+	assert_int_equal(c.nwarn, 0);
+	assert_null(c.warn);
 	sdc_free(&c);
 	assert_null(c.lists);
 	assert_int_equal(c.n, 0);
@@ -400,6 +458,158 @@ test_limits(void **state)
 }
 
 static void
+test_crlf(void **state)
+{
+	static const char more[] =
+	    "all:\\\n"
+	    "\t:a:b:\n"
+	    "\n"
+	    "   \t\n"
+	    "a:black:msg=\"one \\\n"
+	    "\ttwo\\n\":file=/a\n"
+	    "# comment\n"
+	    "b:white:\\\n"
+	    ":method=exec:file=/bin/cat /b";	/* no line end at all */
+	struct sdc	lf, cr;
+	char		*t;
+
+	(void)state;
+	/* A file saved with CRLF reads exactly like the LF one. */
+	lf = parse_ok(openbsd_conf);
+	t = crlf(openbsd_conf);
+	cr = parse_ok(t);
+	lists_equal(&lf, &cr);
+	assert_int_equal(cr.nwarn, 0);
+	sdc_free(&lf);
+	sdc_free(&cr);
+	free(t);
+
+	lf = parse_ok(more);
+	t = crlf(more);
+	cr = parse_ok(t);
+	lists_equal(&lf, &cr);
+	assert_string_equal(cr.lists[0].msg, "one two\n");
+	assert_string_equal(cr.lists[1].file, "/bin/cat /b");
+	sdc_free(&lf);
+	sdc_free(&cr);
+	free(t);
+
+	/* The last line may end in a lone CR; a CR inside a line stays. */
+	cr = parse_ok("all:a\r\na:white:file=/a\rb:\r");
+	assert_string_equal(cr.lists[0].file, "/a\rb");
+	sdc_free(&cr);
+
+	/* Errors name the same lines as in the LF file. */
+	t = crlf("all:a\n\na:black:\\\n\t:file=/a\n");
+	err_is(t, "spamd.conf:3: entry \"a\": black list has no :msg=");
+	free(t);
+	t = crlf("all:a\na:black:msg=\"m\":\\\n\t:method=gopher:\n");
+	err_is(t, "spamd.conf:3: entry \"a\": unknown :method=gopher: "
+	    "(file, exec, http, https or ftp)");
+	free(t);
+}
+
+static void
+test_unknown_caps(void **state)
+{
+	struct sdc	c;
+
+	(void)state;
+	/* Skipped as getcap skips them, each with a warning. */
+	c = parse_ok(
+	    "all:a:b:a\n"
+	    "a:\\\n"
+	    "\t:black:\\\n"
+	    "\t:msg=\"m\":\\\n"
+	    "\t:metod=http:\\\n"
+	    "\t:comment=kept by hand:\\\n"
+	    "\t:file=/a:\n"
+	    "b|bee:white:file=/b:black=yes:Method=ftp:tc=a:flie#2:msg:x@\n");
+	assert_int_equal(c.n, 3);
+	assert_true(c.lists[0].black);
+	/* The misspelt method does not count: the default applies. */
+	assert_int_equal(c.lists[0].method, SDC_FILE);
+	assert_false(c.lists[1].black);
+	assert_int_equal(c.lists[1].method, SDC_FILE);
+	/* Once per record, though "all" names a twice. */
+	assert_string_equal(warnings(&c),
+	    "spamd.conf:5: entry \"a\": unknown capability :metod=: ignored "
+	    "(a misspelling of :method=?)\n"
+	    "spamd.conf:6: entry \"a\": unknown capability :comment=: "
+	    "ignored\n"
+	    "spamd.conf:8: entry \"b\": :black= is not :black:, which takes "
+	    "no value: ignored\n"
+	    "spamd.conf:8: entry \"b\": unknown capability :Method=: "
+	    "ignored (a misspelling of :method=?)\n"
+	    "spamd.conf:8: entry \"b\": :tc= is not followed (write the "
+	    "capabilities it would bring into this entry): ignored\n"
+	    "spamd.conf:8: entry \"b\": unknown capability :flie#: ignored "
+	    "(a misspelling of :file=?)\n"
+	    "spamd.conf:8: entry \"b\": :msg: is not :msg=, which needs a "
+	    "value: ignored\n"
+	    "spamd.conf:8: entry \"b\": unknown capability :x@: ignored\n");
+	sdc_free(&c);
+	assert_null(c.warn);
+	assert_int_equal(c.nwarn, 0);
+
+	/* "cap@" of a known capability and empty fields are no news. */
+	c = parse_ok("all:a\na:white:black@:msg@::  :file=/a:\n");
+	assert_int_equal(c.nwarn, 0);
+	sdc_free(&c);
+	/* Records "all" does not name are not looked at. */
+	c = parse_ok("all:a\na:white:file=/a\nb:bogus:flie=/b\n");
+	assert_int_equal(c.nwarn, 0);
+	sdc_free(&c);
+
+	/* A missing capability's error names the field meant to be it. */
+	err_is("all:a\na:white:\\\n\t:flie=/etc/a:\n",
+	    "spamd.conf:2: entry \"a\": no :file= (is :flie= on line 3 "
+	    "meant to be :file=?)");
+	err_is("all:a\na:white:fiel=/etc/a:\n",
+	    "spamd.conf:2: entry \"a\": no :file= (is :fiel= on line 2 "
+	    "meant to be :file=?)");
+	err_is("all:a\na:white:file:\n",
+	    "spamd.conf:2: entry \"a\": no :file= (is :file: on line 2 "
+	    "meant to be :file=?)");
+	err_is("all:a\na:black:mgs=\"m\":file=/a\n",
+	    "spamd.conf:2: entry \"a\": black list has no :msg= (is :mgs= on "
+	    "line 2 meant to be :msg=?)");
+	err_is("all:a\na:blakc:msg=\"m\":file=/a\n",
+	    "spamd.conf:2: entry \"a\": must have :black: or :white: (is "
+	    ":blakc: on line 2 meant to be :black:?)");
+	err_is("all:a\na:\\\n :white=yes:file=/a\n",
+	    "spamd.conf:2: entry \"a\": must have :black: or :white: (is "
+	    ":white= on line 3 meant to be :white:?)");
+	/* Nothing close: the plain message. */
+	err_is("all:a\na:white:source=/a\n",
+	    "spamd.conf:2: entry \"a\": no :file=");
+}
+
+static void
+test_warn_limit(void **state)
+{
+	struct sdc	 c;
+	char		*t;
+	size_t		 i, n;
+
+	(void)state;
+	t = malloc(32 + 8 * (SDC_WARNMAX + 10));
+	assert_non_null(t);
+	n = (size_t)sprintf(t, "all:a\na:white:file=/a");
+	for (i = 0; i < SDC_WARNMAX + 10; i++)
+		n += (size_t)sprintf(t + n, ":u%zu", i);
+	strcpy(t + n, "\n");
+	c = parse_ok(t);
+	assert_int_equal(c.nwarn, SDC_WARNMAX + 1);
+	assert_string_equal(c.warn[0],
+	    "spamd.conf:2: entry \"a\": unknown capability :u0:: ignored");
+	assert_string_equal(c.warn[SDC_WARNMAX],
+	    "more than 64 warnings: the rest are not shown");
+	sdc_free(&c);
+	free(t);
+}
+
+static void
 test_load(void **state)
 {
 	char		 path[] = "/tmp/test_spamdconf.XXXXXX";
@@ -453,6 +663,9 @@ main(void)
 		cmocka_unit_test(test_absent),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_crlf),
+		cmocka_unit_test(test_unknown_caps),
+		cmocka_unit_test(test_warn_limit),
 		cmocka_unit_test(test_load),
 	};
 
