@@ -457,3 +457,12 @@ greylist_scan_free(struct greylist_scan *res)
 	res->nwhite = res->ntrapped = 0;
 	res->capwhite = res->captrapped = 0;
 }
+
+bool
+greylist_scan_news(const struct greylist_scan *r,
+    const struct greylist_scan *prev)
+{
+	return prev == NULL || r->deleted > 0 || r->promoted > 0 ||
+	    r->demoted > 0 || r->bogus > 0 || r->nwhite != prev->nwhite ||
+	    r->ntrapped != prev->ntrapped;
+}

@@ -95,4 +95,13 @@ int	greylist_scan_run(struct store *, const struct grey_conf *,
 	    struct greylist_scan *, char *err, size_t errlen);
 void	greylist_scan_free(struct greylist_scan *);
 
+/*
+ * Whether a scan is news: it changed an entry, or the number of WHITE or
+ * TRAPPED addresses moved since prev (the last scan's result; NULL for
+ * the first scan, which always is).  A scan every minute that is not
+ * news is logged at debug only.
+ */
+bool	greylist_scan_news(const struct greylist_scan *,
+	    const struct greylist_scan *prev);
+
 #endif

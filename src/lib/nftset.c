@@ -73,7 +73,8 @@
 #define NFT_MSG_DESTROYSETELEM	30
 #endif
 
-#define HINT		"load the ruleset: nft -f /etc/nfspamd/nfspamd.nft"
+#define HINT		"load the ruleset: systemctl start nfspamd-nft, or nft -f " \
+			    "/etc/nfspamd/nfspamd.nft"
 
 /* Bytes of elements in one message: the nest's nla_len is 16 bits. */
 #define NEST_MAX	60000

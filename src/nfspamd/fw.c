@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -35,6 +36,7 @@ struct fw {
 	bool		 nft;
 	int		 fd;
 	bool		 synced;	/* a full replace has happened */
+	size_t		 last_white, last_trapped;	/* as last logged */
 	struct shadow	 shadow[FWP_TRAP6 + 1];
 };
 
@@ -251,12 +253,18 @@ fw_sync(struct fw *fw, const struct greylist_scan *s, int64_t now)
 {
 	size_t added = 0, deleted = 0;
 	struct timespec a, b;
-	bool full;
+	bool full, quiet;
 	int rc = 0;
 
+	/* Every minute: worth a line at info only when something moved. */
 	if (!fw->nft) {
-		log_info(fw->log, "firewall=none op=sync white=%zu trapped=%zu",
-		    s->nwhite, s->ntrapped);
+		quiet = fw->synced && s->nwhite == fw->last_white &&
+		    s->ntrapped == fw->last_trapped;
+		log_msg(fw->log, quiet ? LOG_DEBUG : LOG_INFO, "firewall=none op=sync "
+		    "white=%zu trapped=%zu", s->nwhite, s->ntrapped);
+		fw->synced = true;
+		fw->last_white = s->nwhite;
+		fw->last_trapped = s->ntrapped;
 		return 0;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &a);
@@ -280,7 +288,9 @@ fw_sync(struct fw *fw, const struct greylist_scan *s, int64_t now)
 	if (rc == 0)
 		fw->synced = true;
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	log_info(fw->log, "firewall=nft op=sync mode=%s white=%zu trapped=%zu "
+	quiet = rc == 0 && !full && added == 0 && deleted == 0;
+	log_msg(fw->log, quiet ? LOG_DEBUG : LOG_INFO, "firewall=nft op=sync "
+	    "mode=%s white=%zu trapped=%zu "
 	    "added=%zu deleted=%zu ms=%lld", full ? "replace" : "diff",
 	    s->nwhite, s->ntrapped, added, deleted, (long long)((b.tv_sec - a.tv_sec) * 1000 +
 	    (b.tv_nsec - a.tv_nsec) / 1000000));

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
@@ -34,6 +35,7 @@
 #include "greylist.h"
 #include "nfspamd.h"
 #include "nfthelper.h"
+#include "owner.h"
 #include "peers.h"
 #include "sync.h"
 #include "priv.h"
@@ -73,6 +75,7 @@ struct sup {
 	int		 nw;
 	struct priv_user user;
 	pid_t		 helper_pid;
+	int		 lock_fd;	/* <db>/nfspamd.pid, locked */
 	int		 helper_fd;
 	uv_pipe_t	 control;
 	bool		 have_control;
@@ -81,15 +84,17 @@ struct sup {
 	uv_timer_t	 killer;
 	uv_signal_t	 sigterm, sigint, sighup, sigchld;
 	int64_t		 started;
+	bool		 scanned_once;
+	struct greylist_scan last_scan;	/* its counts only */
 	bool		 stopping;
 	int		 status;
 };
 
 static void __attribute__((noreturn))
-usage(void)
+usage(FILE *f, int status)
 {
-	fprintf(stderr,
-"usage: nfspamd [-45bdv] [-B maxblack] [-c maxcon] [-G passtime:greyexp:whiteexp]\n"
+	fprintf(f,
+"usage: nfspamd [-45bdVv] [-B maxblack] [-c maxcon] [-G passtime:greyexp:whiteexp]\n"
 "               [-h hostname] [-j workers] [-l address] [-M address] [-n name]\n"
 "               [-p port] [-S secs] [-s secs] [-w window] [--db dir]\n"
 "               [--control path] [--alloweddomains file] [--lists file]\n"
@@ -99,8 +104,9 @@ usage(void)
 "               [--max-list-bytes MiB] [--backlog n] [-k keyfile]\n"
 "               [-Y target] [-y address|interface] [--sync-port port]\n"
 "               [--sync-replay-window secs] [-C certfile -K keyfile]\n"
-"               [--tls-handshakes n] [--tls-timeout secs]\n");
-	exit(1);
+"               [--tls-handshakes n] [--tls-timeout secs]\n"
+"       nfspamd --help | --version\n");
+	exit(status);
 }
 
 enum {
@@ -131,6 +137,7 @@ static const struct option longopts[] = {
 	{ "tls-handshakes", required_argument, NULL, OPT_TLSHS },
 	{ "tls-timeout", required_argument, NULL, OPT_TLSTIMEOUT },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -188,6 +195,32 @@ add_listen(struct conf *c, const char *s)
 	c->nlisten++;
 }
 
+/* A kernel booted with ipv6.disable=1 has no AF_INET6 at all. */
+static bool
+ipv6_available(void)
+{
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd == -1)
+		return errno != EAFNOSUPPORT;
+	close(fd);
+	return true;
+}
+
+static bool
+loopback_only(const struct conf *c)
+{
+	for (size_t i = 0; i < c->nlisten; i++) {
+		const struct addr *a = &c->listen[i];
+		bool lo = a->family == AF_INET ? a->bytes[0] == 127 :
+		    memcmp(a->bytes, &in6addr_loopback, 16) == 0;
+
+		if (!lo)
+			return false;
+	}
+	return true;
+}
+
 static void
 parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 {
@@ -201,7 +234,7 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 	c->db = STORE_DEFAULT_DIR;
 	c->control = NFSPAMD_CONTROL;
 	c->domains = NFSPAMD_CONF_DIR "/alloweddomains";
-	c->firewall = "none";
+	c->firewall = "nft";
 	c->user = "nfspamd";
 	c->name = "spamd IP-based SPAM blocker";
 	c->port = NFSPAMD_PORT;
@@ -221,7 +254,7 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 	c->tls_timeout = NFSPAMD_TLS_TIMEOUT;
 	grey_conf_default(&c->grey);
 
-	while ((ch = getopt_long(argc, argv, "45B:bC:c:dG:h:j:K:k:l:M:n:p:S:s:vw:Y:y:",
+	while ((ch = getopt_long(argc, argv, "45B:bC:c:dG:h:j:K:k:l:M:n:p:S:s:Vvw:Y:y:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case '4': c->code = 450; break;
@@ -266,6 +299,10 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 		case 's': c->stutter = (unsigned)prog_number("-s", optarg, 0, 10);
 			break;
 		case 'v': c->verbose = true; break;
+		case 'V':
+			printf("nfspamd %s\n", PACKAGE_VERSION);
+			exit(0);
+		case OPT_HELP: usage(stdout, 0);
 		case 'w': c->window = (int)prog_number("-w", optarg, 1, INT_MAX);
 			break;
 		case OPT_DB: c->db = optarg; break;
@@ -323,11 +360,11 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 		case OPT_TLSTIMEOUT: c->tls_timeout = (unsigned)prog_number(
 			    "--tls-timeout", optarg, 1, 3600);
 			break;
-		default: usage();
+		default: usage(stderr, 1);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, 1);
 	/* spamd: "need key and certificate for TLS". */
 	if ((c->tls_cert == NULL) != (c->tls_key == NULL))
 		errx(1, "%s without %s: STARTTLS needs both a certificate (-C) "
@@ -336,10 +373,22 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 	if (c->tls_cert != NULL && (*c->tls_cert == '\0' ||
 	    *c->tls_key == '\0'))
 		errx(1, "-C/-K: empty file name");
+	/*
+	 * The ruleset's redirect delivers to the address of the interface
+	 * the mail came in on, so by default every address listens.
+	 */
 	if (c->nlisten == 0) {
-		add_listen(c, "127.0.0.1");
-		add_listen(c, "::1");
+		add_listen(c, "0.0.0.0");
+		if (ipv6_available())
+			add_listen(c, "::");
+		c->listen_default = true;
 	}
+	if (strcmp(c->firewall, "nft") == 0 && loopback_only(c))
+		errx(1, "-l: listening on loopback addresses only, but the "
+		    "nfspamd ruleset redirects SMTP from other hosts to the "
+		    "address it arrived at, so nobody could connect: leave "
+		    "out -l (every address), or name the addresses mail "
+		    "arrives at");
 	if (c->hostname == NULL) {
 		if (gethostname(c->hostbuf, sizeof(c->hostbuf) - 1) == -1)
 			errx(1, "gethostname: %s", strerror(errno));
@@ -420,11 +469,15 @@ listen_socket(const struct addr *a, uint16_t port, int backlog, char *err,
 static void	on_worker_msg(uv_poll_t *, int, int);
 static int	tls_check(struct sup *, bool);
 
+/*
+ * The supervisor's own flags, argv[0] "nfspamd: worker N" for ps, and
+ * --worker with what only this worker is told.
+ */
 static char **
 worker_argv(struct sup *s, int id, int ctl, const int *fds, size_t nfds)
 {
 	const struct conf *c = &s->conf;
-	char **av, opt[512];
+	char **av, opt[512], name[32];
 	int n;
 
 	n = snprintf(opt, sizeof(opt), "--worker=%d,%d,%ld,%ld,%lld", id, ctl,
@@ -435,13 +488,26 @@ worker_argv(struct sup *s, int id, int ctl, const int *fds, size_t nfds)
 		n += snprintf(opt + n, sizeof(opt) - (size_t)n, ",%d", fds[i]);
 	if ((av = calloc((size_t)s->argc + 2, sizeof(*av))) == NULL)
 		return NULL;
-	for (int i = 0; i < s->argc; i++)
+	for (int i = 1; i < s->argc; i++)
 		av[i] = s->argv[i];
-	if ((av[s->argc] = strdup(opt)) == NULL) {
+	snprintf(name, sizeof(name), "nfspamd: worker %d", id);
+	if ((av[0] = strdup(name)) == NULL ||
+	    (av[s->argc] = strdup(opt)) == NULL) {
+		free(av[0]);
 		free(av);
 		return NULL;
 	}
 	return av;
+}
+
+static void
+worker_argv_free(struct sup *s, char **av)
+{
+	if (av == NULL)
+		return;
+	free(av[0]);
+	free(av[s->argc]);
+	free(av);
 }
 
 static int
@@ -482,8 +548,7 @@ spawn(struct sup *s, int id)
 	for (size_t i = 0; i < n; i++)
 		close(fds[i]);
 	close(sp[1]);
-	free(av[s->argc]);
-	free(av);
+	worker_argv_free(s, av);
 	s->w[id].pid = pid;
 	s->w[id].ctl = sp[0];
 	s->w[id].started = (int64_t)time(NULL);
@@ -499,10 +564,7 @@ fail:
 		close(sp[0]);
 		close(sp[1]);
 	}
-	if (av != NULL) {
-		free(av[s->argc]);
-		free(av);
-	}
+	worker_argv_free(s, av);
 	return -1;
 }
 
@@ -666,6 +728,7 @@ on_scan(uv_timer_t *t)
 	struct timespec a, b;
 	int64_t now = (int64_t)time(NULL);
 	char err[512];
+	bool news;
 
 	if (s->store == NULL)
 		return;
@@ -676,7 +739,12 @@ on_scan(uv_timer_t *t)
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	log_info(&s->log, "scan entries=%zu white=%zu trapped=%zu "
+	news = greylist_scan_news(&r, s->scanned_once ? &s->last_scan : NULL);
+	s->scanned_once = true;
+	s->last_scan = (struct greylist_scan){ .nwhite = r.nwhite,
+	    .ntrapped = r.ntrapped };
+	log_msg(&s->log, news ? LOG_INFO : LOG_DEBUG, "scan entries=%zu "
+	    "white=%zu trapped=%zu "
 	    "deleted=%zu promoted=%zu demoted=%zu bogus=%zu ms=%lld",
 	    r.scanned, r.nwhite, r.ntrapped, r.deleted, r.promoted, r.demoted,
 	    r.bogus, (long long)((b.tv_sec - a.tv_sec) * 1000 +
@@ -848,6 +916,31 @@ on_control(uv_stream_t *server, int status)
 	uv_read_start((uv_stream_t *)&cc->pipe, control_alloc, control_read);
 }
 
+/*
+ * The PID serving the socket at path (-1 if it answers but will not
+ * say), or 0 when nobody listens there.
+ */
+static pid_t
+control_owner(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	pid_t pid = 0;
+	int fd;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		pid = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 ?
+		    cr.pid : -1;
+	else if (errno != ECONNREFUSED && errno != ENOENT)
+		pid = -1;	/* e.g. EACCES: someone's, not ours to remove */
+	close(fd);
+	return pid;
+}
+
 static int
 control_open(struct sup *s)
 {
@@ -859,11 +952,22 @@ control_open(struct sup *s)
 		log_warnx(&s->log, "--control %s: path too long", path);
 		return -1;
 	}
-	/* A socket left by a killed nfspamd; never remove anything else. */
+	/*
+	 * A socket left by a killed nfspamd; never remove anything else,
+	 * and never one that another process still serves.
+	 */
 	if (lstat(path, &sb) == 0) {
+		pid_t pid;
+
 		if (!S_ISSOCK(sb.st_mode)) {
 			log_warnx(&s->log, "--control %s: exists and is not a "
 			    "socket", path);
+			return -1;
+		}
+		if ((pid = control_owner(path)) != 0) {
+			log_warnx(&s->log, "--control %s: in use by another "
+			    "nfspamd, pid %ld: stop it first, or give this one "
+			    "its own --control and --db", path, (long)pid);
 			return -1;
 		}
 		unlink(path);
@@ -872,8 +976,18 @@ control_open(struct sup *s)
 	s->control.data = s;
 	if ((rc = uv_pipe_bind(&s->control, path)) != 0 ||
 	    (rc = uv_listen((uv_stream_t *)&s->control, 16, on_control)) != 0) {
-		log_warnx(&s->log, "control socket %s: %s", path,
-		    uv_strerror(rc));
+		char dir[PATH_MAX], hint[512], *slash;
+		int e = -rc;
+
+		/* libuv turns ENOENT into EACCES here; say which it was. */
+		snprintf(dir, sizeof(dir), "%s", path);
+		if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
+			*slash = '\0';
+		if (slash != NULL && stat(dir, &sb) == -1 && errno == ENOENT)
+			e = ENOENT;
+		log_warnx(&s->log, "--control %s: %s (%s)", path, strerror(e),
+		    owner_hint(e, e == ENOENT ? dir : path, hint,
+		    sizeof(hint)));
 		return -1;
 	}
 	chmod(path, 0660);
@@ -941,6 +1055,35 @@ on_signal(uv_signal_t *h, int signum)
 	}
 }
 
+/*
+ * One nfspamd per database: a second one would split the connections
+ * with the first (SO_REUSEPORT) and take its control socket over.
+ */
+static int
+instance_lock(struct sup *s)
+{
+	char path[PATH_MAX], err[1024], hint[512];
+
+	if (mkdir(s->conf.db, 0750) == -1 && errno != EEXIST) {
+		int saved = errno;
+
+		log_warnx(&s->log, "--db %s: cannot create: %s (%s)",
+		    s->conf.db, strerror(saved), owner_hint(saved,
+		    s->conf.db, hint, sizeof(hint)));
+		return -1;
+	}
+	if (snprintf(path, sizeof(path), "%s/nfspamd.pid", s->conf.db) >=
+	    (int)sizeof(path)) {
+		log_warnx(&s->log, "--db %s: path too long", s->conf.db);
+		return -1;
+	}
+	if ((s->lock_fd = prog_lock(path, err, sizeof(err))) == -1) {
+		log_warnx(&s->log, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 sup_open(struct sup *s)
 {
@@ -949,6 +1092,8 @@ sup_open(struct sup *s)
 	    .maxsize = c->db_max };
 	char err[512];
 
+	if (instance_lock(s) == -1)
+		return -1;
 	if (!c->blackonly &&
 	    store_open(&s->store, c->db, &o, err, sizeof(err)) != 0) {
 		log_warnx(&s->log, "%s", err);
@@ -965,7 +1110,9 @@ sup_open(struct sup *s)
 	s->fw = fw_open(c->firewall, s->helper_fd, &s->log, err, sizeof(err));
 	s->helper_fd = -1;	/* fw owns it now */
 	if (s->fw == NULL) {
-		log_warnx(&s->log, "%s", err);
+		log_warnx(&s->log, "%s%s", err, strcmp(c->firewall, "nft") == 0 ?
+		    "; or run nfspamd with --firewall none, which keeps the "
+		    "whitelist in the database only" : "");
 		return -1;
 	}
 	if (peers_open(&s->peers, s->loop, c, s->store, s->fw, &s->log, err,
@@ -987,9 +1134,12 @@ privsep(struct sup *s)
 
 	s->helper_fd = -1;
 	priv_lookup(s->conf.user, &s->user);
-	if (geteuid() == 0 && !s->user.found)
-		log_warnx(&s->log, "user %s does not exist: staying uid 0, "
-		    "without capabilities", s->conf.user);
+	if (geteuid() == 0 && !s->user.found) {
+		log_warnx(&s->log, "--user %s: no such user: create it "
+		    "(systemd-sysusers makes nfspamd's), or name the user to "
+		    "run as with --user", s->conf.user);
+		return -1;
+	}
 	if (strcmp(s->conf.firewall, "nft") == 0 &&
 	    (s->helper_pid = nfthelper_spawn(&s->user, &s->log, s->conf.db,
 	    &s->helper_fd)) == -1)
@@ -1101,6 +1251,8 @@ out:
 	}
 	if (s->have_control)
 		unlink(s->conf.control);
+	if (s->lock_fd != -1)
+		close(s->lock_fd);
 	prog_loop_close(&loop);
 	fw_close(s->fw);
 	bl_free(s->bl);
@@ -1118,6 +1270,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		errx(1, "out of memory");
+	s->lock_fd = -1;
 	s->argc = argc;
 	s->argv = argv;
 	parse_args(argc, argv, &s->conf, &wo);

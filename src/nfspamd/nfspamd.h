@@ -37,6 +37,7 @@ struct conf {
 	char		 hostbuf[256];
 	struct addr	 listen[NFSPAMD_MAXLISTEN];
 	size_t		 nlisten;
+	bool		 listen_default;	/* no -l: 0.0.0.0 and :: */
 	uint16_t	 port;
 	struct grey_conf grey;
 	int		 code;		/* 450 (-4) or 550 (-5) */

@@ -13,6 +13,14 @@
  */
 long	prog_number(const char *flag, const char *s, long min, long max);
 
+/*
+ * One instance per path: take a write lock on path (made 0640 if
+ * missing) and write our PID into it.  The descriptor, to keep open for
+ * the process's life (the lock goes with the process), or -1 with err
+ * naming the process that holds it, or why the file could not be used.
+ */
+int	prog_lock(const char *path, char *err, size_t errlen);
+
 /* Close every handle still open, let their callbacks run, close loop. */
 void	prog_loop_close(uv_loop_t *loop);
 

@@ -9,6 +9,8 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
+
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1316,7 +1318,11 @@ worker_main(const struct worker_args *a)
 	w->pending_tail = &w->pending;
 	{
 		struct priv_user u;
-		char err[256];
+		char err[256], comm[16];
+
+		/* comm (top, ss -p) says "exe" after /proc/self/exe. */
+		snprintf(comm, sizeof(comm), "nfspamd-work%d", a->id);
+		prctl(PR_SET_NAME, comm, 0, 0, 0);
 
 		/* The process that reads the network holds nothing. */
 		priv_lookup(a->conf->user, &u);

@@ -210,7 +210,9 @@ class Daemon(DaemonLog):
             with open(self.domains, "w") as f:
                 f.write(domains)
         # Stay whoever runs the tests: the temporary store is theirs.
-        self.args = [NFSPAMD, "-d", "--db", self.db, "--control", self.ctl,
+        # No kernel here: --firewall none (nft is the default).
+        self.args = [NFSPAMD, "-d", "--firewall", "none",
+                     "--db", self.db, "--control", self.ctl,
                      "--alloweddomains", self.domains, "-p", str(self.port),
                      "--user", pwd.getpwuid(os.geteuid()).pw_name]
         for a in self.listen:
@@ -996,7 +998,8 @@ def t_usage(tmp):
     base = ["-d", "--db", os.path.join(tmp, "usage-db"), "--control",
             os.path.join(tmp, "usage.sock"), "--alloweddomains",
             os.path.join(tmp, "usage-ad"), "-p",
-            str(free_port(["127.0.0.1"])), "-l", "127.0.0.1"]
+            str(free_port(["127.0.0.1"])), "-l", "127.0.0.1",
+            "--firewall", "none", "--user", pwd.getpwuid(os.geteuid()).pw_name]
     cases = [(["-c", "0"], "-c 0"), (["-G", "1:2"], "-G 1:2"),
              (["-s", "11"], "-s 11"), (["-l", "nonsense"], "-l nonsense"),
              (["-Z"], "Z"), (["--bogus-flag"], "--bogus-flag")]

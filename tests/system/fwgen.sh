@@ -49,7 +49,8 @@ log=$LAB_TMP/nfspamd.log
 db=$LAB_TMP/db
 mkdir -p "$db" "$LAB_TMP/run" && chown nobody: "$db" "$LAB_TMP/run"
 : >"$LAB_TMP/alloweddomains"
-lab_spawn gw "$log" "$NFSPAMD" -d -S 0 -s 0 -l 127.0.0.1 -p 8025 \
+# -v: a scan whose sync changes nothing is logged at debug only.
+lab_spawn gw "$log" "$NFSPAMD" -d -v -S 0 -s 0 -p 8025 \
     -h spamd.gw.test --db "$db" --control "$LAB_TMP/run/control.sock" \
     --user nobody --alloweddomains "$LAB_TMP/alloweddomains" \
     --firewall nft --scan-interval 1

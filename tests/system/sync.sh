@@ -52,7 +52,7 @@ done
 chown -R nobody: "$LAB_TMP/mx1" "$LAB_TMP/mx2"
 for h in mx1 mx2; do
 	lab_spawn "$h" "$LAB_TMP/$h.log" "$NFSPAMD" -d --firewall nft \
-	    -G 2s:1h:1h -S 0 -s 0 -l 127.0.0.1 -p 8025 --db "$LAB_TMP/$h/db" \
+	    -G 2s:1h:1h -S 0 -s 0 -p 8025 --db "$LAB_TMP/$h/db" \
 	    --control "$LAB_TMP/$h/run/control.sock" --user nobody \
 	    --alloweddomains "$LAB_TMP/$h/alloweddomains" \
 	    -k "$LAB_TMP/spamd.key" -Y eth0

@@ -419,6 +419,36 @@ test_is_trapped(void **state)
 	    sizeof(f->err)), 0);
 }
 
+static void
+test_scan_news(void **state)
+{
+	struct greylist_scan prev = { .nwhite = 3, .ntrapped = 1 };
+	struct greylist_scan r = prev;
+
+	(void)state;
+	assert_true(greylist_scan_news(&r, NULL));	/* the first */
+	assert_false(greylist_scan_news(&r, &prev));	/* idle */
+	r.scanned = 1000;
+	assert_false(greylist_scan_news(&r, &prev));	/* reading is not news */
+	r.nwhite = 4;
+	assert_true(greylist_scan_news(&r, &prev));
+	r = prev;
+	r.ntrapped = 0;
+	assert_true(greylist_scan_news(&r, &prev));
+	r = prev;
+	r.deleted = 1;
+	assert_true(greylist_scan_news(&r, &prev));
+	r = prev;
+	r.promoted = 1;
+	assert_true(greylist_scan_news(&r, &prev));
+	r = prev;
+	r.demoted = 1;
+	assert_true(greylist_scan_news(&r, &prev));
+	r = prev;
+	r.bogus = 1;
+	assert_true(greylist_scan_news(&r, &prev));
+}
+
 int
 main(void)
 {
@@ -434,6 +464,7 @@ main(void)
 		T(test_scan),
 		T(test_scan_trapped_tuple_not_promoted),
 		T(test_is_trapped),
+		cmocka_unit_test(test_scan_news),
 	};
 #undef T
 
