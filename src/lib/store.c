@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "owner.h"
 #include "store.h"
 #include "util.h"
 
@@ -246,9 +248,14 @@ check_dir(const char *dir, const struct store_opts *o, char *err,
 	struct stat sb;
 
 	if (!o->readonly && o->create && mkdir(dir, 0750) == -1 &&
-	    errno != EEXIST)
-		return util_seterr(err, errlen, "%s: cannot create: %s", dir,
-		    strerror(errno));
+	    errno != EEXIST) {
+		int saved = errno;
+		char hint[512];
+
+		return util_seterr(err, errlen, "%s: cannot create: %s (%s)",
+		    dir, strerror(saved), owner_hint(saved, dir, hint,
+		    sizeof(hint)));
+	}
 	if (stat(dir, &sb) == -1) {
 		if (errno == ENOENT)
 			return util_seterr(err, errlen, "%s: no database here "
@@ -282,6 +289,32 @@ open_errtext(int rc)
 	default:
 		return mdb_strerror(rc);
 	}
+}
+
+/* Permission trouble names the file in the way and what to do. */
+static void
+open_error(const char *dir, int rc, char *err, size_t errlen)
+{
+	char path[4096], hint[1024];
+	const char *files[] = { "data.mdb", "lock.mdb" };
+
+	if (rc != EACCES && rc != EPERM && rc != EROFS) {
+		util_seterr(err, errlen, "%s: %s", dir, open_errtext(rc));
+		return;
+	}
+	/* The first file we may not write, else the directory itself. */
+	snprintf(path, sizeof(path), "%s", dir);
+	for (size_t i = 0; i < 2; i++) {
+		char p[4096];
+
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		if (access(p, F_OK) == 0 && access(p, R_OK | W_OK) == -1) {
+			snprintf(path, sizeof(path), "%s", p);
+			break;
+		}
+	}
+	util_seterr(err, errlen, "%s: %s (%s)", dir, mdb_strerror(rc),
+	    owner_hint(rc, path, hint, sizeof(hint)));
 }
 
 int
@@ -327,7 +360,7 @@ store_open(struct store **out, const char *dir, const struct store_opts *opts,
 	mdb_env_set_maxdbs(st->env, STORE_NTYPES + 2);
 	mdb_env_set_mapsize(st->env, o.mapsize);
 	if ((rc = mdb_env_open(st->env, dir, flags, 0640)) != 0) {
-		util_seterr(err, errlen, "%s: %s", dir, open_errtext(rc));
+		open_error(dir, rc, err, errlen);
 		goto fail;
 	}
 	/* Reader slots left by killed processes would pin old pages. */
