@@ -120,7 +120,7 @@ int	grey_sync(enum grey_sync_kind, int64_t expire,
 int	grey_dbadd(enum store_type, const struct store_rec *old, int64_t now,
 	    struct store_rec *out);
 
-/* What the scan does with one entry (spec 2.3). */
+/* What the scan does with one entry (spamd's greyscan). */
 enum grey_scan_action {
 	GREY_SCAN_KEEP,		/* nothing to do */
 	GREY_SCAN_DELETE,	/* expired, blacklisted or unusable address */

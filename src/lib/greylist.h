@@ -48,9 +48,9 @@ struct greylist_domains {
 };
 
 /*
- * Apply one RCPT (spec 1.3): trap check first (alloweddomains, then
- * spamtrap addresses), otherwise update the tuple; a tuple that passes makes
- * its address WHITE at once.  Runs inside store_update.  -1 on a store
+ * Apply one RCPT, as spamd's greyupdate: trap check first
+ * (alloweddomains, then spamtrap addresses), otherwise update the
+ * tuple; a tuple that passes makes its address WHITE at once.  Runs inside store_update.  -1 on a store
  * error (text in store_txn_error).
  */
 int	greylist_rcpt(struct store_txn *, const struct grey_conf *,
@@ -82,9 +82,9 @@ struct greylist_scan {
 typedef bool	(*greylist_black_fn)(void *arg, const struct addr *);
 
 /*
- * The scan (spec 2.3), without holding the write lock for long: entries
- * are read in a snapshot, and the changes applied in write transactions
- * of at most `batch` changes each, so SMTP workers committing tuples are
+ * The scan, as spamd's greyscan, without holding the write lock for
+ * long: entries are read in a snapshot, and the changes applied in
+ * write transactions of at most `batch` changes each, so SMTP workers committing tuples are
  * never blocked for more than one batch.  black (may be NULL) says if an
  * address is blacklisted.  The result lists every address that belongs in
  * the white and trap sets, with its expiry (for a tuple-only address the

@@ -533,7 +533,8 @@ setinfo_get(struct nftset *s, const char *name, const char *op, char *err,
 	return si;
 }
 
-/* The sets of DESIGN.md: what each must be. */
+/* The eight sets of "table inet nfspamd" (nft/nfspamd.nft): what each
+   must be. */
 static const struct {
 	const char	*name;
 	int		 family;

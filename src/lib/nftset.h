@@ -4,8 +4,8 @@
  * transaction, however many messages it takes (at most NFTSET_CHUNK
  * elements per message: a nest over 64 KiB aborts the batch).
  *
- * Sets of "table inet nfspamd" (DESIGN.md): spamd-white/spamd-white6 and
- * spamd-greytrap/spamd-greytrap6 (addresses, flags timeout), nospamd/
+ * Sets of "table inet nfspamd" (nft/nfspamd.nft): spamd-white/
+ * spamd-white6 and spamd-greytrap/spamd-greytrap6 (addresses, flags timeout), nospamd/
  * nospamd6 and spamd/spamd6 (prefixes, flags interval).  An element's
  * family must match the set's type.
  */

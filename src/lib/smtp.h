@@ -96,7 +96,7 @@ void	smtp_init(struct smtp *, bool black);
 void	smtp_free(struct smtp *);	/* releases helo/from */
 
 /*
- * STARTTLS (spamd, spec 1.4): an EHLO from a client that is not black,
+ * STARTTLS (as in spamd): an EHLO from a client that is not black,
  * with conf->tls and neither notls nor TLS already, gets
  * "250-<hostname>", "250-8BITMIME", "250-SMTPUTF8", "250 STARTTLS"; the
  * STARTTLS right after it gets the 220 and SMTP_STARTTLS.  Anywhere

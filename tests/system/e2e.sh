@@ -138,7 +138,7 @@ for s in spamd-white spamd-white6 nospamd nospamd6 spamd spamd6 \
     spamd-greytrap spamd-greytrap6; do
 	grep -Eq "set $s \{" <<<"$sets" || missing="$missing $s"
 done
-check "table inet nfspamd has the eight sets of DESIGN.md" [ -z "$missing" ] ||
+check "table inet nfspamd has the eight sets nfspamd uses" [ -z "$missing" ] ||
     say "missing:$missing"
 
 # --- nfspamd ---

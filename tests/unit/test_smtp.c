@@ -821,7 +821,7 @@ test_memory_bound(void **state)
 	free(in);
 }
 
-/* STARTTLS (spec 1.4): offered to greylisted EHLO clients only. */
+/* STARTTLS (as in spamd): offered to greylisted EHLO clients only. */
 static void
 test_starttls(void **state)
 {
