@@ -84,8 +84,8 @@ typedef bool	(*greylist_black_fn)(void *arg, const struct addr *);
 /*
  * The scan, as spamd's greyscan, without holding the write lock for
  * long: entries are read in a snapshot, and the changes applied in
- * write transactions of at most `batch` changes each, so SMTP workers committing tuples are
- * never blocked for more than one batch.  black (may be NULL) says if an
+ * write transactions of at most `batch` changes each, so SMTP workers
+ * committing tuples are never blocked for more than one batch.  black (may be NULL) says if an
  * address is blacklisted.  The result lists every address that belongs in
  * the white and trap sets, with its expiry (for a tuple-only address the
  * expiry of the WHITE entry the scan made).  Free with greylist_scan_free.
