@@ -199,7 +199,7 @@ receive_one(struct peers *p, size_t n, const struct sockaddr_storage *ss)
 		char ip[ADDR_STRLEN];
 
 		addr_format(&o->addr, ip, sizeof(ip));
-		log_debug(p->log, "sync: from %s: %s %s expire=%lld", fromtext,
+		log_debug(p->log, "sync: from %s: %s ip=%s expire=%lld", fromtext,
 		    o->kind == 'W' ? "white" : o->kind == 'T' ? "trapped" :
 		    "grey", ip, (long long)o->expire);
 		if (o->kind == 'W')
