@@ -9,18 +9,27 @@
  * A thin shell: fetch.c moves bytes, src/lib decides (spamdconf, cidr,
  * setup) and talks netlink (nftset).  A list that cannot be fetched or
  * read is reported and left as it was, in nfspamd and in the kernel.
+ *
+ * Run as root, it works as the owner of the --db directory (the nfspamd
+ * user), keeping CAP_NET_ADMIN only, as nfspamd-setup.service runs it:
+ * a file it made as root there would lock the service out.
  */
 
 #include "config.h"
 
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+
+#include <linux/capability.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
@@ -40,6 +49,7 @@
 #include "log.h"
 #include "nftgen.h"
 #include "nftset.h"
+#include "owner.h"
 #include "setup.h"
 #include "spamdconf.h"
 #include "util.h"
@@ -105,17 +115,20 @@ struct ctx {
 	size_t		 nclears;
 	int		 failed;	/* things that went wrong */
 	struct nftgen	*gen;		/* nfspamd's record of our commits */
+	char		 genpath[PATH_MAX];
 };
 
-static void
-usage(void)
+/* Asked for (-h) on stdout with status 0; a usage error on stderr. */
+static void __attribute__((noreturn))
+usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status == 0 ? stdout : stderr,
 "usage: nfspamd-setup [-bDdn] [-f file] [--control path] [--db dir]\n"
 "                     [--nospamd file] [--user user] [--timeout secs]\n"
 "                     [--connect-timeout secs] [--max-size MiB]\n"
-"                     [--cacert file]\n");
-	exit(1);
+"                     [--cacert file]\n"
+"       nfspamd-setup -h | -V\n");
+	exit(status);
 }
 
 static long
@@ -133,7 +146,7 @@ number(const char *opt, const char *s, long min, long max)
 
 enum {
 	OPT_CONTROL = 256, OPT_DB, OPT_NOSPAMD, OPT_USER, OPT_TIMEOUT,
-	OPT_CTIMEOUT, OPT_MAXSIZE, OPT_CACERT, OPT_HELP
+	OPT_CTIMEOUT, OPT_MAXSIZE, OPT_CACERT
 };
 
 static void
@@ -148,7 +161,8 @@ parse_args(struct conf *c, int argc, char **argv)
 		{ "connect-timeout", required_argument, NULL, OPT_CTIMEOUT },
 		{ "max-size", required_argument, NULL, OPT_MAXSIZE },
 		{ "cacert", required_argument, NULL, OPT_CACERT },
-		{ "help", no_argument, NULL, OPT_HELP },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
@@ -162,11 +176,16 @@ parse_args(struct conf *c, int argc, char **argv)
 	c->fo.timeout = 300;
 	c->fo.connect_timeout = 30;
 	c->fo.max = (size_t)256 << 20;
-	while ((ch = getopt_long(argc, argv, "bDdnf:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "bDdhnVf:", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'b': c->kernel = true; break;
 		case 'D': c->daemon = true; break;
 		case 'd': c->debug = true; break;
+		case 'h': usage(0);
+		case 'V':
+			printf("nfspamd-setup %s\n", PACKAGE_VERSION);
+			exit(0);
 		case 'n': c->dryrun = true; break;
 		case 'f': c->conf = optarg; break;
 		case OPT_CONTROL: c->control = optarg; break;
@@ -185,11 +204,11 @@ parse_args(struct conf *c, int argc, char **argv)
 			    65536) << 20;
 			break;
 		case OPT_CACERT: c->fo.cacert = optarg; break;
-		default: usage();
+		default: usage(1);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(1);
 	c->fo.user = c->user;
 }
 
@@ -217,6 +236,139 @@ resolve_user(struct ctx *x)
 	x->c.fo.drop = true;
 	x->c.fo.uid = pw->pw_uid;
 	x->c.fo.gid = pw->pw_gid;
+	return 0;
+}
+
+/* --- working as the owner of --db --- */
+
+/* Our files in --db: its owner must be able to use every one. */
+static const char *const own_files[] = { LOCK_FILE, STATE_FILE,
+					 NFTGEN_FILE };
+
+static const char *
+user_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd	*pw = getpwuid(uid);
+
+	if (pw != NULL)
+		snprintf(buf, len, "%s", pw->pw_name);
+	else
+		snprintf(buf, len, "uid %u", (unsigned)uid);
+	return buf;
+}
+
+/*
+ * " (as user U; D is owned by ...: what to do)" for error e on path, or
+ * "".  For a missing file the hint is about its directory.
+ */
+static const char *
+why_not(int e, const char *path, char *buf, size_t len)
+{
+	char	hint[ERRLEN - 4], dir[PATH_MAX];	/* fits " (hint)" */
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	owner_hint(e, e == ENOENT ? dirname(dir) : path, hint, sizeof(hint));
+	if (hint[0] == '\0')
+		buf[0] = '\0';
+	else
+		snprintf(buf, len, " (%s)", hint);
+	return buf;
+}
+
+/*
+ * As root, before becoming uid: give uid the files of ours that another
+ * user owns, as a root run of an older version left them, or uid could
+ * not use them.  Links and anything but plain files are left alone.
+ */
+static void
+give_back(struct ctx *x, uid_t uid, gid_t gid)
+{
+	struct stat	sb;
+	char		path[PATH_MAX], was[64], now[64];
+	size_t		i;
+	int		fd;
+
+	user_name(uid, now, sizeof(now));
+	for (i = 0; i < sizeof(own_files) / sizeof(own_files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", x->c.db, own_files[i]);
+		if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_NOCTTY | O_CLOEXEC)) == -1)
+			continue;
+		if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    sb.st_uid != uid) {
+			user_name(sb.st_uid, was, sizeof(was));
+			if (fchown(fd, uid, gid) == -1)
+				log_warnx(&x->log, "%s belongs to %s, not to %s "
+				    "who owns %s, and cannot be given back: %s; "
+				    "chown %s %s", path, was, now, x->c.db,
+				    strerror(errno), now, path);
+			else
+				log_info(&x->log, "%s belonged to %s: given to "
+				    "%s, who owns %s", path, was, now, x->c.db);
+		}
+		close(fd);
+	}
+}
+
+/* Trim what was kept across the uid change to CAP_NET_ADMIN alone. */
+static int
+keep_netadmin(void)
+{
+	struct __user_cap_header_struct	h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct	d[2];
+
+	memset(d, 0, sizeof(d));
+	d[CAP_NET_ADMIN / 32].effective = d[CAP_NET_ADMIN / 32].permitted =
+	    1u << (CAP_NET_ADMIN % 32);
+	return (int)syscall(SYS_capset, &h, d);
+}
+
+/*
+ * Run as root (but with -n, which writes nothing): work as the owner of
+ * --db, as nfspamd-setup.service does, so that all we make there is that
+ * user's.  CAP_NET_ADMIN stays, for the sets; commands and downloads
+ * then run as that user without it (fetch.c).  Nothing to do when not
+ * root or when the directory is root's or missing (lock_db says so).
+ */
+static int
+become_owner(struct ctx *x)
+{
+	struct passwd	*pw;
+	struct stat	 sb;
+	char		 err[ERRLEN], who[64];
+	gid_t		 gid;
+	uid_t		 uid;
+	int		 r;
+
+	if (geteuid() != 0 || x->c.dryrun || stat(x->c.db, &sb) == -1 ||
+	    sb.st_uid == 0)
+		return 0;
+	pw = getpwuid(sb.st_uid);
+	gid = pw != NULL ? pw->pw_gid : sb.st_gid;	/* as owner_adopt */
+	give_back(x, sb.st_uid, gid);
+	/* Keep the permitted set across setresuid, then trim it. */
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1) {
+		log_warn(&x->log, "prctl PR_SET_KEEPCAPS");
+		return -1;
+	}
+	r = owner_adopt(x->c.db, &uid, err, sizeof(err));
+	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	if (r == -1) {
+		log_warnx(&x->log, "%s; run nfspamd-setup as that user (as "
+		    "nfspamd-setup.service does)", err);
+		return -1;
+	}
+	if (r == 0)
+		return 0;
+	user_name(uid, who, sizeof(who));
+	if (keep_netadmin() == -1) {
+		log_warnx(&x->log, "as user %s, the owner of %s: cannot keep "
+		    "CAP_NET_ADMIN: %s", who, x->c.db, strerror(errno));
+		return -1;
+	}
+	if (x->c.debug)
+		log_info(&x->log, "working as %s, the owner of %s, with "
+		    "CAP_NET_ADMIN only", who, x->c.db);
 	return 0;
 }
 
@@ -273,15 +425,18 @@ static int
 write_atomic(const char *dir, const char *name, const void *data,
     size_t len, char *err, size_t errlen)
 {
-	char	path[4096], tmp[4096];
-	int	fd, dfd;
+	char	path[4096], tmp[4096], hint[ERRLEN];
+	int	fd, dfd, e;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
 	    sizeof(path) || (size_t)snprintf(tmp, sizeof(tmp),
 	    "%s/.%s.XXXXXX", dir, name) >= sizeof(tmp))
 		return util_seterr(err, errlen, "%s: path too long", dir);
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
-		return util_seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		e = errno;
+		return util_seterr(err, errlen, "%s: %s%s", tmp, strerror(e),
+		    why_not(e, tmp, hint, sizeof(hint)));
+	}
 	if (util_write_full(fd, data, len) == -1 || fsync(fd) == -1) {
 		util_seterr(err, errlen, "%s: %s", tmp, strerror(errno));
 		close(fd);
@@ -290,7 +445,9 @@ write_atomic(const char *dir, const char *name, const void *data,
 	}
 	close(fd);
 	if (rename(tmp, path) == -1) {
-		util_seterr(err, errlen, "%s: %s", path, strerror(errno));
+		e = errno;
+		util_seterr(err, errlen, "%s: %s%s", path, strerror(e),
+		    why_not(e, path, hint, sizeof(hint)));
 		unlink(tmp);
 		return -1;
 	}
@@ -306,18 +463,20 @@ write_atomic(const char *dir, const char *name, const void *data,
 static void
 state_load(struct ctx *x)
 {
-	char	 path[4096], err[ERRLEN], *data;
+	char	 path[4096], err[ERRLEN], hint[ERRLEN], *data;
 	size_t	 len;
+	int	 e;
 
 	memset(&x->prev, 0, sizeof(x->prev));
 	x->prev_ok = true;
 	snprintf(path, sizeof(path), "%s/%s", x->c.db, STATE_FILE);
 	if (read_file(path, (size_t)1 << 30, &data, &len, err,
 	    sizeof(err)) == -1) {
-		if (errno != ENOENT) {
-			log_warnx(&x->log, "%s; lists removed from spamd.conf "
+		if ((e = errno) != ENOENT) {
+			log_warnx(&x->log, "%s%s; lists removed from spamd.conf "
 			    "since the last run cannot be cleared, and -b "
-			    "loads the sets whole", err);
+			    "loads the sets whole", err, why_not(e, path, hint,
+			    sizeof(hint)));
 			x->prev_ok = false;
 		}
 		return;
@@ -612,11 +771,34 @@ control_text(struct ctx *x, struct buf *out, char ***cleared, size_t *ncl)
 	return 0;
 }
 
+/*
+ * What a failed connect to the control socket means: nfspamd is not
+ * there only when the socket is missing from its directory or nobody
+ * listens on it; for a missing directory or a permission, what to do.
+ */
+static const char *
+control_why(int e, const char *path, char *buf, size_t len)
+{
+	char	dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (e == ENOENT && access(dirname(dir), F_OK) == 0)
+		snprintf(buf, len, " (is nfspamd running, with this "
+		    "--control?)");
+	else if (e == ECONNREFUSED)
+		snprintf(buf, len, " (nobody listens there: nfspamd is not "
+		    "running, or is still starting)");
+	else
+		why_not(e, path, buf, len);
+	return buf;
+}
+
 static int
 control_connect(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un	sun;
-	int			fd;
+	char			why[ERRLEN];
+	int			fd, e;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -627,8 +809,9 @@ control_connect(const char *path, char *err, size_t errlen)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return util_seterr(err, errlen, "socket: %s", strerror(errno));
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		util_seterr(err, errlen, "control socket %s: %s (is nfspamd "
-		    "running?)", path, strerror(errno));
+		e = errno;
+		util_seterr(err, errlen, "control socket %s: %s%s", path,
+		    strerror(e), control_why(e, path, why, sizeof(why)));
 		close(fd);
 		return -1;
 	}
@@ -743,7 +926,18 @@ control_answer(struct ctx *x, const char *reply)
 			break;
 	}
 	if (!done) {
-		log_warnx(&x->log, "nfspamd did not confirm the lists");
+		char me[64];
+
+		/* nfspamd hangs up on users it takes nothing from. */
+		if (*reply == '\0')
+			log_warnx(&x->log, "nfspamd closed the control "
+			    "connection without an answer: it takes lists "
+			    "from root and the user it runs as only, and this "
+			    "is user %s (nfspamd's log says more)",
+			    owner_whoami(me, sizeof(me)));
+		else
+			log_warnx(&x->log, "nfspamd did not confirm the "
+			    "lists");
 		x->failed++;
 		return -1;
 	}
@@ -797,6 +991,19 @@ famchange_free(struct famchange *f)
 	memset(f, 0, sizeof(*f));
 }
 
+/* nft.gen is not used: say why, and for permissions what to do. */
+static void
+gen_warn(struct ctx *x, const char *why)
+{
+	char	hint[ERRLEN];
+	int	e = 0;
+
+	if (faccessat(AT_FDCWD, x->genpath, R_OK | W_OK, AT_EACCESS) == -1)
+		e = errno;
+	log_warnx(&x->log, "%s%s", why, why_not(e, x->genpath, hint,
+	    sizeof(hint)));
+}
+
 /*
  * Both families' sets in one transaction: whole (flush and load), or
  * the difference with one kept prefix per family deleted and re-added.
@@ -843,7 +1050,7 @@ kernel_commit(struct ctx *x, struct nftset *ns, const char *const sets[2],
 	r = nftset_commit(ns, ch, 2, err, errlen);
 	nftgen_end(x->gen, begun, g0);
 	if ((why = nftgen_error(x->gen)) != NULL)
-		log_warnx(&x->log, "%s", why);
+		gen_warn(x, why);
 	goto out;
 nomem:
 	util_seterr(err, errlen, "out of memory");
@@ -918,10 +1125,9 @@ nft_open(struct ctx *x, struct nftset **ns)
 	if (*ns != NULL)
 		return 0;
 	if (x->gen == NULL) {
-		char path[PATH_MAX];
-
-		snprintf(path, sizeof(path), "%s/%s", x->c.db, NFTGEN_FILE);
-		if (nftgen_new(&x->gen, path) == -1) {
+		snprintf(x->genpath, sizeof(x->genpath), "%s/%s", x->c.db,
+		    NFTGEN_FILE);
+		if (nftgen_new(&x->gen, x->genpath) == -1) {
 			log_warnx(&x->log, "out of memory");
 			return -1;
 		}
@@ -1191,12 +1397,14 @@ state_save(struct ctx *x, const struct setup_state *next)
 static int
 lock_db(struct ctx *x)
 {
-	char	path[4096];
-	int	fd;
+	char	path[4096], hint[ERRLEN];
+	int	fd, e;
 
 	snprintf(path, sizeof(path), "%s/%s", x->c.db, LOCK_FILE);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
-		log_warnx(&x->log, "%s: %s", path, strerror(errno));
+		e = errno;
+		log_warnx(&x->log, "%s: %s%s", path, strerror(e),
+		    why_not(e, path, hint, sizeof(hint)));
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
@@ -1260,6 +1468,8 @@ main(int argc, char **argv)
 		log_init(&x.log, "nfspamd-setup", 0, x.c.debug ? LOG_DEBUG :
 		    LOG_INFO);
 	}
+	if (become_owner(&x) == -1)
+		goto done;
 	if (!x.c.dryrun && (lockfd = lock_db(&x)) == -1)
 		goto done;
 	state_load(&x);

@@ -17,6 +17,12 @@ anyone else, no --user is given and everything runs as the caller.
 nfspamd-setup is always given --nospamd /nonexistent and never -b: this test
 does not touch the host's nftables.
 
+As root, a --db directory owned by nobody checks that nfspamd-setup works as
+that directory's owner (every file it leaves there is nobody's, old root-owned
+ones are given back) and that a run as nobody then works; and that permission
+errors met as nobody name the path, the user and the fix.  Not as root, those
+checks say SKIP.
+
 Every server and daemon started here is stopped, and the temporary directory
 removed, in a finally block.  Every socket operation and every child has a
 timeout; a watchdog ends the run after WATCHDOG s.
@@ -195,6 +201,35 @@ class Setup:
                    err.decode("utf-8", "replace"), time.monotonic() - t0)
 
 
+def bare(*args, user=None, uid=None):
+    """nfspamd-setup with only these arguments; through setpriv as user
+    (a pwd entry), or as a uid with no passwd entry, when given."""
+    cmd = [SETUP] + list(args)
+    if user is not None:
+        cmd = ["setpriv", "--reuid", str(user.pw_uid), "--regid",
+               str(user.pw_gid), "--init-groups", "--"] + cmd
+    elif uid is not None:
+        cmd = ["setpriv", "--reuid", str(uid), "--regid", str(uid),
+               "--clear-groups", "--"] + cmd
+    t0 = time.monotonic()
+    try:
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=RUN_TIMEOUT)
+        rc, out, err = r.returncode, r.stdout, r.stderr
+    except subprocess.TimeoutExpired as e:
+        rc, out, err = "killed after %d s" % RUN_TIMEOUT, e.stdout or b"", \
+            e.stderr or b""
+    return Run(rc, out.decode("utf-8", "replace"),
+               err.decode("utf-8", "replace"), time.monotonic() - t0)
+
+
+def package_version():
+    """PACKAGE_VERSION from the build's config.h."""
+    with open(os.path.join(TOP_BUILDDIR, "config.h")) as f:
+        m = re.search(r'^#define PACKAGE_VERSION "([^"]*)"', f.read(), re.M)
+    return m.group(1) if m else "(no PACKAGE_VERSION in config.h)"
+
+
 # --------------------------------------------------------------------------
 # the HTTP(S) servers
 
@@ -330,11 +365,15 @@ def free_port():
 
 
 class Nfspamd(DaemonLog):
-    """One nfspamd, -d, unprivileged, on 127.0.0.1, no stutter."""
+    """One nfspamd, -d, on 127.0.0.1, no stutter; as the caller, or (root
+    only) as user, in a directory of that user's."""
 
-    def __init__(self, tmp):
-        self.dir = os.path.join(tmp, "nfspamd")
+    def __init__(self, tmp, name="nfspamd", user=None):
+        self.dir = os.path.join(tmp, name)
         os.makedirs(self.dir)
+        if user is not None:
+            os.chown(self.dir, user.pw_uid, user.pw_gid)
+            os.chmod(self.dir, 0o755)
         self.db = os.path.join(self.dir, "db")
         self.ctl = os.path.join(self.dir, "ctl.sock")
         self.logpath = os.path.join(self.dir, "log")
@@ -342,7 +381,7 @@ class Nfspamd(DaemonLog):
         self.args = [NFSPAMD, "-d", "--db", self.db, "--control", self.ctl,
                      "--alloweddomains", os.path.join(self.dir, "domains"),
                      "-p", str(self.port), "-l", "127.0.0.1",
-                     "--user", pwd.getpwuid(os.geteuid()).pw_name,
+                     "--user", (user or pwd.getpwuid(os.geteuid())).pw_name,
                      "--firewall", "none", "-S", "0", "-s", "0"]
         self.proc = None
         self.logf = None
@@ -442,6 +481,20 @@ def t_usage(st, tmp):
     r = st.run(c, "extra-argument")
     TAP.ok(r.rc == 1 and "usage: nfspamd-setup" in r.err,
            "usage: an operand exits 1 with the usage", r)
+    TAP.ok(r.out == "", "usage: a usage error prints nothing on stdout", r)
+
+    version = package_version()
+    for flag in ("-V", "--version"):
+        r = bare(flag)
+        TAP.ok(r.rc == 0 and r.out == "nfspamd-setup %s\n" % version
+               and r.err == "",
+               "%s prints \"nfspamd-setup %s\" on stdout, exit 0"
+               % (flag, version), r)
+    for flag in ("-h", "--help"):
+        r = bare(flag)
+        TAP.ok(r.rc == 0 and r.out.startswith("usage: nfspamd-setup ")
+               and "--cacert file" in r.out and r.err == "",
+               "%s prints the usage on stdout, exit 0" % flag, r)
 
 
 def t_conf_errors(st, tmp):
@@ -971,13 +1024,30 @@ def t_nfspamd(st, tmp, d, web):
     c3 = conf(os.path.join(tmp, "run3.conf"), ["beta"], e_beta)
     since = d.mark()
     r = st.run(c3, db=db)
-    TAP.ok(r.rc == 1 and "is nfspamd running?" in r.err
-           and "nothing sent" in r.err,
+    TAP.ok(r.rc == 1 and "%s: No such file or directory (is nfspamd "
+           "running, with this --control?); nothing sent" % st.nosock
+           in r.err,
            "run 3: no nfspamd on the control socket: exit 1, nothing sent",
            r)
     time.sleep(0.1)
     TAP.ok("blacklist list=" not in d.log(since),
            "run 3: the running nfspamd got nothing", d.log(since))
+
+    # What else keeps the socket from answering is said as it is.
+    gone = os.path.join(tmp, "no-run-dir")
+    r = st.run(c3, db=db, control=os.path.join(gone, "ctl.sock"))
+    TAP.ok(r.rc == 1 and "ctl.sock: No such file or directory (as user "
+           in r.err and "; %s does not exist: create it" % gone in r.err
+           and "is nfspamd running" not in r.err,
+           "control: a missing socket directory is named, with the fix", r)
+    stale = os.path.join(tmp, "stale.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(stale)
+    s.close()
+    r = st.run(c3, db=db, control=stale)
+    TAP.ok(r.rc == 1 and "%s: Connection refused (nobody listens there: "
+           "nfspamd is not running" % stale in r.err,
+           "control: a socket nobody listens on is told apart", r)
 
     # Run 4: the same conf, nfspamd reachable: alpha (failed in run 2,
     # unsent in run 3) is still known to be ours and is cleared now.
@@ -1023,6 +1093,109 @@ def t_nfspamd(st, tmp, d, web):
     r = st.run(c3, db=os.path.join(tmp, "no-such-dir"), control=d.ctl)
     TAP.ok(r.rc == 1 and "no-such-dir/setup.lock: No such file" in r.err,
            "state: a missing --db directory exits 1 naming the lock file", r)
+
+
+def owners(path):
+    """{name: owner uid} of everything in path."""
+    return {n: os.lstat(os.path.join(path, n)).st_uid
+            for n in os.listdir(path)}
+
+
+OWNER_CHECKS = 12
+
+
+def t_owner(st, tmp, d):
+    """Root runs on a --db of nobody's leave it nobody's."""
+    if not ROOT:
+        TAP.skip("needs root: a --db directory owned by another user",
+                 OWNER_CHECKS)
+        return
+    nobody = pwd.getpwnam("nobody")
+    dn = Nfspamd(tmp, "nfspamd-nobody", nobody)
+    if not TAP.ok(dn.start(), "owner: an nfspamd running as nobody starts"):
+        TAP.skip("no nfspamd as nobody", OWNER_CHECKS - 1)
+        return
+    try:
+        t_owner_runs(st, tmp, d, dn, nobody)
+    finally:
+        dn.cleanup()
+
+
+def t_owner_runs(st, tmp, d, dn, nobody):
+    lst = write(os.path.join(tmp, "owner.txt"), "127.0.0.99\n")
+    c = conf(os.path.join(tmp, "owner.conf"), ["own"],
+             entry("own", "black", 'msg="own %A"', "file=" + lst))
+    db = os.path.join(tmp, "owned-db")
+    os.makedirs(db)
+    os.chown(db, nobody.pw_uid, nobody.pw_gid)
+    os.chmod(db, 0o750)
+    # What a root run of an older version left: root's, mode 0600.
+    for name in ("setup.lock", "nft.gen"):
+        os.close(os.open(os.path.join(db, name), os.O_CREAT | os.O_WRONLY,
+                         0o600))
+    args = ["-f", c, "--db", db, "--control", dn.ctl, "--nospamd",
+            "/nonexistent"]
+
+    lock = os.path.join(db, "setup.lock")
+    r = bare(*args, user=nobody)
+    TAP.ok(r.rc == 1 and "%s: Permission denied (as user nobody; %s is "
+           "owned by root:root mode 0600: " % (lock, lock) in r.err
+           and "chown nobody %s" % lock in r.err,
+           "owner: as nobody, a root-owned setup.lock is named with the "
+           "user and the fix", r)
+
+    r = st.run(c, "-d", db=db, control=dn.ctl)
+    TAP.ok(r.rc == 0 and "nfspamd: 1 list sent" in r.err,
+           "owner: a root run on nobody's --db works", r)
+    TAP.ok("%s belonged to root: given to nobody, who owns %s" % (lock, db)
+           in r.err and "nft.gen belonged to root: given to nobody" in r.err,
+           "owner: it gives nobody the files an older root run left", r)
+    TAP.ok("working as nobody, the owner of %s" % db in r.err,
+           "owner: -d says it works as the directory's owner", r)
+    own = owners(db)
+    TAP.ok(sorted(own) == ["nft.gen", "setup.lock", "setup.state"]
+           and set(own.values()) == {nobody.pw_uid},
+           "owner: every file in --db is nobody's after the root run",
+           "owners: %r" % own)
+
+    r = bare(*args, "-d", user=nobody)
+    TAP.ok(r.rc == 0 and "nfspamd: 1 list sent, 0 cleared" in r.err,
+           "owner: a run as nobody works after the root run", r)
+    own = owners(db)
+    TAP.ok(set(own.values()) == {nobody.pw_uid},
+           "owner: ... and leaves every file nobody's", "owners: %r" % own)
+    TAP.eq(dn.fate("127.0.0.99"), b"450 own 127.0.0.99\r\n",
+           "owner: the list reached the nfspamd running as nobody")
+
+    # Permission errors met as nobody name the path, user and fix.
+    rootdb = os.path.join(tmp, "root-db")
+    os.makedirs(rootdb)
+    os.chmod(rootdb, 0o755)
+    r = bare("-f", c, "--db", rootdb, "--control", dn.ctl, "--nospamd",
+             "/nonexistent", user=nobody)
+    TAP.ok(r.rc == 1 and "%s/setup.lock: Permission denied (as user "
+           "nobody; %s is owned by root:root mode 0755: " % (rootdb, rootdb)
+           in r.err and "chown nobody %s" % rootdb in r.err,
+           "owner: as nobody, a root-owned --db is named with the user and "
+           "the fix", r)
+    r = bare(*(args[:4] + ["--control", d.ctl] + args[6:]), user=nobody)
+    TAP.ok(r.rc == 1 and "control socket %s: Permission denied (as user "
+           "nobody; %s is owned by root:" % (d.ctl, d.ctl) in r.err
+           and "is nfspamd running" not in r.err,
+           "owner: a control socket nobody may not use is named with the "
+           "user, not as \"is nfspamd running?\"", r)
+
+    # A user nfspamd takes nothing from: it hangs up without a word.
+    other = 65533
+    odb = os.path.join(tmp, "other-db")
+    os.makedirs(odb)
+    os.chown(odb, other, other)
+    os.chmod(dn.ctl, 0o666)
+    r = bare(*(args[:3] + [odb] + args[4:]), uid=other)
+    TAP.ok(r.rc == 1 and "nfspamd closed the control connection without "
+           "an answer" in r.err and "this is user 65533" in r.err,
+           "owner: nfspamd hanging up on a user is said so, naming the user",
+           r)
 
 
 # --------------------------------------------------------------------------
@@ -1084,6 +1257,7 @@ def main():
         section("dry run", t_dry, st, tmp, d if started else None)
         if started:
             section("nfspamd", t_nfspamd, st, tmp, d, web)
+            section("owner of --db", t_owner, st, tmp, d)
             TAP.ok(d.proc.poll() is None, "nfspamd is still running",
                    d.log())
     except Watchdog as e:
