@@ -3,8 +3,9 @@
  * spamdb(8)'s flags, output lines and exit codes.
  *
  * A thin shell: the store decides how entries are kept, grey.c what an
- * added entry looks like.  Keys are checked before the database is
- * touched, and all changes of one run go into one transaction.
+ * added entry looks like, dbimport.c what an imported line means.  Keys
+ * are checked before the database is touched, and all changes of one run
+ * go into one transaction.
  */
 
 #include "config.h"
@@ -21,7 +22,9 @@
 
 #include "addr.h"
 #include "grey.h"
+#include "import.h"
 #include "log.h"
+#include "owner.h"
 #include "store.h"
 
 #define ERRLEN		512
@@ -30,7 +33,7 @@
 #define NO_TYPE		STORE_NTYPES	/* none of -G, -t, -T */
 #define ARRAYLEN(a)	(sizeof(a) / sizeof((a)[0]))
 
-enum action { ACT_LIST, ACT_ADD, ACT_DEL };
+enum action { ACT_LIST, ACT_ADD, ACT_DEL, ACT_IMPORT };
 
 /* How one command line key is looked up. */
 enum kind {
@@ -40,6 +43,10 @@ enum kind {
 	K_RAW,		/* anything else (a tuple, junk): any type, as given */
 	K_GREYIP,	/* -d -G: every GREY tuple of one address */
 };
+
+/* Items whose address's GREY tuples are wanted: -d -G, and listing. */
+#define WANTS_TUPLES(db, it)	((it)->kind == K_GREYIP || \
+	((db)->act == ACT_LIST && (it)->kind == K_ADDR))
 
 enum result {
 	R_OK,
@@ -69,15 +76,22 @@ struct cand {
 };
 #define MAXCAND		8
 
-/* A GREY key found by the -d -G scan, deleted after the scan. */
+/*
+ * A GREY tuple of an address asked for: deleted after the walk (-d -G)
+ * or printed with the address's entry (listing).
+ */
 struct match {
-	char		*key;
-	size_t		 keylen;
-	size_t		 item;
+	char			*key;
+	size_t			 keylen;
+	struct addr		 addr;
+	struct store_rec	 rec;
+	bool			 bogus;		/* the record does not decode */
+	size_t			 item;		/* the first item it matched */
 };
 
 struct nfspamdb {
 	const char	*dir;
+	const char	*import;	/* --import FILE */
 	enum action	 act;
 	enum store_type	 type;		/* -G, -t, -T, or NO_TYPE */
 	bool		 json;
@@ -94,6 +108,7 @@ struct nfspamdb {
 };
 
 static void	usage(FILE *, int) __attribute__((noreturn));
+static void	version(void) __attribute__((noreturn));
 static const char *show(char *, size_t, const char *);
 static const char *key_problem(const char *, bool);
 static char	*lower_dup(const char *);
@@ -118,6 +133,7 @@ static int	list_entry(void *, enum store_type, const char *, size_t,
 static int	list_txn(struct store_txn *, void *);
 static size_t	candidates(struct nfspamdb *, struct item *, struct cand *);
 static void	find_one(struct nfspamdb *, struct store_txn *, struct item *);
+static void	show_tuples(struct nfspamdb *, struct item *);
 static int	find_txn(struct store_txn *, void *);
 static int	add_one(struct nfspamdb *, struct store_txn *, struct item *);
 static int	add_txn(struct store_txn *, void *);
@@ -126,8 +142,10 @@ static int	del_txn(struct store_txn *, void *);
 static void	clear_matches(struct nfspamdb *);
 static int	grey_match(void *, enum store_type, const char *, size_t,
 		    const struct store_rec *);
+static int	collect_tuples(struct nfspamdb *, struct store_txn *);
 static int	delgrey_txn(struct store_txn *, void *);
 static int	run(struct nfspamdb *);
+static int	run_import(struct nfspamdb *);
 static int	report(struct nfspamdb *);
 static int	finish_output(struct nfspamdb *);
 static void	cleanup(struct nfspamdb *);
@@ -136,15 +154,31 @@ static const struct option longopts[] = {
 	{ "db",		required_argument,	NULL,	'D' },
 	{ "json",	no_argument,		NULL,	'J' },
 	{ "help",	no_argument,		NULL,	'H' },
+	{ "import",	required_argument,	NULL,	'I' },
+	{ "version",	no_argument,		NULL,	'V' },
 	{ NULL,		0,			NULL,	0 }
 };
 
 static void
 usage(FILE *fp, int status)
 {
-	fprintf(fp, "usage: %s [-adGTt] [--db dir] [--json] [keys ...]\n",
-	    program_invocation_short_name);
+	const char	*p = program_invocation_short_name;
+
+	fprintf(fp, "usage: %s [-adGTt] [--db dir] [--json] [keys ...]\n"
+	    "       %s [--db dir] --import file\n"
+	    "       %s -V | --help\n", p, p, p);
+	if (fflush(fp) == EOF && status == 0)
+		err(1, "standard output");
 	exit(status);
+}
+
+static void
+version(void)
+{
+	printf("nfspamdb %s\n", PACKAGE_VERSION);
+	if (fflush(stdout) == EOF)
+		err(1, "standard output");
+	exit(0);
 }
 
 /* A key made safe for a one-line message. */
@@ -189,7 +223,7 @@ parse_args(struct nfspamdb *db, int argc, char **argv)
 	bool	add = false, del = false;
 	int	ch, ntype = 0;
 
-	while ((ch = getopt_long(argc, argv, "adGTt", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "adGTtV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'a':
 			add = true;
@@ -220,11 +254,29 @@ parse_args(struct nfspamdb *db, int argc, char **argv)
 			break;
 		case 'H':
 			usage(stdout, 0);
+		case 'I':
+			if (db->import != NULL) {
+				warnx("--import: only one file at a time");
+				usage(stderr, 1);
+			}
+			db->import = optarg;
+			break;
+		case 'V':
+			version();
 		default:
 			usage(stderr, 1);
 		}
 	}
 
+	if (db->import != NULL && (add || del || ntype > 0 || db->json ||
+	    optind != argc)) {
+		warnx("--import takes no keys and no other flag but --db");
+		usage(stderr, 1);
+	}
+	if (db->import != NULL) {
+		db->act = ACT_IMPORT;
+		return;
+	}
 	if ((add && del) || ntype > 1 || (ntype == 1 && !add && !del))
 		usage(stderr, 1);
 	if (db->json && (add || del)) {
@@ -348,14 +400,23 @@ prepare(struct nfspamdb *db, char **keys, int nkeys)
 	return good;
 }
 
+/*
+ * Run as root, become the database directory's owner first, so no file
+ * in it ever belongs to root (owner.h).  The store's errors name the
+ * user and the fix for permission problems.
+ */
 static int
 open_store(struct nfspamdb *db)
 {
 	struct store_opts	opts;
 
+	if (owner_adopt(db->dir, NULL, db->err, sizeof(db->err)) == -1) {
+		warnx("%s", db->err);
+		return -1;
+	}
 	memset(&opts, 0, sizeof(opts));
 	opts.readonly = db->act == ACT_LIST;
-	opts.create = db->act == ACT_ADD;
+	opts.create = db->act == ACT_ADD || db->act == ACT_IMPORT;
 	if (store_open(&db->store, db->dir, &opts, db->err,
 	    sizeof(db->err)) == -1) {
 		warnx("%s", db->err);
@@ -631,15 +692,50 @@ find_one(struct nfspamdb *db, struct store_txn *txn, struct item *it)
 		it->res = R_OK;
 }
 
+/* An address's GREY tuples follow its entry; any of them makes it found. */
+static void
+show_tuples(struct nfspamdb *db, struct item *it)
+{
+	struct match	*m;
+	char		 q[SHOWLEN];
+	size_t		 i;
+
+	if (!WANTS_TUPLES(db, it))
+		return;
+	for (i = 0; i < db->nmatch; i++) {
+		m = &db->match[i];
+		if (!addr_eq(&m->addr, &it->addr))
+			continue;
+		if (m->bogus) {
+			it->res = R_ERROR;
+			snprintf(it->why, sizeof(it->why), "bogus GREY entry: "
+			    "%s", log_quote(q, sizeof(q), m->key, m->keylen));
+			continue;
+		}
+		/* the key splits: grey_match kept only such keys */
+		print_entry(db, STORE_GREY, m->key, m->keylen, &m->rec);
+		if (it->res == R_NOTFOUND)
+			it->res = R_OK;
+	}
+}
+
 static int
 find_txn(struct store_txn *txn, void *arg)
 {
 	struct nfspamdb	*db = arg;
 	size_t		 i;
+	bool		 tuples = false;
 
 	for (i = 0; i < db->nitems; i++)
-		if (db->items[i].kind != K_BAD)
-			find_one(db, txn, &db->items[i]);
+		tuples = tuples || WANTS_TUPLES(db, &db->items[i]);
+	if (tuples && collect_tuples(db, txn) != 0)
+		return TXN_FAILED;
+	for (i = 0; i < db->nitems; i++) {
+		if (db->items[i].kind == K_BAD)
+			continue;
+		find_one(db, txn, &db->items[i]);
+		show_tuples(db, &db->items[i]);
+	}
 	return 0;
 }
 
@@ -734,7 +830,10 @@ clear_matches(struct nfspamdb *db)
 	db->nmatch = 0;
 }
 
-/* Collects the tuples of the -d -G addresses; stops only when out of memory. */
+/*
+ * Collects the tuples of the addresses asked for (WANTS_TUPLES); stops
+ * only when out of memory.
+ */
 static int
 grey_match(void *arg, enum store_type type, const char *key, size_t keylen,
     const struct store_rec *rec)
@@ -748,7 +847,6 @@ grey_match(void *arg, enum store_type type, const char *key, size_t keylen,
 	size_t			 i;
 
 	(void)type;
-	(void)rec;
 	if (store_tuple_split(key, keylen, &t) == -1 || t.iplen >= sizeof(ip))
 		return 0;
 	memcpy(ip, t.ip, t.iplen);
@@ -757,7 +855,7 @@ grey_match(void *arg, enum store_type type, const char *key, size_t keylen,
 	if (addr_parse(ip, &a, &why) == -1)
 		return 0;
 	for (i = 0; i < db->nitems; i++)
-		if (db->items[i].kind == K_GREYIP &&
+		if (WANTS_TUPLES(db, &db->items[i]) &&
 		    addr_eq(&a, &db->items[i].addr))
 			break;
 	if (i == db->nitems)
@@ -776,8 +874,29 @@ grey_match(void *arg, enum store_type type, const char *key, size_t keylen,
 		return 1;
 	memcpy(m->key, key, keylen);
 	m->keylen = keylen;
+	m->addr = a;
+	m->bogus = rec == NULL;
+	if (rec != NULL)
+		m->rec = *rec;
 	m->item = i;
 	db->nmatch++;
+	return 0;
+}
+
+/* One walk of the GREY tuples for every address asked for. */
+static int
+collect_tuples(struct nfspamdb *db, struct store_txn *txn)
+{
+	int	r;
+
+	clear_matches(db);
+	if ((r = store_scan(txn, STORE_GREY, grey_match, db)) == -1)
+		return txn_failed(db, txn);
+	if (r != 0) {
+		snprintf(db->txnerr, sizeof(db->txnerr), "%s: %s",
+		    store_dir(db->store), strerror(ENOMEM));
+		return TXN_FAILED;
+	}
 	return 0;
 }
 
@@ -790,16 +909,10 @@ delgrey_txn(struct store_txn *txn, void *arg)
 	size_t		 i;
 	int		 r;
 
-	clear_matches(db);
 	for (i = 0; i < db->nitems; i++)
 		db->items[i].ndel = 0;
-	if ((r = store_scan(txn, STORE_GREY, grey_match, db)) == -1)
-		return txn_failed(db, txn);
-	if (r != 0) {
-		snprintf(db->txnerr, sizeof(db->txnerr), "%s: %s",
-		    store_dir(db->store), strerror(ENOMEM));
+	if (collect_tuples(db, txn) != 0)
 		return TXN_FAILED;
-	}
 	for (i = 0; i < db->nmatch; i++) {
 		m = &db->match[i];
 		r = store_del(txn, STORE_GREY, m->key, m->keylen);
@@ -842,6 +955,22 @@ run(struct nfspamdb *db)
 		return -1;
 	}
 	return 0;
+}
+
+/* Checks the whole file before the database is opened: 0 or 1. */
+static int
+run_import(struct nfspamdb *db)
+{
+	struct import	*imp;
+	int		 status = 1;
+
+	if ((imp = import_open(db->import)) == NULL)
+		return 1;
+	if (import_check(imp) == 0 && open_store(db) == 0 &&
+	    import_store(imp, db->store) == 0)
+		status = 0;
+	import_close(imp);
+	return status;
 }
 
 /* Reports each failed key; returns spamdb's exit status. */
@@ -921,6 +1050,11 @@ main(int argc, char *argv[])
 	db.now = time(NULL);
 
 	parse_args(&db, argc, argv);
+	if (db.act == ACT_IMPORT) {
+		status = run_import(&db);
+		cleanup(&db);
+		return status;
+	}
 	good = prepare(&db, argv + optind, argc - optind);
 
 	/* nothing valid to add or delete: leave the database alone */
