@@ -86,10 +86,29 @@ dump()
 run --help
 is "$rc" 0 "--help: exit 0"
 like "$out" '^usage: nfspamdb \[-adGTt\]' "--help: usage on stdout"
+like "$out" '^ +nfspamdb \[--db dir\] --import file$' "--help: names --import"
+is "$err" "" "--help: nothing on stderr"
+
+version=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' \
+    "$top_builddir/config.h" 2>/dev/null)
+for flag in -V --version; do
+	run "$flag"
+	is "$rc" 0 "$flag: exit 0"
+	if [ -n "$version" ]; then
+		is "$out" "nfspamdb $version" "$flag: 'nfspamdb VERSION' on stdout"
+	else
+		like "$out" '^nfspamdb [0-9]+\.[0-9]+' "$flag: 'nfspamdb VERSION' on stdout"
+	fi
+	is "$err" "" "$flag: nothing on stderr"
+done
+"$NFSPAMDB" --help >/dev/full 2>/dev/null
+is "$?" 1 "--help into a full device: exit 1"
 
 for args in "-G" "-t" "-T" "-G 192.0.2.1" "-t 192.0.2.1" "-a -d 192.0.2.1" \
     "-a -t -T 192.0.2.1" "-d -G -t 192.0.2.1" "-a -G -T x@y" "-x" \
-    "--bogus" "--json -a 192.0.2.1" "--json -d 192.0.2.1"; do
+    "--bogus" "--json -a 192.0.2.1" "--json -d 192.0.2.1" "--import" \
+    "--import x -a" "--import x -d" "--import x -t" "--import x --json" \
+    "--import x 192.0.2.1" "--import x --import y"; do
 	# shellcheck disable=SC2086	# split on purpose
 	rundb $args
 	is "$rc" 1 "nfspamdb $args: exit 1"
@@ -495,16 +514,263 @@ else
 fi
 
 if [ "$(id -u)" = 0 ]; then
-	skip "running as root: file modes do not stop root" 3
+	skip "running as root: file modes do not stop root" 4
 else
 	before=$(dump "$DB")
 	chmod 000 "$DB"
 	rundb
 	is "$rc" 1 "listing an unreadable database: exit 1"
 	like "$err" "^nfspamdb: $DB: " "unreadable database: named"
+	like "$err" "as user $(id -un); $DB is owned by " \
+	    "unreadable database: the user and the owner named"
 	rundb -a 192.0.2.200
 	chmod 700 "$DB"
 	is "$(dump "$DB")" "$before" "unreadable database: -a changed nothing"
+fi
+
+# ---- --import: spamdb and greydb listings -------------------------------
+
+# An OpenBSD spamdb listing, in spamdb's hash order.
+cat >"$tmp/spamdb.txt" <<'EOF'
+GREY|203.0.113.17|mail.example.net|<newsletter@example.net>|<alice@example.org>|1717171200|1717172700|1717185600|1|0
+WHITE|198.51.100.4|||1716900000|1716901560|1720011960|2|14
+TRAPPED|192.0.2.200|1717257600
+GREY|192.0.2.33|[192.0.2.33]|<qwzx@spam.example>|<bob@example.org>|1717170000|1717171500|1717184400|3|0
+SPAMTRAP|honeypot@example.org
+WHITE|203.0.113.9|||1716000000|1716001500|1719111900|1|203
+GREY|203.0.113.17|mail.example.net|<newsletter@example.net>|<carol@example.org>|1717171210|1717172710|1717185610|1|0
+WHITE|192.0.2.25|||1717000000|1717001520|1720111920|1|0
+GREY|198.51.100.77|localhost|<>|<postmaster@example.org>|1717172000|1717173500|1717186400|5|0
+EOF
+# A greyd greydb listing: IPv6 too, a trapped tuple, permitted domains.
+cat >"$tmp/greydb.txt" <<'EOF'
+GREY|2001:db8:25::17|mx.example.com|<bounce-123@example.com>|<dave@example.org>|1717171300|1717172800|1717185700|1|0
+GREY|2001:db8:25::17|mx.example.com|<bounce-124@example.com>|<erin@example.org>|1717171305|1717172805|1717185705|2|0
+GREY|192.0.2.81|smtp.example.net|<info@example.net>|<frank@example.org>|1717171400|1717172900|1717185800|1|0
+GREY|2001:db8:bad::66|spambox|<offers@spam.example>|<honeypot@example.org>|1717171500|1717173000|1717185900|1|-1
+WHITE|2001:db8:25::10|||1716800000|1716801500|1719911900|1|37
+WHITE|192.0.2.90|||1716700000|1716701500|1719811900|4|2
+TRAPPED|2001:db8:bad::66|1717257900
+TRAPPED|198.51.100.66|1717257800
+SPAMTRAP|honeypot@example.org
+SPAMTRAP|spamtrap@example.net
+DOMAIN|example.org
+DOMAIN|@example.net
+EOF
+
+# listing DIR: the whole database DIR, sorted (exit status in rc).
+listing()
+{
+	run --db "$1"
+	printf '%s\n' "$out" | LC_ALL=C sort
+}
+
+# sorted FILE: FILE's entry lines, sorted.
+sorted()
+{
+	grep -v '^DOMAIN|' "$1" | LC_ALL=C sort
+}
+
+IDB=$tmp/imported
+run --db "$IDB" --import "$tmp/spamdb.txt"
+is "$rc" 0 "--import a spamdb listing: exit 0"
+is "$err" "nfspamdb: $tmp/spamdb.txt: imported 9 entries (3 white, 4 grey, 1 trapped, 1 spamtrap)" \
+    "--import: counts on stderr"
+is "$out" "" "--import: nothing on stdout"
+ok '[ -d "$IDB" ]' "--import creates the database directory"
+is "$(listing "$IDB")" "$(sorted "$tmp/spamdb.txt")" \
+    "spamdb listing imported: the same lines come back, times and counts kept"
+run --db "$IDB" --json
+printf '%s\n' "$out" >"$tmp/json.before"
+
+run --db "$IDB" --import "$tmp/spamdb.txt"
+is "$rc" 0 "importing the same file again: exit 0"
+is "$(listing "$IDB")" "$(sorted "$tmp/spamdb.txt")" "importing again: same listing"
+run --db "$IDB" --json
+is "$out" "$(<"$tmp/json.before")" \
+    "importing again: same records, also the fields the lines do not show"
+
+GDB=$tmp/greyd
+run --db "$GDB" --import "$tmp/greydb.txt"
+is "$rc" 0 "--import a greydb listing: exit 0"
+is "$err" "nfspamdb: $tmp/greydb.txt: imported 10 entries (2 white, 4 grey, 2 trapped, 2 spamtrap)
+nfspamdb: $tmp/greydb.txt: 2 DOMAIN entries not imported: nfspamd reads allowed domains from its alloweddomains file" \
+    "greydb: counts, and DOMAIN lines named as not imported"
+is "$(listing "$GDB")" "$(sorted "$tmp/greydb.txt")" \
+    "greydb listing imported: the same lines come back (IPv6 too)"
+run --db "$GDB" --json 198.51.100.66
+ok 'python3 -c "import json, sys; o = json.loads(sys.argv[1]); assert (o[\"first\"], o[\"pass\"], o[\"expire\"], o[\"bcount\"], o[\"pcount\"]) == (0, 0, 1717257800, 0, -1), o" "$out"' \
+    "a TRAPPED line's missing fields are 0, pcount -1"
+
+# Imported records replace what the database held for the same key.
+RDB=$tmp/replace
+rundb_r() { run --db "$RDB" "$@"; }
+rundb_r -a 198.51.100.4 203.0.113.9
+rundb_r -a -t 192.0.2.25
+rundb_r -a 192.0.2.200
+rundb_r -a 192.0.2.1
+rundb_r --import "$tmp/spamdb.txt"
+is "$rc" 0 "--import over existing entries: exit 0"
+is "$(listing "$RDB" | grep -v '^WHITE|192\.0\.2\.1|')" "$(sorted "$tmp/spamdb.txt")" \
+    "existing keys take the file's records, WHITE and TRAPPED swap as the file says"
+like "$(listing "$RDB")" '^WHITE\|192\.0\.2\.1\|' "keys not in the file stay"
+
+# CRLF, comments, blank lines, the old nine-field GREY form, odd spelling.
+printf '# spamdb of mx1\r\n\r\nWHITE|192.0.2.5|||1|2|3|4|5\r\n   \r\n' >"$tmp/crlf.txt"
+printf 'GREY|192.0.2.6|<a@example.com>|<b@example.org>|10|20|30|1|0\r\n' >>"$tmp/crlf.txt"
+printf 'TRAPPED|2001:DB8:0::7|99\r\nSPAMTRAP|Trap@Example.ORG' >>"$tmp/crlf.txt"
+CDB=$tmp/crlf
+run --db "$CDB" --import "$tmp/crlf.txt"
+is "$rc" 0 "CRLF file with comments and no final newline: exit 0"
+is "$(listing "$CDB")" "GREY|192.0.2.6||<a@example.com>|<b@example.org>|10|20|30|1|0
+SPAMTRAP|trap@example.org
+TRAPPED|2001:db8::7|99
+WHITE|192.0.2.5|||1|2|3|4|5" \
+    "CRLF file: entries stored; empty HELO for the nine-field form, canonical address, lower-cased trap"
+
+# Standard input: a regular file and a pipe.
+SDB=$tmp/stdin
+"$NFSPAMDB" --db "$SDB" --import - <"$tmp/greydb.txt" >/dev/null 2>"$tmp/stderr"
+is "$?" 0 "--import - from a file: exit 0"
+like "$(<"$tmp/stderr")" '^nfspamdb: stdin: imported 10 entries ' "--import -: named stdin"
+is "$(listing "$SDB")" "$(sorted "$tmp/greydb.txt")" "--import - from a file: entries stored"
+rm -rf "$SDB"
+cat "$tmp/spamdb.txt" "$tmp/greydb.txt" | "$NFSPAMDB" --db "$SDB" --import - 2>"$tmp/stderr"
+is "$?" 0 "--import - from a pipe: exit 0"
+like "$(<"$tmp/stderr")" '^nfspamdb: stdin: imported 19 entries \(5 white, 8 grey, 3 trapped, 3 spamtrap\)$' \
+    "--import - from a pipe: counts lines, a key met twice counts twice"
+is "$(listing "$SDB")" "$(cat "$tmp/spamdb.txt" "$tmp/greydb.txt" | sorted /dev/stdin | uniq)" \
+    "--import - from a pipe: entries stored"
+
+# A bad line in the middle: nothing written.
+before=$(listing "$IDB")
+json_before=$("$NFSPAMDB" --db "$IDB" --json)
+{
+	head -n 4 "$tmp/spamdb.txt"
+	echo 'WHITE|192.0.2.44|||1717000000|17170x1520|1720111920|1|0'
+	tail -n +5 "$tmp/spamdb.txt"
+	echo 'WHITE|192.0.2.45|||1717000000|1717001520|1720111920|1|0'
+} >"$tmp/bad.txt"
+run --db "$IDB" --import "$tmp/bad.txt"
+is "$rc" 1 "a file with one bad line: exit 1"
+is "$err" "nfspamdb: $tmp/bad.txt:5: pass is not a number: \"17170x1520\"
+nfspamdb: $tmp/bad.txt: 1 bad line, nothing imported" \
+    "the bad line: FILE:LINE, what is wrong and the value"
+is "$(listing "$IDB")" "$before" "a bad line: the database is unchanged"
+is "$("$NFSPAMDB" --db "$IDB" --json)" "$json_before" "a bad line: the records are unchanged"
+run --db "$tmp/never" --import "$tmp/bad.txt"
+is "$rc" 1 "a bad file and no database: exit 1"
+ok '[ ! -e "$tmp/never" ]' "a bad file creates no database"
+
+long=$(printf 'x%.0s' {1..5000})
+cat >"$tmp/bad2.txt" <<EOF
+# every kind of mistake, each on its own line
+BLACK|192.0.2.1
+WHITE|192.0.2.1|||1|2|3|4
+TRAPPED|192.0.2.300|1717257600
+GREY|192.0.2.1|helo|<$(printf 'a%.0s' {1..500})@example.com>|<b@example.org>|1|2|3|4|5
+SPAMTRAP|nobody.example.org
+$long
+WHITE|192.0.2.9|||1|2|3|4|-1
+EOF
+run --db "$IDB" --import "$tmp/bad2.txt"
+is "$rc" 1 "a file of bad lines: exit 1"
+is "$(lines "$err")" 8 "each bad line reported, then the count"
+like "$err" "^nfspamdb: $tmp/bad2.txt:2: unknown entry type: \"BLACK\"$" "unknown type named"
+like "$err" "^nfspamdb: $tmp/bad2.txt:3: WHITE line with 8 fields, not 9: \"WHITE\\|192\\.0\\.2\\.1\\|\\|\\|1\\|2\\|3\\|4\"$" \
+    "wrong field count named"
+like "$err" "^nfspamdb: $tmp/bad2.txt:4: bad IP address \\(.+\\): \"192\\.0\\.2\\.300\"$" "bad address named"
+like "$err" "^nfspamdb: $tmp/bad2.txt:5: GREY tuple of 545 bytes, more than the database keeps \\(511\\): \"GREY\\|192\\.0\\.2\\.1\\|helo\\|<aaa.*\\.\\.\\.\"$" \
+    "a tuple too long for the store named"
+like "$err" "^nfspamdb: $tmp/bad2.txt:6: spam trap address without '@': \"nobody\\.example\\.org\"$" \
+    "a spam trap without @ named"
+like "$err" "^nfspamdb: $tmp/bad2.txt:7: line longer than 4096 bytes$" "a too long line named"
+like "$err" "^nfspamdb: $tmp/bad2.txt:8: WHITE pcount is out of range \\(0 to 2147483647\\): \"-1\"$" \
+    "a negative WHITE pcount named"
+like "$err" "^nfspamdb: $tmp/bad2.txt: 7 bad lines, nothing imported$" "the count of bad lines"
+is "$(listing "$IDB")" "$before" "bad lines: the database is unchanged"
+
+seq -f 'WHITE|192.0.2.%g' 1 30 >"$tmp/many.txt"
+run --db "$IDB" --import "$tmp/many.txt"
+is "$rc" 1 "30 bad lines: exit 1"
+is "$(lines "$err")" 21 "30 bad lines: the first 20 reported, then the count"
+like "$err" "^nfspamdb: $tmp/many.txt:20: " "the 20th is reported"
+like "$err" "^nfspamdb: $tmp/many.txt: 30 bad lines \\(the first 20 shown\\), nothing imported$" \
+    "30 bad lines: the count says how many were shown"
+
+printf 'WHITE|192.0.2.1|||1|2|3|4|5\nSPAM|x\n' | "$NFSPAMDB" --db "$IDB" --import - 2>"$tmp/stderr"
+is "$?" 1 "a bad line on a pipe: exit 1"
+is "$(<"$tmp/stderr")" "nfspamdb: stdin:2: unknown entry type: \"SPAM\"
+nfspamdb: stdin: 1 bad line, nothing imported" "a bad line on a pipe: stdin:LINE"
+is "$(listing "$IDB")" "$before" "a bad line on a pipe: the database is unchanged"
+
+run --db "$IDB" --import "$tmp/no-such-file"
+is "$rc" 1 "--import of a missing file: exit 1"
+is "$err" "nfspamdb: $tmp/no-such-file: No such file or directory" "a missing file: named"
+: >"$tmp/empty.txt"
+run --db "$IDB" --import "$tmp/empty.txt"
+is "$rc" 0 "--import of an empty file: exit 0"
+is "$err" "nfspamdb: $tmp/empty.txt: imported 0 entries (0 white, 0 grey, 0 trapped, 0 spamtrap)" \
+    "an empty file: nothing imported, and it says so"
+
+# ---- an address's GREY tuples are listed with it -----------------------
+
+run --db "$GDB" 2001:DB8:25:0::17
+is "$rc" 0 "an address with tuples only: exit 0"
+is "$out" "$(grep '^GREY|2001:db8:25::17|' "$tmp/greydb.txt")" \
+    "an address: all its GREY tuples, whatever the spelling of the key"
+run --db "$GDB" 2001:db8:bad::66 192.0.2.90
+is "$rc" 0 "a TRAPPED address with a tuple and a WHITE one: exit 0"
+is "$out" "TRAPPED|2001:db8:bad::66|1717257900
+$(grep '^GREY|2001:db8:bad::66|' "$tmp/greydb.txt")
+WHITE|192.0.2.90|||1716700000|1716701500|1719811900|4|2" \
+    "the entry first, then its tuples, key by key"
+run --db "$GDB" 192.0.2.99 192.0.2.81 192.0.2.81
+is "$rc" 1 "one absent address and one given twice: exit 1"
+is "$(lines "$out")" 2 "the tuples of an address given twice are listed twice"
+is "$err" "nfspamdb: no entry for 192.0.2.99" "the absent one named"
+run --db "$GDB" --json 2001:db8:25::17
+ok 'python3 -c "
+import json, sys
+objs = [json.loads(l) for l in sys.argv[1].splitlines()]
+assert [o[\"to\"] for o in objs] == [\"<dave@example.org>\", \"<erin@example.org>\"], objs
+assert all(o[\"type\"] == \"GREY\" and o[\"ip\"] == \"2001:db8:25::17\" for o in objs), objs
+" "$out"' "--json with an address: its tuples as GREY objects"
+
+# ---- root: files belong to the database directory's owner --------------
+
+if [ "$(id -u)" != 0 ]; then
+	skip "not root: no other user to become" 6
+else
+	user=
+	for u in nobody daemon; do
+		id -u "$u" >/dev/null 2>&1 && [ "$(id -u "$u")" != 0 ] && {
+			user=$u
+			break
+		}
+	done
+	if [ -z "$user" ]; then
+		skip "no nobody or daemon user" 6
+	else
+		chmod 755 "$tmp"
+		own=$tmp/owned
+		mkdir "$own"
+		chown "$user" "$own"
+		run --db "$own" -a 192.0.2.1
+		is "$rc" 0 "root, -a on a new database in $user's directory: exit 0"
+		is "$(find "$own" ! -user "$user" | wc -l)" 0 \
+		    "root, -a: every file in the directory is $user's"
+		run --db "$own" --import "$tmp/greydb.txt"
+		is "$(find "$own" ! -user "$user" | wc -l)" 0 \
+		    "root, --import: every file is still $user's"
+		is "$(listing "$own" | grep -c .)" 11 "root: listing works as $user"
+		chown root "$own/data.mdb"
+		run --db "$own" -a 192.0.2.2
+		is "$rc" 1 "a root-owned data.mdb in $user's directory: exit 1"
+		like "$err" "as user $user; $own/data.mdb is owned by root.*chown $user" \
+		    "the permission error names the file, the user and the fix"
+		chmod 700 "$tmp"
+	fi
 fi
 
 # ---- concurrency --------------------------------------------------------
