@@ -10,17 +10,24 @@
  * ../nfspamd/nfthelper.c) keeps CAP_NET_ADMIN and only changes the sets.
  * Everything read in one go is one burst: one database transaction and
  * one netlink transaction, with each address once.
+ *
+ * Started as root, both processes become the owner of the database
+ * directory when that is not root, whatever --user says: the database
+ * and nft.gen are shared with nfspamd, which runs as that user.
  */
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +45,9 @@
 #include "grey.h"
 #include "log.h"
 #include "logev.h"
+#include "nftgen.h"
 #include "nfthelper.h"
+#include "owner.h"
 #include "priv.h"
 #include "prog.h"
 #include "store.h"
@@ -111,15 +120,17 @@ struct logd {
 	int			 status;
 };
 
+/* Asked for (-h) on stdout with status 0; a usage error on stderr. */
 static void __attribute__((noreturn))
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status == 0 ? stdout : stderr,
 "usage: nfspamlogd [-DIv] [-k keyfile] [-l group] [-W whiteexp] [-Y target]\n"
 "                  [--db dir] [--user user]\n"
 "                  [--db-sync-ms ms] [--db-max-size MiB] [--rcvbuf MiB]\n"
-"                  [--stats-interval secs]\n");
-	exit(1);
+"                  [--stats-interval secs]\n"
+"       nfspamlogd -h | -V\n");
+	exit(status);
 }
 
 enum {
@@ -134,6 +145,7 @@ static const struct option longopts[] = {
 	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
 	{ "stats-interval", required_argument, NULL, OPT_STATS },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -153,10 +165,14 @@ parse_args(int argc, char **argv, struct conf *c)
 	c->stats_interval = 3600;
 	c->rcvbuf = 16UL << 20;
 	c->keyfile = SYNC_KEYFILE;
-	while ((ch = getopt_long(argc, argv, "DIk:l:vW:Y:", longopts, NULL)) !=
-	    -1) {
+	while ((ch = getopt_long(argc, argv, "DhIk:l:vVW:Y:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'D': c->debug = true; break;
+		case 'h': usage(0);
+		case 'V':
+			printf("nfspamlogd %s\n", PACKAGE_VERSION);
+			exit(0);
 		case 'I': c->inbound_only = true; break;
 		case 'k': c->keyfile = optarg; break;
 		case 'Y':
@@ -192,11 +208,11 @@ parse_args(int argc, char **argv, struct conf *c)
 		case OPT_STATS: c->stats_interval = (unsigned)prog_number(
 			    "--stats-interval", optarg, 0, 86400);
 			break;
-		default: usage();
+		default: usage(1);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(1);
 }
 
 /* --- counters --- */
@@ -283,7 +299,7 @@ log_addresses(struct logd *d)
 			continue;
 		addr_format(&e->addr, ip, sizeof(ip));
 		log_msg(&d->log, d->isnew[i] ? LOG_INFO : LOG_DEBUG,
-		    "%s addr=%s seen=%s count=%" PRIu32 " expire=%" PRId64,
+		    "%s ip=%s seen=%s count=%" PRIu32 " expire=%" PRId64,
 		    d->isnew[i] ? "whitelisted" : "refreshed", ip, seen,
 		    e->count, d->now + d->conf.whiteexp);
 	}
@@ -545,6 +561,85 @@ nflog_setup(struct logd *d)
 
 /* --- processes --- */
 
+/* What we make in the database directory. */
+static const char *const own_files[] = { "data.mdb", "lock.mdb",
+					 NFTGEN_FILE };
+
+static const char *
+user_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw != NULL)
+		snprintf(buf, len, "%s", pw->pw_name);
+	else
+		snprintf(buf, len, "uid %u", (unsigned)uid);
+	return buf;
+}
+
+/*
+ * As root: give the owner of the directory our files there that another
+ * user owns, as a root run of an older version left them, or the owner
+ * could not open them.  Links and anything but plain files are left.
+ */
+static void
+give_back(struct logd *d, const struct priv_user *u)
+{
+	struct stat sb;
+	char path[PATH_MAX], was[64];
+	int fd;
+
+	for (size_t i = 0; i < sizeof(own_files) / sizeof(own_files[0]);
+	    i++) {
+		snprintf(path, sizeof(path), "%s/%s", d->conf.db, own_files[i]);
+		if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_NOCTTY | O_CLOEXEC)) == -1)
+			continue;
+		if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    sb.st_uid != u->uid) {
+			user_name(sb.st_uid, was, sizeof(was));
+			if (fchown(fd, u->uid, u->gid) == -1)
+				log_warnx(&d->log, "%s belongs to %s, not to %s "
+				    "who owns %s, and cannot be given back: %s; "
+				    "chown %s %s", path, was, u->name,
+				    d->conf.db, strerror(errno), u->name, path);
+			else
+				log_info(&d->log, "%s belonged to %s: given to "
+				    "%s, who owns %s", path, was, u->name,
+				    d->conf.db);
+		}
+		close(fd);
+	}
+}
+
+/*
+ * Started as root on a database directory of another user's: that user
+ * is the one to become (both processes), whatever --user says, so that
+ * everything made there stays usable by nfspamd, which runs as it.
+ */
+static void
+db_owner(struct logd *d)
+{
+	struct priv_user *u = &d->user;
+	struct passwd *pw;
+	struct stat sb;
+
+	if (geteuid() != 0 || stat(d->conf.db, &sb) == -1 || sb.st_uid == 0)
+		return;
+	if (!u->found || u->uid != sb.st_uid) {
+		pw = getpwuid(sb.st_uid);
+		memset(u, 0, sizeof(*u));
+		u->found = true;
+		u->uid = sb.st_uid;
+		/* With no passwd entry, the directory's group. */
+		u->gid = pw != NULL ? pw->pw_gid : sb.st_gid;
+		user_name(sb.st_uid, u->name, sizeof(u->name));
+		log_info(&d->log, "running as %s, the owner of %s, instead of "
+		    "--user %s", u->name, d->conf.db, d->conf.user);
+	}
+	give_back(d, u);
+}
+
 /*
  * The helper is forked before NFLOG is opened, so it never holds the
  * packet socket; then this process keeps no capability at all.
@@ -555,6 +650,7 @@ privsep(struct logd *d)
 	char err[512];
 
 	priv_lookup(d->conf.user, &d->user);
+	db_owner(d);
 	if (geteuid() == 0 && !d->user.found)
 		log_warnx(&d->log, "user %s does not exist: staying uid 0, "
 		    "without capabilities", d->conf.user);
@@ -575,9 +671,17 @@ open_sync(struct logd *d, char *err, size_t errlen)
 {
 	struct sync_key key;
 	bool missing;
+	char hint[512];
+	size_t n;
 
-	if (sync_key_load(d->conf.keyfile, &key, &missing, err, errlen) == -1)
+	if (sync_key_load(d->conf.keyfile, &key, &missing, err, errlen) == -1) {
+		/* Read after dropping privileges: say as whom, and the fix. */
+		if (access(d->conf.keyfile, R_OK) == -1 && (n = strlen(err)) <
+		    errlen && owner_hint(errno, d->conf.keyfile, hint,
+		    sizeof(hint))[0] != '\0')
+			snprintf(err + n, errlen - n, " (%s)", hint);
 		return -1;
+	}
 	if (missing)
 		log_warnx(&d->log, "sync: no key file %s: messages are signed "
 		    "with the empty key, as spamd's are without one; anyone "

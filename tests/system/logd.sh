@@ -14,7 +14,10 @@
 # snd whitelists snd (IPv4 and IPv6), and with -I it does not; packets of
 # another prefix are counted as ignored; the reader holds no capability,
 # its helper CAP_NET_ADMIN only; an NFLOG overrun (the reader stopped
-# while a SYN flood arrives) is logged, counted and survived.
+# while a SYN flood arrives) is logged, counted and survived.  Started as
+# root on a database directory that belongs to nobody, every file it
+# makes there is nobody's.  -V, -h and usage errors are checked first,
+# as any user.
 #
 # Environment: top_srcdir, top_builddir, NFSPAMLOGD, NFSPAMDB, SYNFLOOD.
 
@@ -25,6 +28,28 @@ NFSPAMLOGD=${NFSPAMLOGD:-$top_builddir/src/nfspamlogd/nfspamlogd}
 NFSPAMDB=${NFSPAMDB:-$top_builddir/src/nfspamdb/nfspamdb}
 SYNFLOOD=${SYNFLOOD:-$top_builddir/bench/synflood}
 . "$top_srcdir/tests/lib/tap.sh"
+
+# --- flags that need no privileges ---
+[ -x "$NFSPAMLOGD" ] || bail_out "no binary at $NFSPAMLOGD (build first)"
+version=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' \
+    "$top_builddir/config.h")
+for f in -V --version; do
+	out=$("$NFSPAMLOGD" "$f" 2>/dev/null)
+	is "$?:$out" "0:nfspamlogd $version" \
+	    "$f prints \"nfspamlogd $version\" on stdout, exit 0"
+	is "$("$NFSPAMLOGD" "$f" 2>&1 >/dev/null)" "" "$f: nothing on stderr"
+done
+for f in -h --help; do
+	out=$("$NFSPAMLOGD" "$f" 2>/dev/null)
+	is "$?" 0 "$f: exit 0"
+	like "$out" '^usage: nfspamlogd \[-DIv\]' \
+	    "$f: the usage on stdout"
+	is "$("$NFSPAMLOGD" "$f" 2>&1 >/dev/null)" "" "$f: nothing on stderr"
+done
+out=$("$NFSPAMLOGD" --bogus 2>/dev/null)
+is "$?:$out" "1:" "a usage error exits 1, nothing on stdout"
+like "$("$NFSPAMLOGD" --bogus 2>&1 >/dev/null)" '^usage: nfspamlogd' \
+    "... and the usage on stderr"
 
 if [ "$(id -u)" != 0 ]; then
 	skip "needs root (network namespaces, nftables, NFLOG)" 1
@@ -193,9 +218,9 @@ lab_sendmail gw root@gw.e2e.test 'user@[IPv6:fd77:1::2]' "out 6" "body 6"
 ok 'lab_wait 30 eval "[ -n \"\$(db_field 10.77.1.2 2)\" ] &&
     [ -n \"\$(db_field fd77:1::2 2)\" ]"' \
     "gw's Postfix mailing snd whitelists 10.77.1.2 and fd77:1::2"
-like "$(cat "$LOG")" '^nfspamlogd: whitelisted addr=10\.77\.1\.2 seen=out count=[0-9]+ expire=' \
+like "$(cat "$LOG")" '^nfspamlogd: whitelisted ip=10\.77\.1\.2 seen=out count=[0-9]+ expire=' \
     "one log line for the new white address (IPv4)"
-like "$(cat "$LOG")" '^nfspamlogd: whitelisted addr=fd77:1::2 seen=out' \
+like "$(cat "$LOG")" '^nfspamlogd: whitelisted ip=fd77:1::2 seen=out' \
     "one log line for the new white address (IPv6)"
 ok '[[ $(lab_set_elem spamd-white 10.77.1.2) =~ ^timeout=3240000 ]] &&
     [[ $(lab_set_elem spamd-white6 fd77:1::2) =~ ^timeout=3240000 ]]' \
@@ -320,6 +345,12 @@ EOF
 lab_spawn snd "$LAB_TMP/syncrecv.log" python3 "$LAB_TMP/syncrecv.py" \
     "$LAB_TMP/sync.hex"
 sleep 0.5
+# A key only root may read: nfspamlogd reads it as nobody, and says so.
+install -m 600 "$LAB_TMP/spamd.key" "$LAB_TMP/root.key"
+logd_start -k "$LAB_TMP/root.key" -Y 10.77.1.2
+ok '! kill -0 "$LOGD_PID" 2>/dev/null' "an unreadable -k key stops nfspamlogd"
+like "$(cat "$LOG")" "root\.key: Permission denied \(as user nobody; .*root\.key is owned by root:root mode 0600: .*chown nobody .*root\.key\)" \
+    "... naming the key, the user it runs as and the fix"
 logd_start -k "$LAB_TMP/spamd.key" -Y 10.77.1.2 -Y '[fd77:1::2]:8025' \
     -Y snd0:1
 is "$?" 0 "nfspamlogd -Y 10.77.1.2 -Y [fd77:1::2]:8025 -Y snd0:1 starts"
@@ -339,5 +370,34 @@ done
 ok 'lab_wait 5 eval "stats | grep -Eqx \"sync-sent=([6-9]|[1-9][0-9]+)\"" &&
     stats | grep -qx sync-errors=0' "the counters say at least 6 sent, none failed"
 logd_stop
+
+# --- started as root on a database of nobody's, without --user ---
+OWN=$LAB_TMP/db-own
+mkdir -p "$OWN" && chown nobody: "$OWN" && chmod 750 "$OWN" ||
+    bail_out "db-own"
+# What a root run of an older version left: root's, mode 0600.
+install -m 600 /dev/null "$OWN/nft.gen"
+: >"$LOG"
+lab_spawn gw "$LOG" "$NFSPAMLOGD" -D --db "$OWN" --stats-interval 0
+LOGD_PID=$LAB_LASTPID
+lab_wait 10 eval '! kill -0 $LOGD_PID || grep -q "listening " "$LOG"'
+ok 'kill -0 "$LOGD_PID" && grep -q "listening " "$LOG"' \
+    "started as root on nobody's database, nfspamlogd runs" ||
+    diag "$(cat "$LOG")"
+like "$(cat "$LOG")" "running as nobody, the owner of $OWN, instead of --user nfspamd" \
+    "... as nobody, the directory's owner, and says so"
+like "$(cat "$LOG")" "$OWN/nft.gen belonged to root: given to nobody" \
+    "... after giving nobody the nft.gen a root run left"
+helper=$(pgrep -P "$LOGD_PID")
+ok '[ "$(uidof "$LOGD_PID")" = "$nobody" ] && [ "$(uidof "$helper")" = "$nobody" ]' \
+    "the reader and its helper both run as nobody"
+connect snd 10.77.1.5 10.77.1.1
+ok 'lab_wait 5 grep -q "whitelisted ip=10\.77\.1\.5 seen=in" "$LOG"' \
+    "a whitelisted sender is written to the new database"
+logd_stop
+ok '[ -s "$OWN/nft.gen" ] && [ -f "$OWN/data.mdb" ] && [ -f "$OWN/lock.mdb" ]' \
+    "the database and the commit record are there"
+is "$(find "$OWN" ! -user nobody | tr '\n' ' ')" "" \
+    "every file in the directory is nobody's"
 
 done_testing
