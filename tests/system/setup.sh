@@ -10,7 +10,10 @@
 # nfspamd and its list's message, the unlisted one the MTA; a refresh
 # moves them; a set flushed behind nfspamd-setup's back is noticed and
 # loaded whole; a list that fails keeps its addresses in the set; the
-# nospamd file reaches @nospamd/@nospamd6; a missing table is an error.
+# nospamd file reaches @nospamd/@nospamd6; a root run on a state
+# directory of nobody's leaves every file there nobody's (nft.gen
+# included) and a run as nobody with CAP_NET_ADMIN, as the service
+# runs, works after it; a missing table is an error.
 #
 # Environment: top_srcdir, top_builddir, NFSPAMD, NFSPAMD_SETUP.
 
@@ -246,6 +249,37 @@ is "$?" 0 "-n exits 0"
 like "$(cat "$setdir/dry")" "^\+spamd 10.77.0.20/32" "-n prints the adds"
 like "$(cat "$setdir/dry")" "-spamd 10.77.0.30/32" "and the deletes"
 is "$(elements spamd)" "10.77.0.30" "-n changes nothing"
+
+# --- as root on a --db of nobody's, then as nobody ----------------------
+own=$setdir/db-own
+mkdir -p "$own" && chown nobody: "$own" && chmod 750 "$own" ||
+    bail_out "db-own"
+# Left root's, mode 0600, by a root run of an older version.
+install -m 600 /dev/null "$own/setup.lock"
+own_setup()
+{
+	lab_exec gw "$@" "$NFSPAMD_SETUP" -b -d -f "$conf" --db "$own" \
+	    --control "$ctl" --nospamd "$setdir/nospamd" >"$setdir/out" 2>&1
+}
+own_setup
+is "$?" 0 "as root on nobody's --db: exit 0"
+diag "$(tr '\n' ' ' <"$setdir/out")"
+like "$(cat "$setdir/out")" "setup.lock belonged to root: given to nobody" \
+    "the lock an older root run left is given to nobody"
+ok '[ -s "$own/nft.gen" ] && [ -s "$own/setup.state" ]' \
+    "nft.gen and setup.state are written"
+is "$(find "$own" ! -user nobody | tr '\n' ' ')" "" \
+    "every file in it is nobody's, nft.gen included"
+is "$(elements spamd)" "10.77.0.20" "the sets were loaded (as nobody)"
+printf '10.77.0.10\n' >"$setdir/a.txt"
+own_setup setpriv --reuid nobody --regid "$(id -g nobody)" --init-groups \
+    --inh-caps +net_admin --ambient-caps +net_admin --
+is "$?" 0 "then as nobody with CAP_NET_ADMIN, as the service runs: exit 0"
+ok 'grep -q "changed by a difference" "$setdir/out"' \
+    "... applying a difference from the root run's load"
+is "$(elements spamd)" "10.77.0.10" "spamd holds the new list"
+is "$(find "$own" ! -user nobody | tr '\n' ' ')" "" \
+    "every file in it is still nobody's"
 
 # --- no table -------------------------------------------------------------
 lab_exec gw nft delete table inet nfspamd
