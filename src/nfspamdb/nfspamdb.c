@@ -153,7 +153,7 @@ static void	cleanup(struct nfspamdb *);
 static const struct option longopts[] = {
 	{ "db",		required_argument,	NULL,	'D' },
 	{ "json",	no_argument,		NULL,	'J' },
-	{ "help",	no_argument,		NULL,	'H' },
+	{ "help",	no_argument,		NULL,	'h' },
 	{ "import",	required_argument,	NULL,	'I' },
 	{ "version",	no_argument,		NULL,	'V' },
 	{ NULL,		0,			NULL,	0 }
@@ -166,7 +166,7 @@ usage(FILE *fp, int status)
 
 	fprintf(fp, "usage: %s [-adGTt] [--db dir] [--json] [keys ...]\n"
 	    "       %s [--db dir] --import file\n"
-	    "       %s -V | --help\n", p, p, p);
+	    "       %s -h | -V\n", p, p, p);
 	if (fflush(fp) == EOF && status == 0)
 		err(1, "standard output");
 	exit(status);
@@ -223,7 +223,7 @@ parse_args(struct nfspamdb *db, int argc, char **argv)
 	bool	add = false, del = false;
 	int	ch, ntype = 0;
 
-	while ((ch = getopt_long(argc, argv, "adGTtV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "adGhTtV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'a':
 			add = true;
@@ -252,7 +252,7 @@ parse_args(struct nfspamdb *db, int argc, char **argv)
 		case 'J':
 			db->json = true;
 			break;
-		case 'H':
+		case 'h':
 			usage(stdout, 0);
 		case 'I':
 			if (db->import != NULL) {

@@ -88,6 +88,10 @@ is "$rc" 0 "--help: exit 0"
 like "$out" '^usage: nfspamdb \[-adGTt\]' "--help: usage on stdout"
 like "$out" '^ +nfspamdb \[--db dir\] --import file$' "--help: names --import"
 is "$err" "" "--help: nothing on stderr"
+help=$out
+run -h
+is "$rc" 0 "-h: exit 0"
+is "$out" "$help" "-h: the same usage on stdout"
 
 version=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' \
     "$top_builddir/config.h" 2>/dev/null)
