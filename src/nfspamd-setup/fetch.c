@@ -27,6 +27,7 @@
 
 #include "fetch.h"
 #include "gz.h"
+#include "owner.h"
 #include "util.h"
 
 #define READ_CHUNK	(64 * 1024)
@@ -73,13 +74,19 @@ static int
 fetch_file(const struct sdc_list *l, const struct fetch_opts *o,
     struct gz *z, char *err, size_t errlen)
 {
-	char	*buf, gerr[256];
+	char	*buf, gerr[256], hint[512];
 	ssize_t	 n;
-	int	 fd, ret = -1;
+	int	 fd, ret = -1, e;
 
-	if ((fd = open(l->file, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
-		return util_seterr(err, errlen, "%s: %s", l->file,
-		    strerror(errno));
+	if ((fd = open(l->file, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		e = errno;
+		hint[0] = '\0';
+		if (e != ENOENT)	/* the path in the message says it all */
+			owner_hint(e, l->file, hint, sizeof(hint));
+		return util_seterr(err, errlen, "%s: %s%s%s%s", l->file,
+		    strerror(e), hint[0] != '\0' ? " (" : "", hint,
+		    hint[0] != '\0' ? ")" : "");
+	}
 	if ((buf = malloc(READ_CHUNK)) == NULL) {
 		close(fd);
 		return util_seterr(err, errlen, "out of memory");
@@ -255,8 +262,8 @@ static void
 child(const struct sdc_list *l, const struct fetch_opts *o, int fd,
     int errfd, char **argv)
 {
-	char	msg[ERRTEXT_MAX];
-	int	n, nul;
+	char	msg[ERRTEXT_MAX], hint[512];
+	int	n, nul, e;
 
 	setpgid(0, 0);
 	signal(SIGPIPE, SIG_DFL);
@@ -274,8 +281,16 @@ child(const struct sdc_list *l, const struct fetch_opts *o, int fd,
 		_exit(1);
 	}
 	execvp(argv[0], argv);
-	n = snprintf(msg, sizeof(msg), "cannot run %s: %s", argv[0],
-	    strerror(errno));
+	/* As whom, and the fix, when the command is named by its path. */
+	e = errno;
+	hint[0] = '\0';
+	if (strchr(argv[0], '/') != NULL && e != ENOENT)
+		owner_hint(e, argv[0], hint, sizeof(hint));
+	n = snprintf(msg, sizeof(msg), "cannot run %s: %s%s%s%s", argv[0],
+	    strerror(e), hint[0] != '\0' ? " (" : "", hint,
+	    hint[0] != '\0' ? ")" : "");
+	if (n > (int)sizeof(msg) - 1)
+		n = (int)sizeof(msg) - 1;
 	(void)!write(errfd, msg, (size_t)n);
 	_exit(127);
 }

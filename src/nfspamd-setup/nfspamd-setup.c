@@ -379,14 +379,19 @@ read_file(const char *path, size_t max, char **data, size_t *len,
     char *err, size_t errlen)
 {
 	struct stat	 st;
-	char		*p;
-	int		 fd, r;
+	char		*p, hint[ERRLEN];
+	int		 fd, r, e;
 
 	*data = NULL;
 	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
-		return util_seterr(err, errlen, "%s: %s", path,
-		    strerror(errno));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		/* A missing file is often fine (nospamd, the state). */
+		e = errno;
+		util_seterr(err, errlen, "%s: %s%s", path, strerror(e),
+		    e == ENOENT ? "" : why_not(e, path, hint, sizeof(hint)));
+		errno = e;
+		return -1;
+	}
 	if (fstat(fd, &st) == -1) {
 		util_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
@@ -463,20 +468,18 @@ write_atomic(const char *dir, const char *name, const void *data,
 static void
 state_load(struct ctx *x)
 {
-	char	 path[4096], err[ERRLEN], hint[ERRLEN], *data;
+	char	 path[4096], err[ERRLEN], *data;
 	size_t	 len;
-	int	 e;
 
 	memset(&x->prev, 0, sizeof(x->prev));
 	x->prev_ok = true;
 	snprintf(path, sizeof(path), "%s/%s", x->c.db, STATE_FILE);
 	if (read_file(path, (size_t)1 << 30, &data, &len, err,
 	    sizeof(err)) == -1) {
-		if ((e = errno) != ENOENT) {
-			log_warnx(&x->log, "%s%s; lists removed from spamd.conf "
+		if (errno != ENOENT) {
+			log_warnx(&x->log, "%s; lists removed from spamd.conf "
 			    "since the last run cannot be cleared, and -b "
-			    "loads the sets whole", err, why_not(e, path, hint,
-			    sizeof(hint)));
+			    "loads the sets whole", err);
 			x->prev_ok = false;
 		}
 		return;
@@ -1455,7 +1458,13 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (sdc_load(x.c.conf, &x.sdc, err, sizeof(err)) == -1) {
-		log_warnx(&x.log, "%s", err);
+		char hint[ERRLEN];
+
+		/* Not ENOENT's hint: /etc/nfspamd is root's to make. */
+		hint[0] = '\0';
+		if (access(x.c.conf, R_OK) == -1 && errno != ENOENT)
+			why_not(errno, x.c.conf, hint, sizeof(hint));
+		log_warnx(&x.log, "%s%s", err, hint);
 		return 1;
 	}
 	for (i = 0; i < x.sdc.nwarn; i++)

@@ -616,6 +616,20 @@ def t_file_exec(st, tmp):
                          r"directory", r.err),
            "file: a missing file fails, naming it", r)
 
+    # Unreadable: the user it was read as and the fix.  Root reads any
+    # file here (its --db is root's); t_owner has the root case.
+    if ROOT:
+        TAP.skip("root reads a mode 0000 file", 1)
+    else:
+        locked = write(os.path.join(tmp, "locked.txt"), PLAIN, 0o000)
+        me = pwd.getpwuid(os.geteuid()).pw_name
+        r = one(st, tmp, "flocked", ["file=" + locked])
+        TAP.ok(r.rc == 1 and "list flocked: %s: Permission denied (as user "
+               "%s; %s is owned by %s:" % (locked, me, locked, me) in r.err
+               and "mode 0000" in r.err,
+               "file: an unreadable list names the user, the mode and the "
+               "fix", r)
+
     # exec
     r = one(st, tmp, "ecat", ["method=exec", "file=/bin/cat " + plain])
     TAP.ok(r.rc == 0 and r.out == want_line("ecat"),
@@ -1101,7 +1115,7 @@ def owners(path):
             for n in os.listdir(path)}
 
 
-OWNER_CHECKS = 12
+OWNER_CHECKS = 13
 
 
 def t_owner(st, tmp, d):
@@ -1184,6 +1198,18 @@ def t_owner_runs(st, tmp, d, dn, nobody):
            and "is nfspamd running" not in r.err,
            "owner: a control socket nobody may not use is named with the "
            "user, not as \"is nfspamd running?\"", r)
+
+    # The root run reads lists as the directory's owner, as the service.
+    secret = write(os.path.join(tmp, "root-only.txt"), "127.0.0.98\n",
+                   0o600)
+    c2 = conf(os.path.join(tmp, "owner2.conf"), ["sec"],
+              entry("sec", "black", 'msg="sec"', "file=" + secret))
+    r = st.run(c2, db=db, control=dn.ctl)
+    TAP.ok(r.rc == 1 and "list sec: %s: Permission denied (as user nobody; "
+           "%s is owned by root:root mode 0600: " % (secret, secret) in r.err
+           and "chown nobody %s" % secret in r.err,
+           "owner: a root run reads lists as nobody, and says so when it "
+           "cannot", r)
 
     # A user nfspamd takes nothing from: it hangs up without a word.
     other = 65533
