@@ -130,6 +130,13 @@ owner_hint(int errnum, const char *path, char *buf, size_t len)
 	}
 	user_name(sb.st_uid, who, sizeof(who));
 	group_name(sb.st_gid, grp, sizeof(grp));
+	if (sb.st_uid == geteuid()) {
+		snprintf(buf, len, "as user %s; %s is %s's own but mode %04o: "
+		    "chmod u+rw%s %s", me, near, me,
+		    (unsigned)(sb.st_mode & 07777), S_ISDIR(sb.st_mode) ?
+		    "x" : "", near);
+		return buf;
+	}
 	snprintf(buf, len, "as user %s; %s is owned by %s:%s mode %04o: run "
 	    "it as %s, or give %s access (chown %s %s)", me, near, who, grp,
 	    (unsigned)(sb.st_mode & 07777), who, me, me, near);

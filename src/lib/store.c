@@ -260,7 +260,11 @@ check_dir(const char *dir, const struct store_opts *o, char *err,
 		if (errno == ENOENT)
 			return util_seterr(err, errlen, "%s: no database here "
 			    "(directory does not exist)", dir);
-		return util_seterr(err, errlen, "%s: %s", dir, strerror(errno));
+		int saved = errno;
+		char hint[512];
+
+		return util_seterr(err, errlen, "%s: %s (%s)", dir,
+		    strerror(saved), owner_hint(saved, dir, hint, sizeof(hint)));
 	}
 	if (!S_ISDIR(sb.st_mode))
 		return util_seterr(err, errlen, "%s: not a directory (the "

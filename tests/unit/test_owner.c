@@ -64,25 +64,53 @@ test_whoami(void **state)
 		assert_int_equal(atol(f->me), (long)geteuid());
 }
 
+/* Someone else's directory: the owner, the mode and a chown. */
 static void
 test_hint_eacces(void **state)
 {
 	struct fix *f = *state;
-	char path[128], buf[1024], want[256];
+	char path[128], dir[128], buf[1024], want[256];
+	struct passwd *pw;
 
-	/* The nearest existing directory above the path is the one named. */
-	snprintf(path, sizeof(path), "%s/db/data.mdb", f->dir);
-	assert_int_equal(chmod(f->dir, 0500), 0);
+	if (geteuid() == 0) {
+		/* The nearest existing directory above the path is named. */
+		if ((pw = getpwnam("nobody")) == NULL)
+			skip();
+		assert_int_equal(chown(f->dir, pw->pw_uid, pw->pw_gid), 0);
+		assert_int_equal(chmod(f->dir, 0500), 0);
+		snprintf(dir, sizeof(dir), "%s", f->dir);
+		snprintf(path, sizeof(path), "%s/db/data.mdb", f->dir);
+		snprintf(want, sizeof(want), "%s is owned by nobody:", dir);
+	} else {
+		snprintf(dir, sizeof(dir), "/root");
+		snprintf(path, sizeof(path), "/root/nfspamd-test/data.mdb");
+		snprintf(want, sizeof(want), "/root is owned by root:");
+	}
 	owner_hint(EACCES, path, buf, sizeof(buf));
-	snprintf(want, sizeof(want), "as user %s; %s is owned by ", f->me,
-	    f->dir);
 	assert_non_null(strstr(buf, want));
-	assert_non_null(strstr(buf, "mode 0500"));
-	snprintf(want, sizeof(want), "chown %s %s", f->me, f->dir);
+	snprintf(want, sizeof(want), "as user %s; ", f->me);
 	assert_non_null(strstr(buf, want));
+	snprintf(want, sizeof(want), "chown %s %s", f->me, dir);
+	assert_non_null(strstr(buf, want));
+	if (geteuid() == 0)
+		assert_non_null(strstr(buf, "mode 0500"));
 	/* EPERM reads the same. */
 	owner_hint(EPERM, path, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "mode 0500"));
+	assert_non_null(strstr(buf, want));
+}
+
+/* One's own directory with too few permissions: chmod, not chown. */
+static void
+test_hint_own_mode(void **state)
+{
+	struct fix *f = *state;
+	char buf[1024], want[256];
+
+	assert_int_equal(chmod(f->dir, 0500), 0);
+	owner_hint(EACCES, f->dir, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "chmod u+rwx %s", f->dir);
+	assert_non_null(strstr(buf, want));
+	assert_null(strstr(buf, "chown"));
 }
 
 static void
@@ -180,6 +208,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_whoami),
 		T(test_hint_eacces),
+		T(test_hint_own_mode),
 		T(test_hint_enoent),
 		T(test_hint_other),
 		T(test_adopt_nothing_to_do),
