@@ -22,6 +22,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "nftgen.h"
+#include "owner.h"
 #include "util.h"
 
 static const uint8_t magic[4] = { 'N', 'F', 'G', 'N' };
@@ -96,7 +97,7 @@ struct nftgen {
 	int			 fd;
 	bool			 gaveup;
 	bool			 told;
-	char			 why[512];
+	char			 why[1024];
 	struct nftgen_chain	 mem;
 	struct mnl_socket	*nl;
 };
@@ -144,9 +145,14 @@ nftgen_error(struct nftgen *g)
 static void
 give_up(struct nftgen *g, const char *what)
 {
-	snprintf(g->why, sizeof(g->why), "%s %s: %s; only this process's "
-	    "own nftables commits are recognised as nfspamd's", what,
-	    g->path, strerror(errno));
+	int saved = errno;
+	char hint[512];
+
+	owner_hint(saved, g->path, hint, sizeof(hint));
+	snprintf(g->why, sizeof(g->why), "%s %s: %s%s%s%s; only this "
+	    "process's own nftables commits are recognised as nfspamd's",
+	    what, g->path, strerror(saved), hint[0] ? " (" : "", hint,
+	    hint[0] ? ")" : "");
 	if (g->fd != -1)
 		close(g->fd);
 	g->fd = -1;

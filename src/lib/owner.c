@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -48,16 +49,46 @@ owner_adopt(const char *dir, uid_t *uid, char *err, size_t errlen)
 	return 1;
 }
 
-static const char *
-user_name(uid_t uid, char *buf, size_t len)
+const char *
+owner_name(uid_t uid, char *buf, size_t len)
 {
 	struct passwd *pw = getpwuid(uid);
 
 	if (pw != NULL)
 		snprintf(buf, len, "%s", pw->pw_name);
 	else
-		snprintf(buf, len, "%u", (unsigned)uid);
+		snprintf(buf, len, "uid %u", (unsigned)uid);
 	return buf;
+}
+
+int
+owner_give(const char *dir, const char *name, uid_t uid, gid_t gid,
+    char *msg, size_t msglen)
+{
+	char path[PATH_MAX], was[64], now[64];
+	struct stat sb;
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1)
+		return 0;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_uid != uid) {
+		owner_name(sb.st_uid, was, sizeof(was));
+		owner_name(uid, now, sizeof(now));
+		if (fchown(fd, uid, gid) == -1)
+			rc = util_seterr(msg, msglen, "%s belongs to %s, not to "
+			    "%s who owns %s, and cannot be given back: %s; "
+			    "chown %s %s", path, was, now, dir,
+			    strerror(errno), now, path);
+		else {
+			snprintf(msg, msglen, "%s belonged to %s: given to %s, "
+			    "who owns %s", path, was, now, dir);
+			rc = 1;
+		}
+	}
+	close(fd);
+	return rc;
 }
 
 static const char *
@@ -75,7 +106,7 @@ group_name(gid_t gid, char *buf, size_t len)
 const char *
 owner_whoami(char *buf, size_t len)
 {
-	return user_name(geteuid(), buf, len);
+	return owner_name(geteuid(), buf, len);
 }
 
 /* path itself if it exists, else the nearest directory above it. */
@@ -128,7 +159,7 @@ owner_hint(int errnum, const char *path, char *buf, size_t len)
 		    "writable)", near, me);
 		return buf;
 	}
-	user_name(sb.st_uid, who, sizeof(who));
+	owner_name(sb.st_uid, who, sizeof(who));
 	group_name(sb.st_gid, grp, sizeof(grp));
 	if (sb.st_uid == geteuid()) {
 		snprintf(buf, len, "as user %s; %s is %s's own but mode %04o: "

@@ -19,6 +19,19 @@
  */
 int	owner_adopt(const char *dir, uid_t *uid, char *err, size_t errlen);
 
+/* The name of user uid, or "uid N": for messages.  Returns buf. */
+const char	*owner_name(uid_t uid, char *buf, size_t len);
+
+/*
+ * As root, before becoming uid: give dir/name to uid:gid when someone
+ * else owns it (a root run of an older version left it so, and uid
+ * could not use it).  Links and anything but a plain file are left
+ * alone.  0: nothing to do; 1: given, msg says so; -1: msg says why not
+ * and what to run.
+ */
+int	owner_give(const char *dir, const char *name, uid_t uid, gid_t gid,
+	    char *msg, size_t msglen);
+
 /*
  * The name of the effective user, or its number: for messages.  Writes
  * into buf and returns it.

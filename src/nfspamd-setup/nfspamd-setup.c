@@ -245,18 +245,6 @@ resolve_user(struct ctx *x)
 static const char *const own_files[] = { LOCK_FILE, STATE_FILE,
 					 NFTGEN_FILE };
 
-static const char *
-user_name(uid_t uid, char *buf, size_t len)
-{
-	struct passwd	*pw = getpwuid(uid);
-
-	if (pw != NULL)
-		snprintf(buf, len, "%s", pw->pw_name);
-	else
-		snprintf(buf, len, "uid %u", (unsigned)uid);
-	return buf;
-}
-
 /*
  * " (as user U; D is owned by ...: what to do)" for error e on path, or
  * "".  For a missing file the hint is about its directory.
@@ -275,39 +263,18 @@ why_not(int e, const char *path, char *buf, size_t len)
 	return buf;
 }
 
-/*
- * As root, before becoming uid: give uid the files of ours that another
- * user owns, as a root run of an older version left them, or uid could
- * not use them.  Links and anything but plain files are left alone.
- */
+/* As root, before becoming uid: see owner_give. */
 static void
 give_back(struct ctx *x, uid_t uid, gid_t gid)
 {
-	struct stat	sb;
-	char		path[PATH_MAX], was[64], now[64];
-	size_t		i;
-	int		fd;
+	char msg[PATH_MAX + 256];
 
-	user_name(uid, now, sizeof(now));
-	for (i = 0; i < sizeof(own_files) / sizeof(own_files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", x->c.db, own_files[i]);
-		if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-		    O_NOCTTY | O_CLOEXEC)) == -1)
-			continue;
-		if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
-		    sb.st_uid != uid) {
-			user_name(sb.st_uid, was, sizeof(was));
-			if (fchown(fd, uid, gid) == -1)
-				log_warnx(&x->log, "%s belongs to %s, not to %s "
-				    "who owns %s, and cannot be given back: %s; "
-				    "chown %s %s", path, was, now, x->c.db,
-				    strerror(errno), now, path);
-			else
-				log_info(&x->log, "%s belonged to %s: given to "
-				    "%s, who owns %s", path, was, now, x->c.db);
+	for (size_t i = 0; i < sizeof(own_files) / sizeof(own_files[0]); i++)
+		switch (owner_give(x->c.db, own_files[i], uid, gid, msg,
+		    sizeof(msg))) {
+		case 1: log_info(&x->log, "%s", msg); break;
+		case -1: log_warnx(&x->log, "%s", msg); break;
 		}
-		close(fd);
-	}
 }
 
 /* Trim what was kept across the uid change to CAP_NET_ADMIN alone. */
@@ -360,7 +327,7 @@ become_owner(struct ctx *x)
 	}
 	if (r == 0)
 		return 0;
-	user_name(uid, who, sizeof(who));
+	owner_name(uid, who, sizeof(who));
 	if (keep_netadmin() == -1) {
 		log_warnx(&x->log, "as user %s, the owner of %s: cannot keep "
 		    "CAP_NET_ADMIN: %s", who, x->c.db, strerror(errno));

@@ -1124,6 +1124,30 @@ sup_open(struct sup *s)
 }
 
 /*
+ * Started as root on the --user's database directory: files there that
+ * a root run of something else left root's go back to that user, who
+ * could not open them after the drop.
+ */
+static void
+give_back(struct sup *s)
+{
+	static const char *const names[] = { "data.mdb", "lock.mdb",
+	    "nft.gen", "nfspamd.pid", "blacklists" };
+	char msg[PATH_MAX + 256];
+	struct stat sb;
+
+	if (geteuid() != 0 || !s->user.found || stat(s->conf.db, &sb) == -1 ||
+	    sb.st_uid != s->user.uid)
+		return;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		switch (owner_give(s->conf.db, names[i], s->user.uid,
+		    s->user.gid, msg, sizeof(msg))) {
+		case 1: log_info(&s->log, "%s", msg); break;
+		case -1: log_warnx(&s->log, "%s", msg); break;
+		}
+}
+
+/*
  * Fork the netlink helper before anything else is open, then drop every
  * privilege here: from now on only the helper can touch the kernel sets.
  */
@@ -1140,6 +1164,7 @@ privsep(struct sup *s)
 		    "run as with --user", s->conf.user);
 		return -1;
 	}
+	give_back(s);
 	if (strcmp(s->conf.firewall, "nft") == 0 &&
 	    (s->helper_pid = nfthelper_spawn(&s->user, &s->log, s->conf.db,
 	    &s->helper_fd)) == -1)

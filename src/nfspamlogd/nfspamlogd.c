@@ -565,51 +565,18 @@ nflog_setup(struct logd *d)
 static const char *const own_files[] = { "data.mdb", "lock.mdb",
 					 NFTGEN_FILE };
 
-static const char *
-user_name(uid_t uid, char *buf, size_t len)
-{
-	struct passwd *pw = getpwuid(uid);
-
-	if (pw != NULL)
-		snprintf(buf, len, "%s", pw->pw_name);
-	else
-		snprintf(buf, len, "uid %u", (unsigned)uid);
-	return buf;
-}
-
-/*
- * As root: give the owner of the directory our files there that another
- * user owns, as a root run of an older version left them, or the owner
- * could not open them.  Links and anything but plain files are left.
- */
+/* As root, before becoming the owner: see owner_give. */
 static void
 give_back(struct logd *d, const struct priv_user *u)
 {
-	struct stat sb;
-	char path[PATH_MAX], was[64];
-	int fd;
+	char msg[PATH_MAX + 256];
 
-	for (size_t i = 0; i < sizeof(own_files) / sizeof(own_files[0]);
-	    i++) {
-		snprintf(path, sizeof(path), "%s/%s", d->conf.db, own_files[i]);
-		if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-		    O_NOCTTY | O_CLOEXEC)) == -1)
-			continue;
-		if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
-		    sb.st_uid != u->uid) {
-			user_name(sb.st_uid, was, sizeof(was));
-			if (fchown(fd, u->uid, u->gid) == -1)
-				log_warnx(&d->log, "%s belongs to %s, not to %s "
-				    "who owns %s, and cannot be given back: %s; "
-				    "chown %s %s", path, was, u->name,
-				    d->conf.db, strerror(errno), u->name, path);
-			else
-				log_info(&d->log, "%s belonged to %s: given to "
-				    "%s, who owns %s", path, was, u->name,
-				    d->conf.db);
+	for (size_t i = 0; i < sizeof(own_files) / sizeof(own_files[0]); i++)
+		switch (owner_give(d->conf.db, own_files[i], u->uid, u->gid, msg,
+		    sizeof(msg))) {
+		case 1: log_info(&d->log, "%s", msg); break;
+		case -1: log_warnx(&d->log, "%s", msg); break;
 		}
-		close(fd);
-	}
 }
 
 /*
@@ -633,7 +600,7 @@ db_owner(struct logd *d)
 		u->uid = sb.st_uid;
 		/* With no passwd entry, the directory's group. */
 		u->gid = pw != NULL ? pw->pw_gid : sb.st_gid;
-		user_name(sb.st_uid, u->name, sizeof(u->name));
+		owner_name(sb.st_uid, u->name, sizeof(u->name));
 		log_info(&d->log, "running as %s, the owner of %s, instead of "
 		    "--user %s", u->name, d->conf.db, d->conf.user);
 	}
@@ -651,9 +618,12 @@ privsep(struct logd *d)
 
 	priv_lookup(d->conf.user, &d->user);
 	db_owner(d);
-	if (geteuid() == 0 && !d->user.found)
-		log_warnx(&d->log, "user %s does not exist: staying uid 0, "
-		    "without capabilities", d->conf.user);
+	if (geteuid() == 0 && !d->user.found) {
+		log_warnx(&d->log, "--user %s: no such user: create it "
+		    "(systemd-sysusers makes nfspamd's), or name the user to "
+		    "run as with --user", d->conf.user);
+		return -1;
+	}
 	if ((d->helper_pid = nfthelper_spawn(&d->user, &d->log, d->conf.db,
 	    &d->helper_fd)) == -1)
 		return -1;

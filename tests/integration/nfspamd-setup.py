@@ -1219,7 +1219,7 @@ def t_owner_runs(st, tmp, d, dn, nobody):
     os.chmod(dn.ctl, 0o666)
     r = bare(*(args[:3] + [odb] + args[4:]), uid=other)
     TAP.ok(r.rc == 1 and "nfspamd closed the control connection without "
-           "an answer" in r.err and "this is user 65533" in r.err,
+           "an answer" in r.err and "this is user uid 65533" in r.err,
            "owner: nfspamd hanging up on a user is said so, naming the user",
            r)
 
