@@ -625,8 +625,8 @@ def t_file_exec(st, tmp):
         me = pwd.getpwuid(os.geteuid()).pw_name
         r = one(st, tmp, "flocked", ["file=" + locked])
         TAP.ok(r.rc == 1 and "list flocked: %s: Permission denied (as user "
-               "%s; %s is owned by %s:" % (locked, me, locked, me) in r.err
-               and "mode 0000" in r.err,
+               "%s; %s is %s's own but mode 0000: chmod u+rw %s"
+               % (locked, me, locked, me, locked) in r.err,
                "file: an unreadable list names the user, the mode and the "
                "fix", r)
 

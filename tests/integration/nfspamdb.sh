@@ -525,8 +525,8 @@ else
 	rundb
 	is "$rc" 1 "listing an unreadable database: exit 1"
 	like "$err" "^nfspamdb: $DB: " "unreadable database: named"
-	like "$err" "as user $(id -un); $DB is owned by " \
-	    "unreadable database: the user and the owner named"
+	like "$err" "as user $(id -un); $DB is $(id -un)'s own but mode 0000: chmod u[+]rwx $DB" \
+	    "unreadable database: the user and the fix named"
 	rundb -a 192.0.2.200
 	chmod 700 "$DB"
 	is "$(dump "$DB")" "$before" "unreadable database: -a changed nothing"
