@@ -144,9 +144,14 @@ uidof() { awk '/^Uid:/ {print $3}' "/proc/$1/status" 2>/dev/null; }
 
 # --- refusals ---
 # snd has no nfspamd table: nfspamlogd says how to load it.
-out=$(lab_exec snd "$NFSPAMLOGD" -D --db "$LAB_TMP/db-snd" 2>&1)
+out=$(lab_exec snd "$NFSPAMLOGD" -D --db "$LAB_TMP/db-snd" --user nobody 2>&1)
 is "$?" 1 "without the nfspamd table nfspamlogd exits 1"
 like "$out" 'nft -f' "... and says how to load the ruleset"
+# Root never stays root for want of the user.
+out=$(lab_exec snd "$NFSPAMLOGD" -D --db "$LAB_TMP/db-snd" \
+    --user nfspamd-no-such-user 2>&1)
+is "$?" 1 "an unknown --user: nfspamlogd exits 1"
+like "$out" '--user nfspamd-no-such-user: no such user' "... naming it"
 out=$(lab_exec gw setpriv --reuid=nobody --regid="$(id -g nobody)" \
     --clear-groups --inh-caps=-all --bounding-set=-all \
     "$NFSPAMLOGD" -D --db "$LAB_TMP/db-nocap" 2>&1)
