@@ -4,8 +4,9 @@
  *
  * An accepted file must give at most SDC_LISTMAX lists, each with a
  * non-empty name and file, a known method, and for a black list exactly
- * one of msg and msgfile (a white list has neither).  A refused file
- * must come with a reason naming the file.
+ * one of msg and msgfile (a white list has neither), and at most
+ * SDC_WARNMAX warnings plus one that says there were more.  A refused
+ * file must come with a reason naming the file.
  */
 #include "config.h"
 
@@ -33,6 +34,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	CHECK(c.n <= SDC_LISTMAX);
 	CHECK(c.n == 0 || c.lists != NULL);
+	/* Warnings are bounded, and each names the file or says so. */
+	CHECK(c.nwarn <= SDC_WARNMAX + 1);
+	for (i = 0; i < c.nwarn; i++)
+		CHECK(strncmp(c.warn[i], "f.conf", 6) == 0 ||
+		    strncmp(c.warn[i], "more than", 9) == 0);
 	for (i = 0; i < c.n; i++) {
 		l = &c.lists[i];
 		CHECK(l->name != NULL && l->name[0] != '\0');
