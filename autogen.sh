@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The nfspamd authors
 # Bootstrap a checkout: generate configure and Makefile.in.  The TAP test
 # driver comes from the installed automake, like the other build-aux files.
 set -e

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * passlat: how long from a greylist pass to the address being in the
  * kernel's spamd-white set.  Run inside a network namespace that has the

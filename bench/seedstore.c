@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * seedstore: fill a store with N greylist tuples for scan benchmarks.
  * A quarter of them have expired, a quarter have passed (so the scan

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * store_bench: how fast the LMDB greylist store takes and gives back
  * greylist tuples, measured against bare LMDB and against spamd's way

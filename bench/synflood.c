@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * synflood: TCP SYNs to one address and port from many source addresses,
  * at a set rate.  bench/logd runs it in a network namespace of its own

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * bench/tlsload: STARTTLS load for nfspamd -C/-K (issue 8), and the
  * in-process baseline.

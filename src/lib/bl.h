@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * bl: blacklists as spamd's config socket receives them, and the lookup
  * that tells which lists hold a client address.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * buf: a growable byte buffer for replies and control data.
  * The owner frees it; a zeroed struct is an empty buffer.

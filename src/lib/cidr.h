@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * cidr: spamd-setup list lines to address ranges, and collapsing black
  * minus white ranges into a minimal sorted list of aligned prefixes.

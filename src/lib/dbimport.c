@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * dbimport: spamdb and greydb listing lines as database entries.  See
  * dbimport.h.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * dbimport: one line of a spamdb(8) or greydb(8) listing, turned into the
  * database entry it describes.  Pure: a line in, an entry or an error

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * domains: the alloweddomains file, one domain suffix per line; blank
  * lines and '#' comments are skipped, surrounding blanks trimmed.

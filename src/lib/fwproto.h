@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * fwproto: requests from the unprivileged supervisor to the netlink
  * helper, which alone holds CAP_NET_ADMIN.  The helper trusts nothing:

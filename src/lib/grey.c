@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * grey: the greylisting policy, after spamd's grey.c, spamdb.c and
  * spamlogd.c.  Pure functions: the caller supplies the record and the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * greylist: the greylist operations on the store, each one transaction
  * body: a greylisted RCPT, and the periodic scan.  The decisions are

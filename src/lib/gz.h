@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * gz: a streaming, memory-bounded decoder for inputs that may or may not
  * be gzip, told apart by content as zlib's gzread does: input starting

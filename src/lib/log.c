@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * log: stderr in the foreground, syslog (the journal under systemd)
  * otherwise.  See log.h.

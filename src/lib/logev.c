@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * logev: logged packets to addresses, and bursts merged.  See logev.h.
  */

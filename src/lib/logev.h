@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * logev: what nfspamlogd makes of the packets nftables logs to it, and
  * how a burst of them is merged into one update per address.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * nftset: nfspamd's nftables sets over netlink (libnftnl + libmnl), with
  * no nft subprocess.  Every change is one netlink batch, i.e. one kernel

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * owner: files in the database directory belong to whoever owns that
  * directory (the nfspamd user on an installed system), whoever runs the

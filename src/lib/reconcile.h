@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * reconcile: what must change in a kernel timeout set so that it holds
  * exactly the addresses the store says, each with the right expiry.

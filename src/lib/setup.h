@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * setup: nfspamd-setup's decisions, without files, sockets or a kernel.
  *

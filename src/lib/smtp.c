@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * smtp: spamd's fake SMTP dialogue, after spamd.c nextstate().  See smtp.h.
  *

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * spamdconf: OpenBSD spamd.conf(5) files, read unchanged.
  *

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * store: the greylist database, an LMDB environment shared by every
  * nfspamd program.

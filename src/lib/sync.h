@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * sync: OpenBSD spamd's sync protocol, version 2, byte for byte (spec
  * section 6), so nfspamd hosts sync with each other and with spamd and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * tls: the server side of STARTTLS for nfspamd's workers, with no
  * sockets: OpenSSL reads and writes memory BIOs, and the caller moves the

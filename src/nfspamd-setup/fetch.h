@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * fetch: one spamd.conf list's bytes, whatever the method, gunzipped
  * when they arrive compressed.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * nfspamd-setup: spamd-setup(8) for nfspamd.  Reads spamd.conf, fetches
  * each list, subtracts white lists from the black list before them,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * fw: the firewall side of nfspamd, behind one interface so the kernel
  * backend (nftables sets) and the test backend ("none") are swappable.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * nfspamd: what the supervisor and the SMTP workers share.
  */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * nfthelper: netlink on behalf of the unprivileged supervisor.  Blocking
  * I/O on purpose: one request at a time, nothing else to do meanwhile.

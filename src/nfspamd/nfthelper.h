@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * nfthelper: the only nfspamd process with CAP_NET_ADMIN.  It serves
  * fwproto requests for the nfspamd sets on one socket and nothing else.

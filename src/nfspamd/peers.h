@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * peers: nfspamd's sync with other MX hosts, in spamd's protocol
  * (src/lib/sync).  The supervisor sends what its workers report (GREY for

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * priv: dropping privileges.  Works both when nfspamd starts as root and
  * when systemd starts it as the nfspamd user with an ambient

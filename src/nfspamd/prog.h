@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * prog: what nfspamd and nfspamlogd (which builds with nfspamd's
  * sources) both need around their main loops and command lines.

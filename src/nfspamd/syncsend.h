@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * syncsend: spamd sync messages out to -Y targets (UDP, unicast or the
  * multicast group 224.0.1.240 on an interface), for nfspamd and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * nfspamd SMTP worker: accepts connections on its own SO_REUSEPORT
  * sockets, runs the fake SMTP dialogue, stutters at blacklisted and

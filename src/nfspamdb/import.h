@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * import: nfspamdb --import, a spamdb(8) or greydb(8) listing loaded into
  * the database in one transaction.  The lines are checked before the

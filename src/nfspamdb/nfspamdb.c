@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * nfspamdb: list, add and delete entries of the nfspamd database with
  * spamdb(8)'s flags, output lines and exit codes.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * nfspamlogd: spamlogd for nftables.  Reads the SMTP connections the
  * ruleset logs to an NFLOG group and keeps their hosts whitelisted: a

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * libFuzzer harness for src/lib/bl.c: control lines as a hostile peer
  * could send them.

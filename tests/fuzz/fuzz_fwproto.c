@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * libFuzzer harness for what the netlink helper reads: a request header
  * and its elements.  Whatever it accepts must re-encode to the same bytes.

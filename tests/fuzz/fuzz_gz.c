@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 #include "config.h"
 /*
  * libFuzzer harness for the gzip-or-plain decoder in src/lib/gz.c.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * libFuzzer harness for what nfspamlogd reads from NFLOG: a log prefix,
  * a protocol family and the copied network header, then the burst that

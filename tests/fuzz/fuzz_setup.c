@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 #include "config.h"
 /*
  * libFuzzer harness for the nfspamd-setup state file (src/lib/setup.c),

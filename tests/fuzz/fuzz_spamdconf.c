@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * libFuzzer harness for src/lib/spamdconf.c: spamd.conf files as anyone
  * could write them.

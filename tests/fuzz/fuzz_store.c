@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * libFuzzer harness for what the store reads back from disk: record
  * values and tuple keys.  A damaged or hostile database file must give

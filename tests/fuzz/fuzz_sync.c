@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * libFuzzer harness for the sync decoder: what arrives on UDP port 8025
  * from anyone.  Each input is decoded as it is (header and HMAC checks),

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * libFuzzer harness for src/lib/tls.c: what a hostile client can send
  * after "220 ... burn more CPU cycles": anything in place of a ClientHello

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The nfspamd authors
 # contrib/nfspamd-bgp-update against RIB dumps written here: BIRD 2 and
 # OpenBGPD detail and table output, plain lists, guessing, checking,
 # refusals that keep the old files, atomic replacement, -r and usage

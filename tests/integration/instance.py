@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The nfspamd authors
 """Integration test for how nfspamd meets an admin: --version and --help,
 the defaults (every address, --firewall nft), one instance per database
 and per control socket, an unknown --user, permission messages that name
@@ -220,6 +222,8 @@ def t_permissions(tmp):
         except KeyError:
             TAP.skip("no user nobody", 2)
             return
+        # Only the directory below may be in nobody's way.
+        os.chmod(tmp, 0o755)
         locked = os.path.join(tmp, "rootonly")
         os.mkdir(locked, 0o700)
     else:

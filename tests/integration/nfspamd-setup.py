@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The nfspamd authors
 """Integration test for nfspamd-setup: spamd.conf files, lists fetched from
 files, commands and a local HTTP(S) server, and a real nfspamd fed over its
 control socket.  Loopback only (127.0.0.1), temporary files, TAP on stdout.

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The nfspamd authors
 # nfspamdb against a scratch database: every flag, output format, error
 # path and exit status.  TAP on stdout.
 #

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * seed_tuples: plant entries in an nfspamd database for the nfspamdb
  * integration test.  nfspamdb cannot add GREY tuples (nor can spamdb),

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The nfspamd authors
 """Integration test for nfspamd's STARTTLS (-C/-K): the real daemon,
 unprivileged, on loopback, with a certificate made here by `openssl req`.
 TAP on stdout.

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The nfspamd authors
 """Integration test for nfspamd's sync (spamd's protocol): real daemons,
 unprivileged, on loopback, with temporary stores.  TAP on stdout.
 

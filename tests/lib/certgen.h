@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * certgen: a self-signed P-256 certificate and its key, written as PEM,
  * for the tests and fuzz harnesses of src/lib/tls.

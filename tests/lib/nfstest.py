@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The nfspamd authors
 """What the Python integration tests share: TAP output, the watchdog's
 exception, a daemon's log file and control socket, and (for the tests
 built on nfspamd.py) that module itself.

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The nfspamd authors
 # tap.sh: a small TAP producer for bash test scripts.  Source it, then:
 #
 #	plan N			announce N tests up front (or use done_testing)

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The nfspamd authors
 # The conditions given to ok are single-quoted on purpose: ok evaluates
 # them; the functions given to waitfor run through lab_wait.
 # shellcheck disable=SC2016,SC2317 source-path=SCRIPTDIR

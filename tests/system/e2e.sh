@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The nfspamd authors
 # The conditions given to check ... eval are single-quoted on purpose.
 # shellcheck disable=SC2016 source-path=SCRIPTDIR
 # End-to-end system test: real Postfix instances on both sides of a gateway

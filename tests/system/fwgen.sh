@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The nfspamd authors
 # The conditions given to ok are single-quoted on purpose (eval'd).
 # shellcheck disable=SC2016,SC2317 source-path=SCRIPTDIR
 # tests/system/fwgen.sh: which nftables commits make nfspamd replace its

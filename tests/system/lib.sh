@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The nfspamd authors
 # shellcheck shell=bash
 # tests/system/lib.sh: a lab of network namespaces with real Postfix
 # instances and nfspamd, for tests/system/e2e.sh and contrib/demo.

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The nfspamd authors
 # System test of src/lib/nftset and nft/*.nft against the real kernel, in
 # private network namespaces (root only; everything else is skipped).
 #

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The nfspamd authors
 # tests/system/setup.sh: nfspamd-setup against the real kernel and a real
 # nfspamd, as root, in network namespaces of its own.
 #

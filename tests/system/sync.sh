@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The nfspamd authors
 # The conditions given to ok are single-quoted on purpose (eval'd).
 # shellcheck disable=SC2016 source-path=SCRIPTDIR
 # tests/system/sync.sh: two MX hosts syncing over multicast, with the

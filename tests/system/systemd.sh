@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The nfspamd authors
 # The systemd side of nfspamd: the units in systemd/ parse
 # (systemd-analyze verify), nfspamd.service keeps its sandbox
 # (systemd-analyze security, exposure <= 2.0), sysusers.d and tmpfiles.d

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * Unit tests for src/lib/bl.c: the control-line parser and formatter,
  * the set of lists, the lookup index (checked against a linear scan on

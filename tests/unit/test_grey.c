@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * grey: the greylisting rules as timelines.  Each rule runs with an
  * injected clock (a local now that the test advances), once with spamd's

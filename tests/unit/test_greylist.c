@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * Unit tests for greylist: RCPT updates and the scan, on a temporary
  * store, with an injected clock.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 #include "config.h"
 /*
  * Unit tests for src/lib/gz.c: plain passthrough, gzip members fed in

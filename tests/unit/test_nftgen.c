@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * Unit tests for nftgen's chain: which commits nfspamd can trust.
  */

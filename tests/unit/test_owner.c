@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * Unit tests for owner: permission hints, and becoming the state
  * directory's owner (the part that needs root runs in a child).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * smtp: the fake SMTP dialogue, reply byte by reply byte.  Each test
  * drives one connection (or a few, one after another) the way the daemon

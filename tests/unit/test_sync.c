@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * Unit tests for sync: spamd's sync packets.  The expected bytes were laid
  * out from the spec's tables by a separate script, and their HMACs

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
 /*
  * Unit tests for tls: the STARTTLS server over memory BIOs, against an
  * OpenSSL client in the same process.  Keys and certificates are made
