@@ -84,7 +84,7 @@ struct sup {
 	uv_timer_t	 scan;
 	uv_timer_t	 restart;
 	uv_timer_t	 killer;
-	uv_signal_t	 sigterm, sigint, sighup, sigchld;
+	struct prog_signals sig;
 	int64_t		 started;
 	bool		 scanned_once;
 	struct greylist_scan last_scan;	/* its counts only */
@@ -1135,18 +1135,13 @@ give_back(struct sup *s)
 {
 	static const char *const names[] = { "data.mdb", "lock.mdb",
 	    "nft.gen", "nfspamd.pid", "blacklists" };
-	char msg[PATH_MAX + 256];
 	struct stat sb;
 
 	if (geteuid() != 0 || !s->user.found || stat(s->conf.db, &sb) == -1 ||
 	    sb.st_uid != s->user.uid)
 		return;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		switch (owner_give(s->conf.db, names[i], s->user.uid,
-		    s->user.gid, msg, sizeof(msg))) {
-		case 1: log_info(&s->log, "%s", msg); break;
-		case -1: log_warnx(&s->log, "%s", msg); break;
-		}
+	priv_give_back(s->conf.db, names, sizeof(names) / sizeof(names[0]),
+	    &s->user, &s->log);
 }
 
 /*
@@ -1160,10 +1155,8 @@ privsep(struct sup *s)
 
 	s->helper_fd = -1;
 	priv_lookup(s->conf.user, &s->user);
-	if (geteuid() == 0 && !s->user.found) {
-		log_warnx(&s->log, "--user %s: no such user: create it "
-		    "(systemd-sysusers makes nfspamd's), or name the user to "
-		    "run as with --user", s->conf.user);
+	if (priv_check_user(&s->user, "--user", err, sizeof(err)) == -1) {
+		log_warnx(&s->log, "%s", err);
 		return -1;
 	}
 	give_back(s);
@@ -1239,15 +1232,7 @@ supervise(struct sup *s)
 	uv_timer_init(&loop, &s->restart);
 	uv_timer_init(&loop, &s->killer);
 	s->scan.data = s->restart.data = s->killer.data = s;
-	uv_signal_init(&loop, &s->sigterm);
-	uv_signal_init(&loop, &s->sigint);
-	uv_signal_init(&loop, &s->sighup);
-	uv_signal_init(&loop, &s->sigchld);
-	s->sigterm.data = s->sigint.data = s->sighup.data = s->sigchld.data = s;
-	uv_signal_start(&s->sigterm, on_signal, SIGTERM);
-	uv_signal_start(&s->sigint, on_signal, SIGINT);
-	uv_signal_start(&s->sighup, on_signal, SIGHUP);
-	uv_signal_start(&s->sigchld, on_signal, SIGCHLD);
+	prog_signals_start(&loop, &s->sig, on_signal, s);
 
 	if (sup_open(s) == -1) {
 		s->status = 1;

@@ -108,7 +108,7 @@ struct logd {
 	uv_loop_t		*loop;
 	uv_poll_t		 poll;
 	uv_timer_t		 stats, flush;
-	uv_signal_t		 sigterm, sigint, sighup, sigchld;
+	struct prog_signals	 sig;
 	struct logev_burst	 burst;
 	struct nftset_elem	*e4, *e6;	/* one burst's elements */
 	bool			*isnew;		/* per burst entry */
@@ -567,20 +567,6 @@ nflog_setup(struct logd *d)
 static const char *const own_files[] = { "data.mdb", "lock.mdb",
 					 NFTGEN_FILE };
 
-/* As root, before becoming the owner: see owner_give. */
-static void
-give_back(struct logd *d, const struct priv_user *u)
-{
-	char msg[PATH_MAX + 256];
-
-	for (size_t i = 0; i < sizeof(own_files) / sizeof(own_files[0]); i++)
-		switch (owner_give(d->conf.db, own_files[i], u->uid, u->gid, msg,
-		    sizeof(msg))) {
-		case 1: log_info(&d->log, "%s", msg); break;
-		case -1: log_warnx(&d->log, "%s", msg); break;
-		}
-}
-
 /*
  * Started as root on a database directory of another user's: that user
  * is the one to become (both processes), whatever --user says, so that
@@ -606,7 +592,8 @@ db_owner(struct logd *d)
 		log_info(&d->log, "running as %s, the owner of %s, instead of "
 		    "--user %s", u->name, d->conf.db, d->conf.user);
 	}
-	give_back(d, u);
+	priv_give_back(d->conf.db, own_files, sizeof(own_files) /
+	    sizeof(own_files[0]), u, &d->log);
 }
 
 /*
@@ -620,10 +607,8 @@ privsep(struct logd *d)
 
 	priv_lookup(d->conf.user, &d->user);
 	db_owner(d);
-	if (geteuid() == 0 && !d->user.found) {
-		log_warnx(&d->log, "--user %s: no such user: create it "
-		    "(systemd-sysusers makes nfspamd's), or name the user to "
-		    "run as with --user", d->conf.user);
+	if (priv_check_user(&d->user, "--user", err, sizeof(err)) == -1) {
+		log_warnx(&d->log, "%s", err);
 		return -1;
 	}
 	if ((d->helper_pid = nfthelper_spawn(&d->user, &d->log, d->conf.db,
@@ -763,15 +748,7 @@ run(struct logd *d)
 
 	uv_loop_init(&loop);
 	d->loop = &loop;
-	uv_signal_init(&loop, &d->sigterm);
-	uv_signal_init(&loop, &d->sigint);
-	uv_signal_init(&loop, &d->sighup);
-	uv_signal_init(&loop, &d->sigchld);
-	d->sigterm.data = d->sigint.data = d->sighup.data = d->sigchld.data = d;
-	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
-	uv_signal_start(&d->sigint, on_signal, SIGINT);
-	uv_signal_start(&d->sighup, on_signal, SIGHUP);
-	uv_signal_start(&d->sigchld, on_signal, SIGCHLD);
+	prog_signals_start(&loop, &d->sig, on_signal, d);
 	uv_timer_init(&loop, &d->stats);
 	uv_timer_init(&loop, &d->flush);
 	d->stats.data = d->flush.data = d;

@@ -23,6 +23,15 @@ long	prog_number(const char *flag, const char *s, long min, long max);
  */
 int	prog_lock(const char *path, char *err, size_t errlen);
 
+/* The signals a daemon handles: TERM and INT stop, HUP reloads, CHLD
+   reaps.  Every handle's data is the same. */
+struct prog_signals {
+	uv_signal_t	term, intr, hup, chld;
+};
+
+void	prog_signals_start(uv_loop_t *, struct prog_signals *,
+	    uv_signal_cb, void *data);
+
 /* Close every handle still open, let their callbacks run, close loop. */
 void	prog_loop_close(uv_loop_t *loop);
 

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <pwd.h>
 #include <stdint.h>
@@ -17,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
+#include "owner.h"
 #include "priv.h"
 
 void
@@ -88,6 +91,32 @@ clear_ambient_and_bounding(uint64_t keep)
 	for (int c = 0; c <= CAP_LAST_CAP; c++)
 		if (!((keep >> c) & 1))
 			prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+}
+
+int
+priv_check_user(const struct priv_user *u, const char *flag, char *err,
+    size_t errlen)
+{
+	if (geteuid() != 0 || u->found)
+		return 0;
+	snprintf(err, errlen, "%s %s: no such user: create it "
+	    "(systemd-sysusers makes nfspamd's), or name the user to run as "
+	    "with %s", flag, u->name, flag);
+	return -1;
+}
+
+void
+priv_give_back(const char *dir, const char *const *names, size_t n,
+    const struct priv_user *u, struct logger *lg)
+{
+	char msg[PATH_MAX + 256];
+
+	for (size_t i = 0; i < n; i++)
+		switch (owner_give(dir, names[i], u->uid, u->gid, msg,
+		    sizeof(msg))) {
+		case 1: log_info(lg, "%s", msg); break;
+		case -1: log_warnx(lg, "%s", msg); break;
+		}
 }
 
 bool

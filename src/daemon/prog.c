@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <err.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -73,6 +74,20 @@ prog_lock(const char *path, char *err, size_t errlen)
 		    strerror(saved));
 	}
 	return fd;
+}
+
+void
+prog_signals_start(uv_loop_t *loop, struct prog_signals *g, uv_signal_cb cb,
+    void *data)
+{
+	uv_signal_t *h[] = { &g->term, &g->intr, &g->hup, &g->chld };
+	const int signum[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+
+	for (size_t i = 0; i < 4; i++) {
+		uv_signal_init(loop, h[i]);
+		h[i]->data = data;
+		uv_signal_start(h[i], cb, signum[i]);
+	}
 }
 
 static void

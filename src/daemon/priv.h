@@ -35,6 +35,22 @@ int	priv_drop_all(const struct priv_user *, char *err, size_t errlen);
 int	priv_keep_netadmin(const struct priv_user *, char *err,
 	    size_t errlen);
 
+/*
+ * Started as root with a user that does not exist: never stay root.
+ * 0 when fine (found, or not root); -1 with err naming the user and how
+ * to make one.
+ */
+int	priv_check_user(const struct priv_user *, const char *flag,
+	    char *err, size_t errlen);
+
+/*
+ * As root, before becoming u: give u the files names[0..n) in dir that
+ * someone else owns (see owner_give), logging each one to lg.
+ */
+struct logger;
+void	priv_give_back(const char *dir, const char *const *names, size_t n,
+	    const struct priv_user *u, struct logger *lg);
+
 /* Does this process hold CAP_NET_ADMIN (permitted) right now? */
 bool	priv_has_netadmin(void);
 
