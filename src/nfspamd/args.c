@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
+/*
+ * args: nfspamd's command line, spamd's flags and the long ones, into a
+ * struct conf that stays read-only after this.
+ */
+#include "config.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "sup.h"
+#include "sync.h"
+
+static void __attribute__((noreturn))
+usage(FILE *f, int status)
+{
+	fprintf(f,
+"usage: nfspamd [-45bdVv] [-B maxblack] [-c maxcon] [-G passtime:greyexp:whiteexp]\n"
+"               [-h hostname] [-j workers] [-l address] [-M address] [-n name]\n"
+"               [-p port] [-S secs] [-s secs] [-w window] [--db dir]\n"
+"               [--control path] [--alloweddomains file] [--lists file]\n"
+"               [--firewall nft|none] [--user user] [--scan-interval secs]\n"
+"               [--idle-timeout secs]\n"
+"               [--mx-grace secs] [--db-sync-ms ms] [--db-max-size MiB]\n"
+"               [--max-list-bytes MiB] [--backlog n] [-k keyfile]\n"
+"               [-Y target] [-y address|interface] [--sync-port port]\n"
+"               [--sync-replay-window secs] [-C certfile -K keyfile]\n"
+"               [--tls-handshakes n] [--tls-timeout secs]\n"
+"       nfspamd --help | --version\n");
+	exit(status);
+}
+
+enum {
+	OPT_DB = 256, OPT_CONTROL, OPT_DOMAINS, OPT_LISTS, OPT_FIREWALL,
+	OPT_SCAN, OPT_IDLE, OPT_GRACE, OPT_SYNCMS, OPT_DBMAX, OPT_LISTMAX,
+	OPT_BACKLOG, OPT_WORKER, OPT_USER, OPT_SYNCPORT, OPT_SYNCREPLAY,
+	OPT_TLSHS, OPT_TLSTIMEOUT, OPT_HELP
+};
+
+static const struct option longopts[] = {
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "alloweddomains", required_argument, NULL, OPT_DOMAINS },
+	{ "lists", required_argument, NULL, OPT_LISTS },
+	{ "firewall", required_argument, NULL, OPT_FIREWALL },
+	{ "workers", required_argument, NULL, 'j' },
+	{ "scan-interval", required_argument, NULL, OPT_SCAN },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+	{ "mx-grace", required_argument, NULL, OPT_GRACE },
+	{ "db-sync-ms", required_argument, NULL, OPT_SYNCMS },
+	{ "db-max-size", required_argument, NULL, OPT_DBMAX },
+	{ "max-list-bytes", required_argument, NULL, OPT_LISTMAX },
+	{ "backlog", required_argument, NULL, OPT_BACKLOG },
+	{ "worker", required_argument, NULL, OPT_WORKER },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "sync-port", required_argument, NULL, OPT_SYNCPORT },
+	{ "sync-replay-window", required_argument, NULL, OPT_SYNCREPLAY },
+	{ "tls-handshakes", required_argument, NULL, OPT_TLSHS },
+	{ "tls-timeout", required_argument, NULL, OPT_TLSTIMEOUT },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+parse_workeropt(const char *s, struct workeropt *wo)
+{
+	char *copy, *tok, *save = NULL;
+	long long v[5];
+	int i = 0;
+
+	if ((copy = strdup(s)) == NULL)
+		errx(1, "out of memory");
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save), i++) {
+		long long x = prog_number("--worker", tok, 0, LONG_MAX);
+
+		if (i < 5)
+			v[i] = x;
+		else if (wo->nfds < NFSPAMD_MAXLISTEN)
+			wo->fds[wo->nfds++] = (int)x;
+	}
+	free(copy);
+	if (i < 6)
+		errx(1, "--worker %s: internal option, not for people", s);
+	wo->is_worker = true;
+	wo->id = (int)v[0];
+	wo->ctl = (int)v[1];
+	wo->maxcon = (long)v[2];
+	wo->maxblack = (long)v[3];
+	wo->started = (int64_t)v[4];
+}
+
+static void
+add_listen(struct conf *c, const char *s)
+{
+	if (c->nlisten == NFSPAMD_MAXLISTEN)
+		errx(1, "-l %s: at most %d listen addresses", s,
+		    NFSPAMD_MAXLISTEN);
+	if (addr_parse(s, &c->listen[c->nlisten], NULL) != 0) {
+		const char *why = NULL;
+
+		addr_parse(s, &c->listen[c->nlisten], &why);
+		errx(1, "-l %s: %s", s, why);
+	}
+	c->nlisten++;
+}
+
+/* A kernel booted with ipv6.disable=1 has no AF_INET6 at all. */
+static bool
+ipv6_available(void)
+{
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd == -1)
+		return errno != EAFNOSUPPORT;
+	close(fd);
+	return true;
+}
+
+static bool
+loopback_only(const struct conf *c)
+{
+	for (size_t i = 0; i < c->nlisten; i++) {
+		const struct addr *a = &c->listen[i];
+		bool lo = a->family == AF_INET ? a->bytes[0] == 127 :
+		    memcmp(a->bytes, &in6addr_loopback, 16) == 0;
+
+		if (!lo)
+			return false;
+	}
+	return true;
+}
+
+void
+parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
+{
+	static char listsbuf[PATH_MAX];
+	struct sync_target st;
+	const char *why;
+	long maxblack = -1;
+	int ch;
+
+	memset(c, 0, sizeof(*c));
+	c->db = STORE_DEFAULT_DIR;
+	c->control = NFSPAMD_CONTROL;
+	c->domains = NFSPAMD_CONF_DIR "/alloweddomains";
+	c->firewall = "nft";
+	c->user = "nfspamd";
+	c->name = "spamd IP-based SPAM blocker";
+	c->port = NFSPAMD_PORT;
+	c->code = 450;
+	c->maxcon = NFSPAMD_MAXCON;
+	c->stutter = 1;
+	c->greystutter = 10;
+	c->scan_interval = 60;
+	c->idle = NFSPAMD_IDLE;
+	c->mx_grace = 60;
+	c->sync_ms = STORE_SYNC_MS_DEFAULT;
+	c->max_list_bytes = 256UL << 20;
+	c->backlog = 16384;
+	c->sync_key = SYNC_KEYFILE;
+	c->sync_port = SYNC_PORT;
+	c->tls_handshakes = NFSPAMD_TLS_HANDSHAKES;
+	c->tls_timeout = NFSPAMD_TLS_TIMEOUT;
+	grey_conf_default(&c->grey);
+
+	while ((ch = getopt_long(argc, argv, "45B:bC:c:dG:h:j:K:k:l:M:n:p:S:s:Vvw:Y:y:",
+	    longopts, NULL)) != -1) {
+		switch (ch) {
+		case '4': c->code = 450; break;
+		case '5': c->code = 550; break;
+		case 'B': maxblack = prog_number("-B", optarg, 0, 10000000); break;
+		case 'b': c->blackonly = true; break;
+		case 'C': c->tls_cert = optarg; break;
+		case 'K': c->tls_key = optarg; break;
+		case 'c': c->maxcon = prog_number("-c", optarg, 1, 10000000); break;
+		case 'd': c->debug = true; break;
+		case 'G':
+			if (grey_parse_times(optarg, &c->grey, &why) != 0)
+				errx(1, "-G %s: %s", optarg, why);
+			break;
+		case 'h':
+			if (strlen(optarg) >= sizeof(c->hostbuf) ||
+			    strpbrk(optarg, " \t\r\n") != NULL)
+				errx(1, "-h %s: not a host name", optarg);
+			c->hostname = optarg;
+			break;
+		case 'j':
+			c->workers = (int)prog_number("-j", optarg, 1, MAXWORKERS);
+			break;
+		case 'l': add_listen(c, optarg); break;
+		case 'M':
+			if (addr_parse(optarg, &c->lowprio, &why) != 0)
+				errx(1, "-M %s: %s", optarg, why);
+			c->lowprio_set = true;
+			break;
+		case 'n':
+			if (strpbrk(optarg, "\r\n") != NULL ||
+			    strlen(optarg) > 200)
+				errx(1, "-n: the banner must be one line of at most "
+				    "200 characters");
+			c->name = optarg;
+			break;
+		case 'p': c->port = (uint16_t)prog_number("-p", optarg, 1, 65535);
+			break;
+		case 'S': c->greystutter = (unsigned)prog_number("-S", optarg, 0,
+			    90);
+			break;
+		case 's': c->stutter = (unsigned)prog_number("-s", optarg, 0, 10);
+			break;
+		case 'v': c->verbose = true; break;
+		case 'V':
+			printf("nfspamd %s\n", PACKAGE_VERSION);
+			exit(0);
+		case OPT_HELP: usage(stdout, 0);
+		case 'w': c->window = (int)prog_number("-w", optarg, 1, INT_MAX);
+			break;
+		case OPT_DB: c->db = optarg; break;
+		case OPT_CONTROL: c->control = optarg; break;
+		case OPT_DOMAINS: c->domains = optarg; break;
+		case OPT_LISTS: c->lists = optarg; break;
+		case OPT_FIREWALL: c->firewall = optarg; break;
+		case OPT_SCAN: c->scan_interval = (unsigned)prog_number(
+			    "--scan-interval", optarg, 1, 86400);
+			break;
+		case OPT_IDLE: c->idle = (unsigned)prog_number("--idle-timeout",
+			    optarg, 1, 86400);
+			break;
+		case OPT_GRACE: c->mx_grace = (unsigned)prog_number("--mx-grace",
+			    optarg, 0, 86400);
+			break;
+		case OPT_SYNCMS: c->sync_ms = (unsigned)prog_number("--db-sync-ms",
+			    optarg, 0, 60000);
+			break;
+		case OPT_DBMAX: c->db_max = (size_t)prog_number("--db-max-size",
+			    optarg, 1, 1L << 30) << 20;
+			break;
+		case OPT_LISTMAX: c->max_list_bytes = (size_t)prog_number(
+			    "--max-list-bytes", optarg, 1, 1L << 20) << 20;
+			break;
+		case OPT_BACKLOG: c->backlog = (int)prog_number("--backlog",
+			    optarg, 1, 1 << 20);
+			break;
+		case OPT_WORKER: parse_workeropt(optarg, wo); break;
+		case OPT_USER: c->user = optarg; break;
+		case 'k': c->sync_key = optarg; break;
+		case 'Y':
+			if (c->nsync_targets == 16)
+				errx(1, "-Y %s: at most 16 targets", optarg);
+			if (sync_target_parse(optarg, &st, &why) == -1)
+				errx(1, "-Y %s: %s", optarg, why);
+			c->sync_targets[c->nsync_targets++] = optarg;
+			break;
+		case 'y':
+			if (sync_target_parse(optarg, &st, &why) == -1 ||
+			    st.has_num)
+				errx(1, "-y %s: an address or an interface",
+				    optarg);
+			c->sync_listen = optarg;
+			break;
+		case OPT_SYNCPORT: c->sync_port = (uint16_t)prog_number(
+			    "--sync-port", optarg, 1, 65535);
+			break;
+		case OPT_SYNCREPLAY: c->sync_replay = (uint32_t)prog_number(
+			    "--sync-replay-window", optarg, 1, 86400);
+			break;
+		case OPT_TLSHS: c->tls_handshakes = prog_number("--tls-handshakes",
+			    optarg, 1, 1000000);
+			break;
+		case OPT_TLSTIMEOUT: c->tls_timeout = (unsigned)prog_number(
+			    "--tls-timeout", optarg, 1, 3600);
+			break;
+		default: usage(stderr, 1);
+		}
+	}
+	if (optind != argc)
+		usage(stderr, 1);
+	/* spamd: "need key and certificate for TLS". */
+	if ((c->tls_cert == NULL) != (c->tls_key == NULL))
+		errx(1, "%s without %s: STARTTLS needs both a certificate (-C) "
+		    "and its key (-K)", c->tls_cert ? "-C" : "-K",
+		    c->tls_cert ? "-K" : "-C");
+	if (c->tls_cert != NULL && (*c->tls_cert == '\0' ||
+	    *c->tls_key == '\0'))
+		errx(1, "-C/-K: empty file name");
+	/*
+	 * The ruleset's redirect delivers to the address of the interface
+	 * the mail came in on, so by default every address listens.
+	 */
+	if (c->nlisten == 0) {
+		add_listen(c, "0.0.0.0");
+		if (ipv6_available())
+			add_listen(c, "::");
+		c->listen_default = true;
+	}
+	if (strcmp(c->firewall, "nft") == 0 && loopback_only(c))
+		errx(1, "-l: listening on loopback addresses only, but the "
+		    "nfspamd ruleset redirects SMTP from other hosts to the "
+		    "address it arrived at, so nobody could connect: leave "
+		    "out -l (every address), or name the addresses mail "
+		    "arrives at");
+	if (c->hostname == NULL) {
+		if (gethostname(c->hostbuf, sizeof(c->hostbuf) - 1) == -1)
+			errx(1, "gethostname: %s", strerror(errno));
+		c->hostname = c->hostbuf;
+	}
+	if (c->lists == NULL) {
+		snprintf(listsbuf, sizeof(listsbuf), "%s/blacklists", c->db);
+		c->lists = listsbuf;
+	}
+	/* spamd: -B defaults to maxcon-100; -b serves everyone black. */
+	if (c->blackonly)
+		c->maxblack = c->maxcon;
+	else if (maxblack > c->maxcon)
+		errx(1, "-B %ld: more than -c %ld", maxblack, c->maxcon);
+	else if (maxblack >= 0 && maxblack < c->maxcon)
+		c->maxblack = maxblack;
+	else
+		c->maxblack = c->maxcon > 100 ? c->maxcon - 100 : 0;
+	if (c->workers == 0)
+		c->workers = (int)((c->maxcon + NFSPAMD_PER_WORKER - 1) /
+		    NFSPAMD_PER_WORKER);
+	if (c->workers > MAXWORKERS)
+		errx(1, "-c %ld needs more than %d workers", c->maxcon,
+		    MAXWORKERS);
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
+/*
+ * sup: the nfspamd supervisor's state, shared by its files: nfspamd.c
+ * (workers, scan, signals, start-up), args.c (the command line) and
+ * control.c (the control socket for blacklists).
+ */
+#ifndef NFSPAMD_SUP_H
+#define NFSPAMD_SUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "greylist.h"
+#include "nfspamd.h"
+#include "priv.h"
+#include "prog.h"
+
+#define MAXWORKERS	64
+
+struct wproc {
+	pid_t		 pid;
+	int		 ctl;
+	uv_poll_t	 poll;
+	bool		 polling;
+	int64_t		 started;
+};
+
+struct sup {
+	struct conf	 conf;
+	struct logger	 log;
+	char		**argv;
+	int		 argc;
+	uv_loop_t	*loop;
+	struct store	*store;
+	struct bl	*bl;
+	struct fw	*fw;
+	struct peers	*peers;		/* sync; NULL without -Y/-y */
+	struct wproc	 w[MAXWORKERS];
+	int		 nw;
+	struct priv_user user;
+	pid_t		 helper_pid;
+	int		 lock_fd;	/* <db>/nfspamd.pid, locked */
+	int		 helper_fd;
+	uv_pipe_t	 control;
+	bool		 have_control;
+	uv_timer_t	 scan;
+	uv_timer_t	 restart;
+	uv_timer_t	 killer;
+	struct prog_signals sig;
+	int64_t		 started;
+	bool		 scanned_once;
+	struct greylist_scan last_scan;	/* its counts only */
+	bool		 stopping;
+	int		 status;
+};
+
+/* What a re-executed worker learns from --worker. */
+struct workeropt {
+	bool	 is_worker;
+	int	 id, ctl;
+	long	 maxcon, maxblack;
+	int64_t	 started;
+	int	 fds[NFSPAMD_MAXLISTEN];
+	size_t	 nfds;
+};
+
+/* args.c: the flags into *c, or exit 1 (0 for --help, --version). */
+void	parse_args(int argc, char **argv, struct conf *c,
+	    struct workeropt *wo);
+
+/* control.c: listen on --control; -1 (logged) if that cannot be done. */
+int	control_open(struct sup *);
+
+/* nfspamd.c: one message to every running worker. */
+void	tell_workers(struct sup *, const char *msg);
+
+#endif
