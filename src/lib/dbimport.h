@@ -23,7 +23,7 @@
 
 #include <stddef.h>
 
-#include "store.h"
+#include "record.h"
 
 #define DBIMPORT_LINEMAX	4096	/* longer lines are an error */
 #define DBIMPORT_DOMAINMAX	255	/* as in the alloweddomains file */

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
+#include "record.h"
 
 /* spamd's defaults (grey.h). */
 #define GREY_PASSTIME	(25 * 60)

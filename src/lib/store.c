@@ -29,13 +29,6 @@ static const char *const dbnames[STORE_NTYPES] = {
 	[STORE_SPAMTRAP] = "spamtrap",
 };
 
-static const char *const typenames[STORE_NTYPES] = {
-	[STORE_WHITE] = "WHITE",
-	[STORE_GREY] = "GREY",
-	[STORE_TRAPPED] = "TRAPPED",
-	[STORE_SPAMTRAP] = "SPAMTRAP",
-};
-
 struct store {
 	MDB_env		*env;
 	MDB_dbi		 dbi[STORE_NTYPES];
@@ -55,77 +48,6 @@ struct store_txn {
 	int		 mdberr;	/* last LMDB error, to spot MAP_FULL */
 	char		 err[256];
 };
-
-const char *
-store_type_name(enum store_type t)
-{
-	if ((unsigned)t >= STORE_NTYPES)
-		return "?";
-	return typenames[t];
-}
-
-static void
-put64(uint8_t *p, int64_t v)
-{
-	uint64_t u = (uint64_t)v;
-
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(u >> (8 * i));
-}
-
-static void
-put32(uint8_t *p, int32_t v)
-{
-	uint32_t u = (uint32_t)v;
-
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(u >> (8 * i));
-}
-
-static int64_t
-get64(const uint8_t *p)
-{
-	uint64_t u = 0;
-
-	for (int i = 0; i < 8; i++)
-		u |= (uint64_t)p[i] << (8 * i);
-	return (int64_t)u;
-}
-
-static int32_t
-get32(const uint8_t *p)
-{
-	uint32_t u = 0;
-
-	for (int i = 0; i < 4; i++)
-		u |= (uint32_t)p[i] << (8 * i);
-	return (int32_t)u;
-}
-
-void
-store_rec_encode(const struct store_rec *r, uint8_t out[STORE_RECSIZE])
-{
-	put64(out, r->first);
-	put64(out + 8, r->pass);
-	put64(out + 16, r->expire);
-	put32(out + 24, r->bcount);
-	put32(out + 28, r->pcount);
-}
-
-int
-store_rec_decode(const void *buf, size_t len, struct store_rec *r)
-{
-	const uint8_t *p = buf;
-
-	if (len != STORE_RECSIZE)
-		return -1;
-	r->first = get64(p);
-	r->pass = get64(p + 8);
-	r->expire = get64(p + 16);
-	r->bcount = get32(p + 24);
-	r->pcount = get32(p + 28);
-	return 0;
-}
 
 static uint64_t
 monotonic_ms(void)
@@ -171,7 +93,7 @@ init_schema(struct store *st, MDB_txn *txn, char *err, size_t errlen)
 	MDB_val v = { sizeof(buf), buf };
 	int rc;
 
-	put32(buf, STORE_SCHEMA);
+	util_put32le(buf, STORE_SCHEMA);
 	if ((rc = mdb_put(txn, st->meta, &k, &v, 0)) != 0)
 		return util_seterr(err, errlen, "%s: writing schema: %s", st->dir,
 		    mdb_strerror(rc));
@@ -223,10 +145,10 @@ check_schema(struct store *st, char *err, size_t errlen)
 			    "schema version)", st->dir);
 			goto fail;
 		}
-		if (get32(v.mv_data) != STORE_SCHEMA) {
+		if (util_get32le(v.mv_data) != STORE_SCHEMA) {
 			util_seterr(err, errlen, "%s: database schema version %d, "
 			    "this program knows version %d only; not touching "
-			    "it", st->dir, (int)get32(v.mv_data),
+			    "it", st->dir, (int)util_get32le(v.mv_data),
 			    STORE_SCHEMA);
 			goto fail;
 		}
@@ -708,68 +630,4 @@ store_count(struct store_txn *t, enum store_type type)
 	if ((rc = mdb_stat(t->txn, t->st->dbi[type], &ms)) != 0)
 		return txn_fail(t, rc, "counting", type);
 	return (long)ms.ms_entries;
-}
-
-size_t
-store_tuple_key(char *buf, size_t len, const char *ip, const char *helo,
-    const char *from, const char *to)
-{
-	const char *f[4] = { ip, helo, from, to };
-	size_t n = 0, l;
-
-	for (int i = 0; i < 4; i++) {
-		if (strchr(f[i], '\n') != NULL)
-			return 0;
-		n += strlen(f[i]) + (i > 0);
-	}
-	if (n > STORE_KEYMAX || n + 1 > len)
-		return 0;
-	n = 0;
-	for (int i = 0; i < 4; i++) {
-		if (i > 0)
-			buf[n++] = '\n';
-		l = strlen(f[i]);
-		memcpy(buf + n, f[i], l);
-		n += l;
-	}
-	buf[n] = '\0';
-	return n;
-}
-
-int
-store_tuple_split(const char *key, size_t keylen, struct store_tuple *tp)
-{
-	const char *start[5], *end = key + keylen, *nl;
-	size_t n = 0;
-
-	start[n++] = key;
-	while ((nl = memchr(start[n - 1], '\n', (size_t)(end -
-	    start[n - 1]))) != NULL) {
-		if (n == 4)
-			return -1;	/* five or more fields */
-		start[n++] = nl + 1;
-	}
-	if (n < 3)
-		return -1;
-	start[n] = end + 1;	/* as if a separator followed the last */
-#define FLEN(i)	((size_t)(start[(i) + 1] - start[(i)] - 1))
-	tp->ip = start[0];
-	tp->iplen = FLEN(0);
-	if (n == 3) {
-		tp->helo = "";
-		tp->helolen = 0;
-		tp->from = start[1];
-		tp->fromlen = FLEN(1);
-		tp->to = start[2];
-		tp->tolen = FLEN(2);
-	} else {
-		tp->helo = start[1];
-		tp->helolen = FLEN(1);
-		tp->from = start[2];
-		tp->fromlen = FLEN(2);
-		tp->to = start[3];
-		tp->tolen = FLEN(3);
-	}
-#undef FLEN
-	return tp->iplen == 0 ? -1 : 0;
 }

@@ -91,3 +91,41 @@ util_parse_long(const char *s, long min, long max, long *v)
 		return -1;
 	return 0;
 }
+
+void
+util_put64le(uint8_t *p, int64_t v)
+{
+	uint64_t u = (uint64_t)v;
+
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(u >> (8 * i));
+}
+
+void
+util_put32le(uint8_t *p, int32_t v)
+{
+	uint32_t u = (uint32_t)v;
+
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(u >> (8 * i));
+}
+
+int64_t
+util_get64le(const uint8_t *p)
+{
+	uint64_t u = 0;
+
+	for (int i = 0; i < 8; i++)
+		u |= (uint64_t)p[i] << (8 * i);
+	return (int64_t)u;
+}
+
+int32_t
+util_get32le(const uint8_t *p)
+{
+	uint32_t u = 0;
+
+	for (int i = 0; i < 4; i++)
+		u |= (uint32_t)p[i] << (8 * i);
+	return (int32_t)u;
+}

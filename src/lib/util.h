@@ -25,6 +25,12 @@ int	util_write_full(int fd, const void *, size_t n);
 void		util_put32be(uint8_t *, uint32_t);
 uint32_t	util_get32be(const uint8_t *);
 
+/* Little-endian integers of the store's records. */
+void		util_put64le(uint8_t *, int64_t);
+void		util_put32le(uint8_t *, int32_t);
+int64_t		util_get64le(const uint8_t *);
+int32_t		util_get32le(const uint8_t *);
+
 /*
  * A whole decimal number from min to max, nothing else around it
  * (command-line values).  -1 when s is not one.
