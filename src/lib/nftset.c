@@ -68,6 +68,7 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
+#include "nftrange.h"
 #include "nftset.h"
 
 /* Linux 6.3; Debian 12's headers (6.1) do not have it yet. */
@@ -86,8 +87,6 @@
 #define RBUF_SIZE	(128 * 1024)
 /* Receive buffer charge per queued acknowledgement (skb truesize). */
 #define ACK_COST	2048
-
-typedef unsigned __int128 u128;
 
 /* What GETSET said about a set; cached by name. */
 struct setinfo {
@@ -111,20 +110,6 @@ struct nftset {
 	bool			 nodestroy;	/* kernel refused DESTROY */
 	int			 ivalid;	/* validates interval deletes:
 						   -1 not known yet, 0, 1 */
-};
-
-/* One netlink element. */
-struct nel {
-	u128				 key;
-	uint32_t			 flags;		/* INTERVAL_END */
-	uint64_t			 timeout;	/* ms; 0: none */
-	const struct nftset_elem	*src;		/* for messages */
-};
-
-/* An element list to send with one message type. */
-struct nels {
-	struct nel	*v;
-	size_t		 n, cap;
 };
 
 /* One message of a batch, to map an acknowledgement back. */
@@ -153,20 +138,6 @@ struct ackerr {
 	char		 msg[128];	/* NLMSGERR_ATTR_MSG */
 };
 
-/* A range of a dumped set, inclusive at both ends. */
-struct range {
-	u128		 lo, hi;
-	uint64_t	 timeout, expires;
-	bool		 used;
-};
-
-/* Raw dumped element. */
-struct rawel {
-	u128		 key;
-	uint32_t	 flags;
-	uint64_t	 timeout, expires;
-};
-
 struct rawels {
 	struct rawel	*v;
 	size_t		 n, cap;
@@ -193,61 +164,6 @@ fail(char *err, size_t errlen, int e, const char *fmt, ...)
 	}
 	errno = e != 0 ? e : EINVAL;
 	return -1;
-}
-
-/* Keys as numbers, so that "+ 1" and ranges are plain arithmetic. */
-
-static unsigned
-fam_bits(int family)
-{
-	return family == AF_INET ? 32 : 128;
-}
-
-static u128
-top_of(int family)
-{
-	return family == AF_INET ? (u128)0xffffffffu : ~(u128)0;
-}
-
-/* The low k bits set. */
-static u128
-low_mask(unsigned k)
-{
-	if (k == 0)
-		return 0;
-	if (k >= 128)
-		return ~(u128)0;
-	return ((u128)1 << k) - 1;
-}
-
-static u128
-key_from_bytes(const uint8_t *b, size_t len)
-{
-	u128	v = 0;
-	size_t	i;
-
-	for (i = 0; i < len; i++)
-		v = (v << 8) | b[i];
-	return v;
-}
-
-static void
-key_to_bytes(u128 v, uint8_t *b, size_t len)
-{
-	size_t	i;
-
-	for (i = len; i > 0; i--) {
-		b[i - 1] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-static void
-key_to_addr(u128 v, int family, struct addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = (uint8_t)family;
-	key_to_bytes(v, a->bytes, fam_bits(family) / 8);
 }
 
 static const char *
@@ -585,30 +501,6 @@ nftset_check(struct nftset *s, const char *const *sets, size_t n, char *err,
 	return 0;
 }
 
-/* Element lists. */
-
-static int
-nels_push(struct nels *l, u128 key, uint32_t flags, uint64_t timeout,
-    const struct nftset_elem *src)
-{
-	struct nel	*v;
-	size_t		 cap;
-
-	if (l->n == l->cap) {
-		cap = l->cap == 0 ? 64 : l->cap * 2;
-		if ((v = reallocarray(l->v, cap, sizeof(*v))) == NULL)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n].key = key;
-	l->v[l->n].flags = flags;
-	l->v[l->n].timeout = timeout;
-	l->v[l->n].src = src;
-	l->n++;
-	return 0;
-}
-
 /*
  * An element the set can hold: its family, a prefix only where the set
  * holds intervals, no host bits, a timeout only where it has timeouts
@@ -634,7 +526,7 @@ check_elem(const struct setinfo *si, const char *op,
 		    fam_name(e->pfx.addr.family), fam_name(si->family),
 		    fam_type(si->family));
 	}
-	bits = fam_bits(si->family);
+	bits = key_bits(si->family);
 	if (e->pfx.len > bits) {
 		prefix_format(&e->pfx, buf, sizeof(buf));
 		return fail(err, errlen, EINVAL, "set %s: %s: %s: prefix "
@@ -662,34 +554,6 @@ check_elem(const struct setinfo *si, const char *op,
 	return 0;
 }
 
-static void
-pfx_range(const struct setinfo *si, const struct prefix *p, u128 *lo,
-    u128 *hi)
-{
-	unsigned	bits = fam_bits(si->family);
-
-	*lo = key_from_bytes(p->addr.bytes, bits / 8);
-	*hi = *lo | low_mask(bits - p->len);
-}
-
-/* Prefixes sorted by start, for interval adds. */
-struct ival {
-	u128				 lo, hi;
-	const struct nftset_elem	*src;
-};
-
-static int
-ival_cmp(const void *a, const void *b)
-{
-	const struct ival	*x = a, *y = b;
-
-	if (x->lo != y->lo)
-		return x->lo < y->lo ? -1 : 1;
-	if (x->hi != y->hi)
-		return x->hi < y->hi ? -1 : 1;
-	return 0;
-}
-
 /*
  * Interval adds: sorted, duplicates dropped, overlaps refused here with
  * both prefixes named (the kernel would say only EEXIST); then start
@@ -700,52 +564,19 @@ build_interval_adds(const struct setinfo *si, const char *op,
     const struct nftset_elem *v, size_t n, struct nels *out, char *err,
     size_t errlen)
 {
-	struct ival	*iv;
-	char		 a[ADDR_STRLEN], b[ADDR_STRLEN];
-	u128		 top = top_of(si->family);
-	size_t		 i, k;
-	int		 ret = -1;
+	const struct nftset_elem	*earlier, *later;
+	char				 a[ADDR_STRLEN], b[ADDR_STRLEN];
 
-	if (n == 0)
+	if (nels_intervals(out, si->family, v, n, &earlier, &later) == 0)
 		return 0;
-	if ((iv = reallocarray(NULL, n, sizeof(*iv))) == NULL)
+	if (errno != EEXIST)
 		return fail(err, errlen, ENOMEM, "set %s: %s: out of memory",
 		    si->name, op);
-	for (i = 0; i < n; i++) {
-		pfx_range(si, &v[i].pfx, &iv[i].lo, &iv[i].hi);
-		iv[i].src = &v[i];
-	}
-	qsort(iv, n, sizeof(*iv), ival_cmp);
-	for (i = 0, k = 0; i < n; i++) {
-		if (k > 0 && iv[i].lo == iv[k - 1].lo &&
-		    iv[i].hi == iv[k - 1].hi)
-			continue;
-		if (k > 0 && iv[i].lo <= iv[k - 1].hi) {
-			prefix_format(&iv[k - 1].src->pfx, a, sizeof(a));
-			prefix_format(&iv[i].src->pfx, b, sizeof(b));
-			fail(err, errlen, EEXIST, "set %s: %s: %s overlaps %s "
-			    "(prefixes in an interval set must be disjoint)",
-			    si->name, op, b, a);
-			goto out;
-		}
-		iv[k++] = iv[i];
-	}
-	for (i = 0; i < k; i++) {
-		if (nels_push(out, iv[i].lo, 0, iv[i].src->timeout_ms,
-		    iv[i].src) == -1)
-			goto nomem;
-		if (iv[i].hi != top && nels_push(out, iv[i].hi + 1,
-		    NFT_SET_ELEM_INTERVAL_END, iv[i].src->timeout_ms,
-		    iv[i].src) == -1)
-			goto nomem;
-	}
-	ret = 0;
-	goto out;
-nomem:
-	fail(err, errlen, ENOMEM, "set %s: %s: out of memory", si->name, op);
-out:
-	free(iv);
-	return ret;
+	prefix_format(&earlier->pfx, a, sizeof(a));
+	prefix_format(&later->pfx, b, sizeof(b));
+	return fail(err, errlen, EEXIST, "set %s: %s: %s overlaps %s "
+	    "(prefixes in an interval set must be disjoint)", si->name, op,
+	    b, a);
 }
 
 /* Every element of a change, checked before anything is built. */
@@ -776,7 +607,7 @@ build_adds(const struct setinfo *si, const char *op,
 	if (si->flags & NFT_SET_INTERVAL)
 		return build_interval_adds(si, op, v, n, out, err, errlen);
 	for (i = 0; i < n; i++)
-		if (nels_push(out, key_from_bytes(v[i].pfx.addr.bytes,
+		if (nels_push(out, key_get(v[i].pfx.addr.bytes,
 		    si->keylen), 0, v[i].timeout_ms, &v[i]) == -1)
 			return fail(err, errlen, ENOMEM, "set %s: %s: out of "
 			    "memory", si->name, op);
@@ -904,7 +735,7 @@ batch_msg(struct nftset *s, struct batch *b, const struct setinfo *si,
 				nftnl_set_free(ns);
 				return -1;
 			}
-			key_to_bytes(l->v[i].key, key, si->keylen);
+			key_put(l->v[i].key, key, si->keylen);
 			nftnl_set_elem_set(ne, NFTNL_SET_ELEM_KEY, key,
 			    si->keylen);
 			if (l->v[i].flags != 0)
@@ -1128,15 +959,10 @@ static int
 rawels_push(struct rawels *r, const struct rawel *e)
 {
 	struct rawel	*v;
-	size_t		 cap;
 
-	if (r->n == r->cap) {
-		cap = r->cap == 0 ? 256 : r->cap * 2;
-		if ((v = reallocarray(r->v, cap, sizeof(*v))) == NULL)
-			return -1;
-		r->v = v;
-		r->cap = cap;
-	}
+	if ((v = nft_grow(r->v, r->n, &r->cap, sizeof(*v), 256)) == NULL)
+		return -1;
+	r->v = v;
 	r->v[r->n++] = *e;
 	return 0;
 }
@@ -1167,7 +993,7 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 			r->bad = 1;
 			continue;
 		}
-		e.key = key_from_bytes(key, klen);
+		e.key = key_get(key, klen);
 		if (nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_FLAGS))
 			e.flags = nftnl_set_elem_get_u32(ne,
 			    NFTNL_SET_ELEM_FLAGS);
@@ -1188,20 +1014,6 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 	return ret;
 }
 
-static int
-rawel_cmp(const void *a, const void *b)
-{
-	const struct rawel	*x = a, *y = b;
-	int			 xe, ye;
-
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	/* The end of one interval before the start of the next. */
-	xe = (x->flags & NFT_SET_ELEM_INTERVAL_END) != 0;
-	ye = (y->flags & NFT_SET_ELEM_INTERVAL_END) != 0;
-	return ye - xe;
-}
-
 /*
  * The set's content as sorted, disjoint ranges.  An interval set stores
  * a start element and an end element (last + 1) per range, no end for a
@@ -1216,7 +1028,8 @@ dump_ranges(struct nftset *s, struct setinfo *si, const char *op,
 	struct nlmsghdr	*nlh;
 	char		 buf[ADDR_STRLEN];
 	struct addr	 a;
-	size_t		 i, n = 0;
+	u128		 bad;
+	size_t		 n;
 	int		 e, tries;
 
 	*out = NULL;
@@ -1263,40 +1076,14 @@ dump_ranges(struct nftset *s, struct setinfo *si, const char *op,
 		return fail(err, errlen, ENOMEM, "set %s: %s: out of memory",
 		    si->name, op);
 	}
-	if (r.n > 0)
-		qsort(r.v, r.n, sizeof(*r.v), rawel_cmp);
-	for (i = 0; i < r.n; i++) {
-		if (!(si->flags & NFT_SET_INTERVAL)) {
-			if (r.v[i].flags & NFT_SET_ELEM_INTERVAL_END)
-				continue;
-			v[n].lo = v[n].hi = r.v[i].key;
-		} else {
-			/* An end with no start before it bounds nothing. */
-			if (r.v[i].flags & NFT_SET_ELEM_INTERVAL_END)
-				continue;
-			v[n].lo = r.v[i].key;
-			if (i + 1 == r.n) {
-				v[n].hi = top_of(si->family);
-			} else if ((r.v[i + 1].flags &
-			    NFT_SET_ELEM_INTERVAL_END) &&
-			    r.v[i + 1].key > r.v[i].key) {
-				v[n].hi = r.v[i + 1].key - 1;
-			} else {
-				key_to_addr(r.v[i].key, si->family, &a);
-				addr_format(&a, buf, sizeof(buf));
-				free(r.v);
-				free(v);
-				return fail(err, errlen, EPROTO, "set %s: %s: "
-				    "interval starting at %s has no end",
-				    si->name, op, buf);
-			}
-		}
-		v[n].timeout = r.v[i].timeout;
-		v[n].expires = r.v[i].expires;
-		v[n].used = false;
-		n++;
-		if (si->flags & NFT_SET_INTERVAL && i + 1 < r.n)
-			i++;
+	if (ranges_from_dump(si->family, (si->flags & NFT_SET_INTERVAL) != 0,
+	    r.v, r.n, v, &n, &bad) == -1) {
+		key_to_addr(bad, si->family, &a);
+		addr_format(&a, buf, sizeof(buf));
+		free(r.v);
+		free(v);
+		return fail(err, errlen, EPROTO, "set %s: %s: interval "
+		    "starting at %s has no end", si->name, op, buf);
 	}
 	free(r.v);
 	*out = v;
@@ -1304,21 +1091,14 @@ dump_ranges(struct nftset *s, struct setinfo *si, const char *op,
 	return 0;
 }
 
-static struct range *
-find_range(struct range *v, size_t n, u128 lo)
+/* One element to delete: an interval as its start and end, no timeout. */
+static int
+push_del(const struct setinfo *si, struct nels *out, u128 lo, u128 hi,
+    const struct nftset_elem *src)
 {
-	size_t	l = 0, h = n, m;
-
-	while (l < h) {
-		m = l + (h - l) / 2;
-		if (v[m].lo == lo)
-			return &v[m];
-		if (v[m].lo < lo)
-			l = m + 1;
-		else
-			h = m;
-	}
-	return NULL;
+	if (si->flags & NFT_SET_INTERVAL)
+		return nels_interval(out, si->family, lo, hi, 0, src);
+	return nels_push(out, lo, 0, 0, src);
 }
 
 /*
@@ -1331,7 +1111,7 @@ build_checked_dels(struct nftset *s, struct setinfo *si, const char *op,
     size_t errlen)
 {
 	struct range	*rv, *r;
-	u128		 lo, hi, top = top_of(si->family);
+	u128		 lo, hi;
 	size_t		 nr, i;
 
 	if (n == 0)
@@ -1339,24 +1119,19 @@ build_checked_dels(struct nftset *s, struct setinfo *si, const char *op,
 	if (dump_ranges(s, si, op, &rv, &nr, err, errlen) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
-		pfx_range(si, &v[i].pfx, &lo, &hi);
-		if ((r = find_range(rv, nr, lo)) == NULL || r->hi != hi ||
+		key_range(si->family, &v[i].pfx, &lo, &hi);
+		if ((r = range_find(rv, nr, lo)) == NULL || r->hi != hi ||
 		    r->used)
 			continue;
 		r->used = true;
-		if (nels_push(out, lo, 0, 0, &v[i]) == -1)
-			goto nomem;
-		if ((si->flags & NFT_SET_INTERVAL) && hi != top &&
-		    nels_push(out, hi + 1, NFT_SET_ELEM_INTERVAL_END, 0,
-		    &v[i]) == -1)
-			goto nomem;
+		if (push_del(si, out, lo, hi, &v[i]) == -1) {
+			free(rv);
+			return fail(err, errlen, ENOMEM, "set %s: %s: out of "
+			    "memory", si->name, op);
+		}
 	}
 	free(rv);
 	return 0;
-nomem:
-	free(rv);
-	return fail(err, errlen, ENOMEM, "set %s: %s: out of memory", si->name,
-	    op);
 }
 
 /* Deletes as they are, with an end element for each interval. */
@@ -1365,15 +1140,12 @@ build_plain_dels(const struct setinfo *si, const char *op,
     const struct nftset_elem *v, size_t n, struct nels *out, char *err,
     size_t errlen)
 {
-	u128	lo, hi, top = top_of(si->family);
+	u128	lo, hi;
 	size_t	i;
 
 	for (i = 0; i < n; i++) {
-		pfx_range(si, &v[i].pfx, &lo, &hi);
-		if (nels_push(out, lo, 0, 0, &v[i]) == -1 ||
-		    ((si->flags & NFT_SET_INTERVAL) && hi != top &&
-		    nels_push(out, hi + 1, NFT_SET_ELEM_INTERVAL_END, 0,
-		    &v[i]) == -1))
+		key_range(si->family, &v[i].pfx, &lo, &hi);
+		if (push_del(si, out, lo, hi, &v[i]) == -1)
 			return fail(err, errlen, ENOMEM, "set %s: %s: out of "
 			    "memory", si->name, op);
 	}
@@ -1708,60 +1480,6 @@ out:
 	batch_free(&b);
 	csets_free(cs, n);
 	return ret;
-}
-
-/* Lists. */
-
-struct elems {
-	struct nftset_elem	*v;
-	size_t			 n, cap;
-};
-
-static int
-elems_push(struct elems *l, const struct prefix *p, uint64_t timeout,
-    uint64_t expires)
-{
-	struct nftset_elem	*v;
-	size_t			 cap;
-
-	if (l->n == l->cap) {
-		cap = l->cap == 0 ? 64 : l->cap * 2;
-		if ((v = reallocarray(l->v, cap, sizeof(*v))) == NULL)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n].pfx = *p;
-	l->v[l->n].timeout_ms = timeout;
-	l->v[l->n].expires_ms = expires;
-	l->n++;
-	return 0;
-}
-
-/* The fewest prefixes that cover exactly [lo, hi]. */
-static int
-range_prefixes(int family, const struct range *r, struct elems *out)
-{
-	struct prefix	p;
-	unsigned	bits = fam_bits(family), k;
-	u128		lo = r->lo, last;
-
-	for (;;) {
-		/* The largest aligned block at lo that stays in range. */
-		for (k = 0; k < bits; k++)
-			if ((lo & low_mask(k + 1)) != 0 ||
-			    r->hi - lo < low_mask(k + 1))
-				break;
-		memset(&p, 0, sizeof(p));
-		key_to_addr(lo, family, &p.addr);
-		p.len = (uint8_t)(bits - k);
-		if (elems_push(out, &p, r->timeout, r->expires) == -1)
-			return -1;
-		last = lo | low_mask(k);
-		if (last >= r->hi)
-			return 0;
-		lo = last + 1;
-	}
 }
 
 int
