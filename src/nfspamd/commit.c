@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
+/*
+ * The SMTP worker's group commit: tuples from every connection wait in
+ * a list and go to the store in one transaction per loop iteration
+ * (the check handle), then are logged and reported to the supervisor.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "worker.h"
+
+static char *
+dupfields(const char *helo, const char *from, const char *to,
+    const char **h, const char **f, const char **t)
+{
+	size_t hl = strlen(helo) + 1, fl = strlen(from) + 1,
+	    tl = strlen(to) + 1;
+	char *s = malloc(hl + fl + tl);
+
+	if (s == NULL)
+		return NULL;
+	memcpy(s, helo, hl);
+	memcpy(s + hl, from, fl);
+	memcpy(s + hl + fl, to, tl);
+	*h = s;
+	*f = s + hl;
+	*t = s + hl + fl;
+	return s;
+}
+
+void
+log_fields(struct logger *lg, int prio, const char *event, const char *ip,
+    const char *helo, const char *from, const char *to, const char *extra)
+{
+	char qh[160], qf[160], qt[160];
+
+	log_msg(lg, prio, "%s ip=%s helo=%s from=%s to=%s%s", event, ip,
+	    log_quote(qh, sizeof(qh), helo, strlen(helo)),
+	    log_quote(qf, sizeof(qf), from, strlen(from)),
+	    log_quote(qt, sizeof(qt), to, strlen(to)), extra);
+}
+
+void
+commit_queue(struct conn *c, const struct smtp_event *ev)
+{
+	struct worker *w = c->w;
+	struct pending *p;
+	char ip[ADDR_STRLEN];
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->strings = dupfields(ev->helo, ev->from, ev->to,
+	    &p->rcpt.helo, &p->rcpt.from, &p->rcpt.to)) == NULL) {
+		free(p);
+		log_warnx(w->log, "out of memory: tuple from %s lost",
+		    conn_ip(c, ip, sizeof(ip)));
+		return;
+	}
+	p->rcpt.addr = c->addr;
+	p->rcpt.lowprio_mx = c->lowprio;
+	p->tlsver = c->state == CONN_TLS ? tls_conn_version(c->tls) : NULL;
+	*w->pending_tail = p;
+	w->pending_tail = &p->next;
+}
+
+struct batch {
+	struct worker	*w;
+	int64_t		 now;
+};
+
+static int
+commit_body(struct store_txn *t, void *arg)
+{
+	struct batch *b = arg;
+	struct worker *w = b->w;
+	struct greylist_domains d = {
+		(const char *const *)w->domains.names, w->domains.n };
+
+	for (struct pending *p = w->pending; p != NULL; p = p->next)
+		if (greylist_rcpt(t, &w->conf->grey, &d, &p->rcpt, b->now,
+		    &p->res) == -1)
+			return -1;
+	return 0;
+}
+
+static void
+tell_supervisor(struct worker *w, char kind, const struct addr *a,
+    int64_t expire)
+{
+	char ip[ADDR_STRLEN], msg[MSG_MAX];
+	int n;
+
+	addr_format(a, ip, sizeof(ip));
+	n = snprintf(msg, sizeof(msg), "%c %s %lld", kind, ip,
+	    (long long)expire);
+	if (send(w->a->ctl, msg, (size_t)n, MSG_DONTWAIT) == -1)
+		log_warn(w->log, "telling the supervisor about %s", ip);
+}
+
+/* For -Y: the supervisor sends the peers a GREY for the tuple. */
+static void
+tell_grey(struct worker *w, const struct pending *p)
+{
+	char ip[ADDR_STRLEN], msg[MSG_MAX];
+	int n;
+
+	if (w->conf->nsync_targets == 0)
+		return;
+	addr_format(&p->rcpt.addr, ip, sizeof(ip));
+	n = snprintf(msg, sizeof(msg), "G %s\n%s\n%s\n%s", ip, p->rcpt.helo,
+	    p->rcpt.from, p->rcpt.to);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		return;		/* longer than any sync packet anyway */
+	if (send(w->a->ctl, msg, (size_t)n, MSG_DONTWAIT) == -1)
+		log_warn(w->log, "telling the supervisor about %s", ip);
+}
+
+static void
+report(struct worker *w, struct pending *p, int64_t now)
+{
+	char ip[ADDR_STRLEN], extra[160], tls[32] = "";
+	const struct greylist_result *r = &p->res;
+
+	if (p->tlsver != NULL)
+		snprintf(tls, sizeof(tls), " tls=%s", p->tlsver);
+
+	addr_format(&p->rcpt.addr, ip, sizeof(ip));
+	switch (r->outcome) {
+	case GREYLIST_GREY:
+		snprintf(extra, sizeof(extra), " new=%d attempts=%d%s",
+		    r->new_tuple, r->rec.bcount, tls);
+		log_fields(w->log, LOG_INFO, "greylisted", ip, p->rcpt.helo,
+		    p->rcpt.from, p->rcpt.to, extra);
+		tell_grey(w, p);
+		break;
+	case GREYLIST_PASSED:
+		snprintf(extra, sizeof(extra), " attempts=%d waited=%lld "
+		    "white_expire=%lld%s", r->rec.bcount,
+		    (long long)(now - r->rec.first),
+		    (long long)r->white.expire, tls);
+		log_fields(w->log, LOG_INFO, "passed", ip, p->rcpt.helo,
+		    p->rcpt.from, p->rcpt.to, extra);
+		tell_supervisor(w, 'W', &p->rcpt.addr, r->white.expire);
+		tell_grey(w, p);
+		break;
+	case GREYLIST_TRAPPED:
+		snprintf(extra, sizeof(extra), " reason=%s expire=%lld%s",
+		    r->why, (long long)r->rec.expire, tls);
+		log_fields(w->log, LOG_INFO, "trapped", ip, p->rcpt.helo,
+		    p->rcpt.from, p->rcpt.to, extra);
+		tell_supervisor(w, 'T', &p->rcpt.addr, r->rec.expire);
+		break;
+	case GREYLIST_SKIPPED:
+		log_fields(w->log, LOG_WARNING, "skipped", ip, p->rcpt.helo,
+		    p->rcpt.from, p->rcpt.to, p->tlsver != NULL ?
+		    " reason=key-too-long tls=yes" : " reason=key-too-long");
+		break;
+	}
+}
+
+void
+commit_pending(struct worker *w)
+{
+	struct batch b = { w, wall_now() };
+	struct pending *p, *next;
+	char err[256];
+
+	if (w->pending == NULL || w->store == NULL)
+		return;
+	if (store_update(w->store, commit_body, &b, err, sizeof(err)) != 0)
+		log_warnx(w->log, "tuples lost: %s", err);
+	else
+		for (p = w->pending; p != NULL; p = p->next)
+			report(w, p, b.now);
+	for (p = w->pending; p != NULL; p = next) {
+		next = p->next;
+		free(p->strings);
+		free(p);
+	}
+	w->pending = NULL;
+	w->pending_tail = &w->pending;
+}
+
+void
+commit_check(uv_check_t *h)
+{
+	commit_pending(h->data);
+}

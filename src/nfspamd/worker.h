@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
+/*
+ * The SMTP worker's insides, shared by its files: worker.c (start,
+ * accept and classify, close, housekeeping), conn.c (connection I/O),
+ * session.c (the dialogue's state machine) and commit.c (tuples to the
+ * store in one transaction per loop iteration).
+ */
+#ifndef NFS_WORKER_H
+#define NFS_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <uv.h>
+
+#include "bl.h"
+#include "conn.h"
+#include "greylist.h"
+#include "nfspamd.h"
+#include "store.h"
+#include "tls.h"
+#include "wheel.h"
+
+#define TICK_MS		10	/* the wheel's 1024 slots: 10.24 s; -s <= 10 */
+#define READ_MAX	SMTP_LINEMAX
+
+/* A tuple waiting for the next group commit. */
+struct pending {
+	struct pending		*next;
+	struct greylist_rcpt	 rcpt;
+	struct greylist_result	 res;
+	char			*strings;	/* helo, from, to */
+	const char		*tlsver;	/* "TLSv1.3", or NULL */
+};
+
+struct worker {
+	const struct worker_args *a;
+	const struct conf	*conf;
+	struct logger		*log;
+	uv_loop_t		*loop;
+	uv_tcp_t		 listeners[NFSPAMD_MAXLISTEN];
+	size_t			 nlisteners;
+	uv_poll_t		 ctl;
+	uv_timer_t		 wheel_timer;
+	uv_timer_t		 house;
+	uv_check_t		 commit;
+	uv_signal_t		 sigterm, sigint, sighup;
+	struct wheel		 wheel;		/* stutter */
+	struct conn		*conns;
+	long			 nconns;
+	long			 nblack;
+	long			 refused;
+	struct store		*store;
+	struct bl		*bl;
+	struct domains		 domains;
+	struct timespec		 domains_mtime;
+	struct pending		*pending, **pending_tail;
+	struct smtp_conf	 smtp;
+	struct tls_server	*tls;		/* -C/-K; NULL without */
+	long			 handshakes;	/* in progress */
+	long			 maxhandshakes;	/* this worker's share */
+	char			 rbuf[READ_MAX];
+	bool			 stopping;
+};
+
+/* worker.c */
+int64_t	wall_now(void);
+/* Close c: logged, unlinked, its memory freed by the loop.  Idempotent. */
+void	conn_close(struct conn *);
+/* c->blackreply for a blacklisted or trapped c.  -1: out of memory. */
+int	worker_blackreply(struct conn *);
+
+/* session.c */
+/*
+ * Move c along: send pending output (now, or from the wheel when
+ * stuttering: due says the wheel called), finish the dialogue, or read.
+ */
+void	session_drive(struct conn *, bool due);
+/* libuv's read callback for connections. */
+void	session_read(uv_stream_t *, ssize_t, const uv_buf_t *);
+/* The wheel timer: drives every connection whose time has come. */
+void	session_tick(uv_timer_t *);
+
+/* commit.c */
+/* The log line of a tuple: "event ip=... helo=... from=... to=...extra". */
+void	log_fields(struct logger *, int prio, const char *event,
+	    const char *ip, const char *helo, const char *from, const char *to,
+	    const char *extra);
+/* Queue a tuple for the next group commit; lost (logged) without memory. */
+void	commit_queue(struct conn *, const struct smtp_event *);
+/* Record the queued tuples in one transaction, log and report them. */
+void	commit_pending(struct worker *);
+/* The check handle's callback: commit_pending once per loop iteration. */
+void	commit_check(uv_check_t *);
+
+#endif
