@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The nfspamd authors */
+/*
+ * nfspamdb: what its files share: nfspamdb.c (the flags, the keys, the
+ * run), print.c (spamdb's lines and --json), list.c (finding and listing
+ * entries) and change.c (-a and -d).
+ */
+#ifndef NFSPAMDB_H
+#define NFSPAMDB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "addr.h"
+#include "store.h"
+
+#define ERRLEN		512
+#define SHOWLEN		96	/* a key quoted in a message */
+#define TXN_FAILED	2	/* our transaction function gave up */
+#define NO_TYPE		STORE_NTYPES	/* none of -G, -t, -T */
+
+enum action { ACT_LIST, ACT_ADD, ACT_DEL, ACT_IMPORT };
+
+/* How one command line key is looked up. */
+enum kind {
+	K_BAD,		/* rejected before the database was opened */
+	K_ADDR,		/* an address: WHITE or TRAPPED, canonical */
+	K_MAIL,		/* SPAMTRAP, lower-cased */
+	K_RAW,		/* anything else (a tuple, junk): any type, as given */
+	K_GREYIP,	/* -d -G: every GREY tuple of one address */
+};
+
+/* Items whose address's GREY tuples are wanted: -d -G, and listing. */
+#define WANTS_TUPLES(db, it)	((it)->kind == K_GREYIP || \
+	((db)->act == ACT_LIST && (it)->kind == K_ADDR))
+
+enum result {
+	R_OK,
+	R_BAD,		/* rejected and reported before the transaction */
+	R_NOTMAIL,	/* -T without '@': spamdb exits 255 for it */
+	R_NOTFOUND,
+	R_ERROR,	/* this key's entry is unreadable; see why */
+	R_ABORTED,	/* the whole transaction failed, already reported */
+};
+
+struct item {
+	const char	*arg;		/* as given */
+	char		*key;		/* as looked up */
+	size_t		 keylen;
+	enum kind	 kind;
+	struct addr	 addr;		/* K_GREYIP */
+	enum result	 res;
+	long		 ndel;		/* K_GREYIP: tuples deleted */
+	char		 why[ERRLEN];	/* R_ERROR */
+};
+
+/* One place an item's entry may be. */
+struct cand {
+	enum store_type	 type;
+	const char	*key;
+	size_t		 keylen;
+};
+#define MAXCAND		8
+
+/*
+ * A GREY tuple of an address asked for: deleted after the walk (-d -G)
+ * or printed with the address's entry (listing).
+ */
+struct match {
+	char			*key;
+	size_t			 keylen;
+	struct addr		 addr;
+	struct store_rec	 rec;
+	bool			 bogus;		/* the record does not decode */
+	size_t			 item;		/* the first item it matched */
+};
+
+struct nfspamdb {
+	const char	*dir;
+	const char	*import;	/* --import FILE */
+	enum action	 act;
+	enum store_type	 type;		/* -G, -t, -T, or NO_TYPE */
+	bool		 json;
+	FILE		*out;
+	int64_t		 now;
+	struct item	*items;
+	size_t		 nitems;
+	struct match	*match;
+	size_t		 nmatch, matchcap;
+	int		 bogus;		/* listing met an unreadable entry */
+	struct store	*store;
+	char		 err[ERRLEN];	/* from store_open, _update, _view */
+	char		 txnerr[ERRLEN]; /* why our txn function gave up */
+};
+
+/* nfspamdb.c: a key made safe for a one-line message, in buf. */
+const char	*show(char *buf, size_t len, const char *s);
+/* nfspamdb.c: keep the store's error for run(); returns TXN_FAILED. */
+int		 txn_failed(struct nfspamdb *, struct store_txn *);
+/* nfspamdb.c: the item failed with the store's error. */
+void		 item_error(struct item *, struct store_txn *);
+
+/*
+ * print.c: one entry on db->out, as spamdb prints it or as one JSON
+ * object a line (--json).  -1 for a GREY key that does not split into a
+ * tuple.
+ */
+int		 print_entry(struct nfspamdb *, enum store_type, const char *,
+		    size_t, const struct store_rec *);
+
+/* list.c: store_view functions: every entry, or the keys asked for. */
+int		 list_txn(struct store_txn *, void *);
+int		 find_txn(struct store_txn *, void *);
+/* list.c: where an item's entry may be: up to MAXCAND in c, how many. */
+size_t		 candidates(struct nfspamdb *, struct item *, struct cand *);
+/*
+ * list.c: db->match set to the GREY tuples of the items that want them
+ * (WANTS_TUPLES); 0, or TXN_FAILED with db->txnerr set.
+ */
+int		 collect_tuples(struct nfspamdb *, struct store_txn *);
+void		 clear_matches(struct nfspamdb *);
+
+/* change.c: store_update functions for -a, -d, and -d -G. */
+int		 add_txn(struct store_txn *, void *);
+int		 del_txn(struct store_txn *, void *);
+int		 delgrey_txn(struct store_txn *, void *);
+
+#endif
