@@ -121,14 +121,15 @@ serve_change(struct nftset *ns, const struct fwp_req *r, const char *set,
 	case FWP_ADD46: {
 		struct nftset_change c[2] = {
 			{ .set = set, .add = r->add, .nadd = r->nadd },
-			{ .set = fwp_set_name(fwp_del_set(r)), .add = r->del,
-			    .nadd = r->ndel },
+			{ .set = fwp_set_name(fwp_add6_set(r)), .add = r->add6,
+			    .nadd = r->nadd6 },
 		};
 
 		/* One transaction for both families; skip an empty one. */
 		if (r->nadd == 0)
-			return nftset_commit(ns, &c[1], r->ndel > 0, err, errlen);
-		return nftset_commit(ns, c, r->ndel > 0 ? 2 : 1, err, errlen);
+			return nftset_commit(ns, &c[1], r->nadd6 > 0, err,
+			    errlen);
+		return nftset_commit(ns, c, r->nadd6 > 0 ? 2 : 1, err, errlen);
 	}
 	}
 	return -1;
@@ -236,13 +237,15 @@ nfthelper_main(int fd, const struct priv_user *u, struct logger *lg,
 
 		if (fwp_hdr_decode(hdr, sizeof(hdr), &r, &why) == -1 ||
 		    read_elems(fd, r.nadd, r.set, &r.add, &why) == -1 ||
-		    read_elems(fd, r.ndel, fwp_del_set(&r), &r.del,
+		    read_elems(fd, r.ndel, r.set, &r.del, &why) == -1 ||
+		    read_elems(fd, r.nadd6, fwp_add6_set(&r), &r.add6,
 		    &why) == -1) {
 			/* Out of step with the sender: say so and stop. */
 			log_warnx(lg, "nft helper: request refused: %s", why);
 			reply(fd, 1, why, NULL, 0);
 			free(r.add);
 			free(r.del);
+			free(r.add6);
 			status = 1;
 			break;
 		}
@@ -250,6 +253,7 @@ nfthelper_main(int fd, const struct priv_user *u, struct logger *lg,
 		rc = serve(ns, &g, &r, &list, &nlist, err, sizeof(err));
 		free(r.add);
 		free(r.del);
+		free(r.add6);
 		if ((r.op == FWP_GEN ? reply_gen(fd, nlist) :
 		    reply(fd, rc != 0, rc != 0 ? err : NULL, list, nlist)) ==
 		    -1) {

@@ -69,21 +69,23 @@ elems_append(struct buf *b, const struct nftset_elem *e, size_t n)
 }
 
 unsigned
-fwp_del_set(const struct fwp_req *r)
+fwp_add6_set(const struct fwp_req *r)
 {
-	return r->op == FWP_ADD46 ? fwp_set_for(r->set, AF_INET6) : r->set;
+	return fwp_set_for(r->set, AF_INET6);
 }
 
 int
 fwp_req_encode(const struct fwp_req *r, struct buf *b)
 {
 	uint8_t h[FWP_HDRSIZE] = { r->op, r->set, 0, 0 };
+	bool six = r->op == FWP_ADD46;
 
 	util_put32be(h + 4, r->nadd);
-	util_put32be(h + 8, r->ndel);
+	util_put32be(h + 8, six ? r->nadd6 : r->ndel);
 	if (buf_append(b, h, sizeof(h)) == -1 ||
 	    elems_append(b, r->add, r->nadd) == -1 ||
-	    elems_append(b, r->del, r->ndel) == -1)
+	    elems_append(b, six ? r->add6 : r->del,
+	    six ? r->nadd6 : r->ndel) == -1)
 		return -1;
 	return 0;
 }
@@ -124,6 +126,11 @@ fwp_hdr_decode(const uint8_t *p, size_t len, struct fwp_req *r,
 	    (r->op == FWP_DEL && r->nadd)) {
 		*why = "element counts do not fit the operation";
 		return -1;
+	}
+	/* ADD46's second group is the twin's adds. */
+	if (r->op == FWP_ADD46) {
+		r->nadd6 = r->ndel;
+		r->ndel = 0;
 	}
 	return 0;
 }
@@ -214,9 +221,13 @@ fwp_reply_hdr(const uint8_t *p, size_t len, int *status, uint32_t *errlen,
 	return 0;
 }
 
-int
-fwp_call(int fd, const struct fwp_req *r, struct nftset_elem **list,
-    size_t *nlist, char *err, size_t errlen)
+/*
+ * Send r, read the reply; its elements (LIST) go to *list, its count to
+ * *count (GEN's answer, where no elements follow).
+ */
+static int
+call(int fd, const struct fwp_req *r, struct nftset_elem **list,
+    size_t *nlist, uint32_t *count, char *err, size_t errlen)
 {
 	struct buf b = { 0 };
 	uint8_t h[12], *raw = NULL;
@@ -252,10 +263,9 @@ fwp_call(int fd, const struct fwp_req *r, struct nftset_elem **list,
 		if (status != 0)
 			snprintf(err, errlen, "%s", text);
 	}
-	if (r->op == FWP_GEN) {
-		*nlist = n;	/* the answer, no elements follow */
+	*count = n;
+	if (r->op == FWP_GEN)
 		n = 0;
-	}
 	if (n > 0) {
 		if ((raw = malloc((size_t)n * FWP_ELEMSIZE)) == NULL ||
 		    util_read_full(fd, raw, (size_t)n * FWP_ELEMSIZE) != 1) {
@@ -279,5 +289,26 @@ fwp_call(int fd, const struct fwp_req *r, struct nftset_elem **list,
 out:
 	free(raw);
 	buf_free(&b);
+	return rc;
+}
+
+int
+fwp_call(int fd, const struct fwp_req *r, struct nftset_elem **list,
+    size_t *nlist, char *err, size_t errlen)
+{
+	uint32_t count;
+
+	return call(fd, r, list, nlist, &count, err, errlen);
+}
+
+int
+fwp_gen(int fd, bool *changed, char *err, size_t errlen)
+{
+	struct fwp_req r = { .op = FWP_GEN };
+	uint32_t count = 1;
+	int rc;
+
+	rc = call(fd, &r, NULL, NULL, &count, err, errlen);
+	*changed = rc == -1 || count != 0;
 	return rc;
 }

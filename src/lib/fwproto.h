@@ -7,8 +7,8 @@
  * operations, bounded counts, and each element's family must match its
  * set.
  *
- * Request: op (1), set (1), 0 (2), nadd (4), ndel (4), then nadd + ndel
- * elements of FWP_ELEMSIZE: family 4 or 6 (1), prefix length (1),
+ * Request: op (1), set (1), 0 (2), n1 (4), n2 (4), then n1 + n2 elements
+ * (the request's two groups, below) of FWP_ELEMSIZE: family 4 or 6 (1), prefix length (1),
  * address (16), timeout ms (8).  Reply: status 0/1 (4), error length (4),
  * element count (4), error text, elements.  Integers big-endian.
  */
@@ -34,12 +34,11 @@ enum fwp_op {
 	FWP_APPLY,	/* dels then adds, one transaction */
 	FWP_REPLACE,
 	FWP_LIST,
-	FWP_GEN,	/* reply count 1: someone else changed the ruleset
-			   since our last transaction (no elements follow) */
-	FWP_ADD46,	/* adds to an IPv4 address set and its IPv6 twin in
-			   one transaction: set names the IPv4 one, the nadd
-			   elements are its, the ndel ones (in del) the
-			   twin's adds */
+	FWP_GEN,	/* has someone else changed the ruleset since our
+			   last transaction?  (fwp_gen; the reply's count
+			   field is the answer, no elements follow) */
+	FWP_ADD46,	/* adds to an IPv4 address set (set) and its IPv6
+			   twin in one transaction */
 };
 
 enum fwp_set {
@@ -48,11 +47,18 @@ enum fwp_set {
 	FWP_NSETS
 };
 
+/*
+ * What each operation carries, by field: ADD, REPLACE add; DEL del;
+ * APPLY add and del (dels first); ADD46 add (to set) and add6 (to its
+ * IPv6 twin); CHECK, LIST, GEN nothing.  On the wire the first group is
+ * add, the second del, or add6 for ADD46.
+ */
 struct fwp_req {
 	uint8_t			 op;
 	uint8_t			 set;
-	uint32_t		 nadd, ndel;
-	struct nftset_elem	*add, *del;	/* decode: caller frees */
+	uint32_t		 nadd, ndel, nadd6;
+	struct nftset_elem	*add, *del, *add6;	/* decode: caller
+							   frees */
 };
 
 const char	*fwp_set_name(unsigned set);	/* NULL if unknown */
@@ -61,11 +67,11 @@ bool		 fwp_set_interval(unsigned set);
 /* The address set for a family: FWP_WHITE or FWP_WHITE6, and so on. */
 unsigned	 fwp_set_for(unsigned v4set, int family);
 
-/* The set a request's second group (ndel) of elements belongs to. */
-unsigned	 fwp_del_set(const struct fwp_req *);
+/* The set of add6: set's IPv6 twin. */
+unsigned	 fwp_add6_set(const struct fwp_req *);
 
 int	fwp_req_encode(const struct fwp_req *, struct buf *);
-/* Validate a header; -1 with *why.  Sets op, set, nadd, ndel. */
+/* Validate a header; -1 with *why.  Sets op, set and the counts. */
 int	fwp_hdr_decode(const uint8_t *, size_t, struct fwp_req *,
 	    const char **why);
 /* Decode n elements for set; -1 with *why (family, length, host bits). */
@@ -81,11 +87,12 @@ int	fwp_reply_hdr(const uint8_t *, size_t, int *status,
 
 /*
  * The client side: send one request on fd and read its reply, blocking.
- * A LIST reply's elements go to *list (caller frees); a GEN reply's
- * answer to *nlist.  -1 with err when the helper refused the request
- * (its own words) or is gone.
+ * A LIST reply's elements go to *list (caller frees).  -1 with err when
+ * the helper refused the request (its own words) or is gone.
  */
 int	fwp_call(int fd, const struct fwp_req *, struct nftset_elem **list,
 	    size_t *nlist, char *err, size_t errlen);
+/* FWP_GEN: *changed is whether anyone else committed since we did. */
+int	fwp_gen(int fd, bool *changed, char *err, size_t errlen);
 
 #endif

@@ -271,13 +271,12 @@ fw_sync(struct fw *fw, const struct greylist_scan *s, int64_t now)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	{
-		struct fwp_req g = { .op = FWP_GEN };
-		size_t changed = 1;
+		bool changed;
 		char err[FWP_ERRMAX + 64];
 
-		if (request(fw, &g, NULL, &changed, err, sizeof(err)) == -1)
+		if (fwp_gen(fw->fd, &changed, err, sizeof(err)) == -1)
 			log_warnx(fw->log, "firewall=nft: %s", err);
-		full = !fw->synced || changed != 0;
+		full = !fw->synced || changed;
 	}
 	for (unsigned set = FWP_WHITE; set <= FWP_TRAP6; set++) {
 		bool white = set == FWP_WHITE || set == FWP_WHITE6;

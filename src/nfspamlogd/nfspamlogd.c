@@ -329,7 +329,7 @@ apply(struct logd *d)
 	}
 	for (size_t i = 0; i < b->n; i++) {
 		struct nftset_elem *e = b->ent[i].addr.family == AF_INET ?
-		    &d->e4[r.nadd++] : &d->e6[r.ndel++];
+		    &d->e4[r.nadd++] : &d->e6[r.nadd6++];
 
 		memset(e, 0, sizeof(*e));
 		e->pfx.addr = b->ent[i].addr;
@@ -339,7 +339,7 @@ apply(struct logd *d)
 	}
 	d->c.updates += b->n;
 	r.add = d->e4;
-	r.del = d->e6;
+	r.add6 = d->e6;
 	if (fwp_call(d->helper_fd, &r, NULL, NULL, err, sizeof(err)) == -1)
 		warn_kernel(d, err);
 	/* spamlogd's -Y: a WHITE message for each address. */

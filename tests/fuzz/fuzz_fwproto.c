@@ -34,7 +34,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	/* All as the first group, or, for ADD46, all as the second. */
 	if (fwp_elems_decode(data + FWP_HDRSIZE, n * FWP_ELEMSIZE, n,
-	    r.op == FWP_ADD46 ? fwp_del_set(&r) : r.set, e, &why) == 0) {
+	    r.op == FWP_ADD46 ? fwp_add6_set(&r) : r.set, e, &why) == 0) {
 		for (size_t i = 0; i < n; i++) {
 			fwp_elem_encode(&e[i], back);
 			if (memcmp(back, data + FWP_HDRSIZE + i * FWP_ELEMSIZE,

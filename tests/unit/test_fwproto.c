@@ -48,7 +48,8 @@ test_roundtrip(void **state)
 	struct nftset_elem add[2] = { E("192.0.2.1", 3600000),
 	    E("198.51.100.7", 1) }, del[1] = { E("203.0.113.9", 0) };
 	struct nftset_elem got[3];
-	struct fwp_req r = { FWP_APPLY, FWP_WHITE, 2, 1, add, del }, d;
+	struct fwp_req r = { .op = FWP_APPLY, .set = FWP_WHITE, .nadd = 2,
+	    .ndel = 1, .add = add, .del = del }, d;
 	struct buf b = { 0 };
 	const char *why = NULL;
 	uint8_t *p;
@@ -68,6 +69,35 @@ test_roundtrip(void **state)
 	assert_int_equal(got[0].timeout_ms, 3600000);
 	assert_int_equal(got[1].timeout_ms, 1);
 	assert_true(addr_eq(&got[2].pfx.addr, &del[0].pfx.addr));
+	buf_free(&b);
+}
+
+/* ADD46 travels as two groups and comes back as add and add6. */
+static void
+test_roundtrip_add46(void **state)
+{
+	struct nftset_elem v4[1] = { E("192.0.2.1", 1000) };
+	struct nftset_elem v6[2] = { E("2001:db8::1", 2000),
+	    E("2001:db8::2", 3000) };
+	struct nftset_elem got[2];
+	struct fwp_req r = { .op = FWP_ADD46, .set = FWP_WHITE, .nadd = 1,
+	    .nadd6 = 2, .add = v4, .add6 = v6 }, d;
+	struct buf b = { 0 };
+	const char *why = NULL;
+	const uint8_t *p;
+
+	(void)state;
+	assert_int_equal(fwp_req_encode(&r, &b), 0);
+	assert_int_equal(b.len, FWP_HDRSIZE + 3 * FWP_ELEMSIZE);
+	p = (const uint8_t *)b.data;
+	assert_int_equal(fwp_hdr_decode(p, b.len, &d, &why), 0);
+	assert_int_equal(d.nadd, 1);
+	assert_int_equal(d.ndel, 0);
+	assert_int_equal(d.nadd6, 2);
+	assert_int_equal(fwp_elems_decode(p + FWP_HDRSIZE + FWP_ELEMSIZE,
+	    2 * FWP_ELEMSIZE, 2, fwp_add6_set(&d), got, &why), 0);
+	assert_true(addr_eq(&got[1].pfx.addr, &v6[1].pfx.addr));
+	assert_int_equal(got[1].timeout_ms, 3000);
 	buf_free(&b);
 }
 
@@ -99,14 +129,16 @@ test_refused(void **state)
 	assert_int_equal(fwp_hdr_decode(h, sizeof(h), &r, &why), -1);
 	assert_int_equal(fwp_hdr_decode(h, 5, &r, &why), -1);
 
-	/* ADD46: an IPv4 address set names the pair; del holds the twin's. */
+	/* ADD46: an IPv4 address set names the pair; add6 holds the twin's. */
 	h[0] = FWP_ADD46;
 	h[11] = 2;
 	assert_int_equal(fwp_hdr_decode(h, sizeof(h), &r, &why), 0);
-	assert_int_equal(fwp_del_set(&r), FWP_WHITE6);
+	assert_int_equal(fwp_add6_set(&r), FWP_WHITE6);
+	assert_int_equal(r.nadd6, 2);
+	assert_int_equal(r.ndel, 0);
 	h[1] = FWP_TRAP;
 	assert_int_equal(fwp_hdr_decode(h, sizeof(h), &r, &why), 0);
-	assert_int_equal(fwp_del_set(&r), FWP_TRAP6);
+	assert_int_equal(fwp_add6_set(&r), FWP_TRAP6);
 	h[1] = FWP_WHITE6;
 	assert_int_equal(fwp_hdr_decode(h, sizeof(h), &r, &why), -1);
 	assert_string_equal(why, "not an IPv4 address set");
@@ -118,7 +150,8 @@ test_refused(void **state)
 	assert_string_equal(why, "unknown operation");
 	h[0] = FWP_APPLY;
 	assert_int_equal(fwp_hdr_decode(h, sizeof(h), &r, &why), 0);
-	assert_int_equal(fwp_del_set(&r), FWP_WHITE);
+	assert_int_equal(r.ndel, 2);
+	assert_int_equal(r.nadd6, 0);
 
 	/* IPv6 into an IPv4 set; a prefix into an address set. */
 	fwp_elem_encode(&e6, raw);
@@ -175,6 +208,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sets),
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_roundtrip_add46),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_reply),
 	};
