@@ -21,6 +21,7 @@
 #include "store.h"
 #include "sup.h"
 #include "sync.h"
+#include "util.h"
 
 static void __attribute__((noreturn))
 usage(FILE *f, int status)
@@ -73,33 +74,16 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* --worker=CTL: internal, the supervisor's socket to a new worker. */
 static void
 parse_workeropt(const char *s, struct workeropt *wo)
 {
-	char *copy, *tok, *save = NULL;
-	long long v[5];
-	int i = 0;
+	long v;
 
-	if ((copy = strdup(s)) == NULL)
-		errx(1, "out of memory");
-	for (tok = strtok_r(copy, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save), i++) {
-		long long x = prog_number("--worker", tok, 0, LONG_MAX);
-
-		if (i < 5)
-			v[i] = x;
-		else if (wo->nfds < NFSPAMD_MAXLISTEN)
-			wo->fds[wo->nfds++] = (int)x;
-	}
-	free(copy);
-	if (i < 6)
+	if (util_parse_long(s, 3, INT_MAX, &v) == -1)
 		errx(1, "--worker %s: internal option, not for people", s);
 	wo->is_worker = true;
-	wo->id = (int)v[0];
-	wo->ctl = (int)v[1];
-	wo->maxcon = (long)v[2];
-	wo->maxblack = (long)v[3];
-	wo->started = (int64_t)v[4];
+	wo->ctl = (int)v;
 }
 
 static void

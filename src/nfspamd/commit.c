@@ -90,35 +90,38 @@ commit_body(struct store_txn *t, void *arg)
 }
 
 static void
-tell_supervisor(struct worker *w, char kind, const struct addr *a,
+tell(struct worker *w, const uint8_t *msg, size_t len, const struct addr *a)
+{
+	char ip[ADDR_STRLEN];
+
+	if (send(w->a->ctl, msg, len, MSG_DONTWAIT) == -1) {
+		addr_format(a, ip, sizeof(ip));
+		log_warn(w->log, "telling the supervisor about %s", ip);
+	}
+}
+
+static void
+tell_supervisor(struct worker *w, enum msg_type t, const struct addr *a,
     int64_t expire)
 {
-	char ip[ADDR_STRLEN], msg[MSG_MAX];
-	int n;
+	uint8_t msg[MSG_MAXSIZE];
 
-	addr_format(a, ip, sizeof(ip));
-	n = snprintf(msg, sizeof(msg), "%c %s %lld", kind, ip,
-	    (long long)expire);
-	if (send(w->a->ctl, msg, (size_t)n, MSG_DONTWAIT) == -1)
-		log_warn(w->log, "telling the supervisor about %s", ip);
+	tell(w, msg, msg_addr_encode(t, a, expire, msg), a);
 }
 
 /* For -Y: the supervisor sends the peers a GREY for the tuple. */
 static void
 tell_grey(struct worker *w, const struct pending *p)
 {
-	char ip[ADDR_STRLEN], msg[MSG_MAX];
-	int n;
+	uint8_t msg[MSG_MAXSIZE];
+	size_t len;
 
 	if (w->conf->nsync_targets == 0)
 		return;
-	addr_format(&p->rcpt.addr, ip, sizeof(ip));
-	n = snprintf(msg, sizeof(msg), "G %s\n%s\n%s\n%s", ip, p->rcpt.helo,
-	    p->rcpt.from, p->rcpt.to);
-	if (n < 0 || (size_t)n >= sizeof(msg))
-		return;		/* longer than any sync packet anyway */
-	if (send(w->a->ctl, msg, (size_t)n, MSG_DONTWAIT) == -1)
-		log_warn(w->log, "telling the supervisor about %s", ip);
+	/* Too long for a message is longer than any sync packet anyway. */
+	if ((len = msg_grey_encode(&p->rcpt.addr, p->rcpt.helo, p->rcpt.from,
+	    p->rcpt.to, msg)) > 0)
+		tell(w, msg, len, &p->rcpt.addr);
 }
 
 static void
@@ -146,7 +149,7 @@ report(struct worker *w, struct pending *p, int64_t now)
 		    (long long)r->white.expire, tls);
 		log_fields(w->log, LOG_INFO, "passed", ip, p->rcpt.helo,
 		    p->rcpt.from, p->rcpt.to, extra);
-		tell_supervisor(w, 'W', &p->rcpt.addr, r->white.expire);
+		tell_supervisor(w, MSG_WHITE, &p->rcpt.addr, r->white.expire);
 		tell_grey(w, p);
 		break;
 	case GREYLIST_TRAPPED:
@@ -154,7 +157,7 @@ report(struct worker *w, struct pending *p, int64_t now)
 		    r->why, (long long)r->rec.expire, tls);
 		log_fields(w->log, LOG_INFO, "trapped", ip, p->rcpt.helo,
 		    p->rcpt.from, p->rcpt.to, extra);
-		tell_supervisor(w, 'T', &p->rcpt.addr, r->rec.expire);
+		tell_supervisor(w, MSG_TRAPPED, &p->rcpt.addr, r->rec.expire);
 		break;
 	case GREYLIST_SKIPPED:
 		log_fields(w->log, LOG_WARNING, "skipped", ip, p->rcpt.helo,

@@ -93,7 +93,7 @@ control_apply(struct control_conn *cc)
 			log_warnx(&s->log, "blacklists not saved: %s", err);
 			buf_printf(&out, "error: %s\n", err);
 		} else
-			tell_workers(s, "L");
+			tell_workers(s, MSG_RELOAD_LISTS);
 	}
 	buf_printf(&out, "ok lists=%zu refused=%zu total=%zu prefixes=%zu\n",
 	    ok, bad, bl_count(s->bl), bl_prefixes(s->bl));

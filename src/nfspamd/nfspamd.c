@@ -34,6 +34,7 @@
 #include "bl.h"
 #include "fw.h"
 #include "greylist.h"
+#include "msg.h"
 #include "nfspamd.h"
 #include "nfthelper.h"
 #include "owner.h"
@@ -102,21 +103,14 @@ static int	tls_check(struct sup *, bool);
 
 /*
  * The supervisor's own flags, argv[0] "nfspamd: worker N" for ps, and
- * --worker with what only this worker is told.
+ * --worker=CTL: the socket on which the worker's MSG_SETTINGS waits.
  */
 static char **
-worker_argv(struct sup *s, int id, int ctl, const int *fds, size_t nfds)
+worker_argv(struct sup *s, int id, int ctl)
 {
-	const struct conf *c = &s->conf;
-	char **av, opt[512], name[32];
-	int n;
+	char **av, opt[32], name[32];
 
-	n = snprintf(opt, sizeof(opt), "--worker=%d,%d,%ld,%ld,%lld", id, ctl,
-	    (c->maxcon + c->workers - 1) / c->workers,
-	    (c->maxblack + c->workers - 1) / c->workers,
-	    (long long)s->started);
-	for (size_t i = 0; i < nfds; i++)
-		n += snprintf(opt + n, sizeof(opt) - (size_t)n, ",%d", fds[i]);
+	snprintf(opt, sizeof(opt), "--worker=%d", ctl);
 	if ((av = calloc((size_t)s->argc + 2, sizeof(*av))) == NULL)
 		return NULL;
 	for (int i = 1; i < s->argc; i++)
@@ -142,6 +136,30 @@ worker_argv_free(struct sup *s, char **av)
 }
 
 static int
+send_settings(struct sup *s, int id, int ctl, const int *fds, size_t nfds)
+{
+	const struct conf *c = &s->conf;
+	struct msg_settings m = {
+		.id = (uint32_t)id,
+		.maxcon = (uint64_t)((c->maxcon + c->workers - 1) / c->workers),
+		.maxblack = (uint64_t)((c->maxblack + c->workers - 1) /
+		    c->workers),
+		.started = s->started, .nfds = (uint32_t)nfds,
+	};
+	uint8_t buf[MSG_MAXSIZE];
+	size_t len;
+
+	for (size_t i = 0; i < nfds; i++)
+		m.fds[i] = fds[i];
+	if ((len = msg_settings_encode(&m, buf)) == 0 ||
+	    send(ctl, buf, len, 0) == -1) {
+		log_warn(&s->log, "worker %d: settings", id);
+		return -1;
+	}
+	return 0;
+}
+
+static int
 spawn(struct sup *s, int id)
 {
 	const struct conf *c = &s->conf;
@@ -160,10 +178,13 @@ spawn(struct sup *s, int id)
 		log_warn(&s->log, "socketpair");
 		goto fail;
 	}
-	if ((av = worker_argv(s, id, sp[1], fds, n)) == NULL) {
+	if ((av = worker_argv(s, id, sp[1])) == NULL) {
 		log_warnx(&s->log, "out of memory");
 		goto fail;
 	}
+	/* Queued before the worker runs: the first thing it reads. */
+	if (send_settings(s, id, sp[0], fds, n) == -1)
+		goto fail;
 	if ((pid = fork()) == -1) {
 		log_warn(&s->log, "fork");
 		goto fail;
@@ -200,69 +221,55 @@ fail:
 }
 
 void
-tell_workers(struct sup *s, const char *msg)
+tell_workers(struct sup *s, enum msg_type t)
 {
+	uint8_t buf[MSG_HDRSIZE];
+	size_t len = msg_empty_encode(t, buf);
+
 	for (int i = 0; i < s->nw; i++)
-		if (s->w[i].pid > 0 && send(s->w[i].ctl, msg, strlen(msg),
+		if (s->w[i].pid > 0 && send(s->w[i].ctl, buf, len,
 		    MSG_DONTWAIT) == -1)
 			log_warn(&s->log, "telling worker %d", i);
-}
-
-/* "G <addr>\n<helo>\n<from>\n<to>": a worker's tuple update, for -Y. */
-static void
-sync_grey(struct sup *s, char *msg)
-{
-	char *f[4], *nl;
-	struct addr a;
-	int i;
-
-	f[0] = msg + 2;
-	for (i = 1; i < 4; i++) {
-		if ((nl = strchr(f[i - 1], '\n')) == NULL)
-			break;
-		*nl = '\0';
-		f[i] = nl + 1;
-	}
-	if (i < 4 || strchr(f[3], '\n') != NULL ||
-	    addr_parse(f[0], &a, NULL) != 0) {
-		log_warnx(&s->log, "bad message from a worker: %.40s", msg);
-		return;
-	}
-	peers_grey(s->peers, &a, f[1], f[2], f[3], (int64_t)time(NULL));
 }
 
 static void
 on_worker_msg(uv_poll_t *h, int status, int events)
 {
 	struct sup *s = h->data;
-	int fd;
-	char msg[MSG_MAX + 1], kind, ip[ADDR_STRLEN];
-	long long expire;
-	struct addr a;
+	uint8_t buf[MSG_MAXSIZE];
+	const char *why;
+	struct msg *m = &s->msg;	/* big: not on the stack */
 	ssize_t n;
+	int fd;
 
 	(void)events;
 	if (status < 0 || uv_fileno((uv_handle_t *)h, &fd) != 0)
 		return;
-	while ((n = recv(fd, msg, MSG_MAX, MSG_DONTWAIT)) > 0) {
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
 		int64_t now = (int64_t)time(NULL);
 
-		msg[n] = '\0';
-		if (msg[0] == 'G') {
-			sync_grey(s, msg);
+		if (msg_decode(buf, (size_t)n, m, &why) == -1) {
+			log_warnx(&s->log, "bad message from a worker: %s",
+			    why);
 			continue;
 		}
-		if (sscanf(msg, "%c %45s %lld", &kind, ip, &expire) != 3 ||
-		    addr_parse(ip, &a, NULL) != 0) {
-			log_warnx(&s->log, "bad message from a worker: %.40s",
-			    msg);
-			continue;
-		}
-		if (kind == 'W')
-			fw_white(s->fw, &a, expire, now);
-		else if (kind == 'T') {
-			fw_trap(s->fw, &a, expire, now);
-			peers_trapped(s->peers, &a, expire, now);
+		switch (m->type) {
+		case MSG_WHITE:
+			fw_white(s->fw, &m->u.addr.addr, m->u.addr.expire, now);
+			break;
+		case MSG_TRAPPED:
+			fw_trap(s->fw, &m->u.addr.addr, m->u.addr.expire, now);
+			peers_trapped(s->peers, &m->u.addr.addr,
+			    m->u.addr.expire, now);
+			break;
+		case MSG_GREY:
+			peers_grey(s->peers, &m->u.grey.addr, m->u.grey.helo,
+			    m->u.grey.from, m->u.grey.to, now);
+			break;
+		default:
+			log_warnx(&s->log, "bad message from a worker: %s "
+			    "is not a worker's", msg_type_name(m->type));
+			break;
 		}
 	}
 	if (n == 0)
@@ -434,7 +441,7 @@ on_signal(uv_signal_t *h, int signum)
 		log_info(&s->log, "SIGHUP: re-reading alloweddomains%s",
 		    s->conf.tls_cert ? " and the certificate" : "");
 		tls_check(s, true);
-		tell_workers(s, "H");
+		tell_workers(s, MSG_RELOAD_CONF);
 		peers_reload(s->peers);
 		peers_log_stats(s->peers);
 		break;
@@ -659,6 +666,36 @@ out:
 	return s->status;
 }
 
+/*
+ * A re-executed worker: its first message, sent before it was started,
+ * says which worker it is and which descriptors are its sockets.
+ */
+static int
+worker_settings(struct sup *s, struct worker_args *a)
+{
+	uint8_t buf[MSG_MAXSIZE];
+	const struct msg_settings *m = &s->msg.u.settings;
+	const char *why = "the supervisor is gone";
+	ssize_t n;
+
+	while ((n = recv(a->ctl, buf, sizeof(buf), 0)) == -1 && errno == EINTR)
+		;
+	if (n <= 0 || msg_decode(buf, (size_t)n, &s->msg, &why) == -1 ||
+	    (s->msg.type != MSG_SETTINGS && (why = "not settings")) ||
+	    (m->nfds > NFSPAMD_MAXLISTEN && (why = "too many sockets"))) {
+		log_warnx(&s->log, "worker: no settings: %s", why);
+		return -1;
+	}
+	a->id = (int)m->id;
+	a->maxcon = (long)m->maxcon;
+	a->maxblack = (long)m->maxblack;
+	a->started = m->started;
+	a->nfds = m->nfds;
+	for (uint32_t i = 0; i < m->nfds; i++)
+		a->fds[i] = m->fds[i];
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -676,14 +713,10 @@ main(int argc, char **argv)
 	log_init(&s->log, "nfspamd", s->conf.debug, s->conf.verbose ?
 	    LOG_DEBUG : LOG_INFO);
 	if (wo.is_worker) {
-		struct worker_args a = {
-			.conf = &s->conf, .log = &s->log, .id = wo.id,
-			.nfds = wo.nfds, .ctl = wo.ctl, .maxcon = wo.maxcon,
-			.maxblack = wo.maxblack, .started = wo.started,
-		};
+		struct worker_args a = { .conf = &s->conf, .log = &s->log,
+		    .ctl = wo.ctl };
 
-		memcpy(a.fds, wo.fds, sizeof(a.fds));
-		rc = worker_main(&a);
+		rc = worker_settings(s, &a) == -1 ? 1 : worker_main(&a);
 	} else
 		rc = supervise(s);
 	log_close(&s->log);

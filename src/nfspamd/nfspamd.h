@@ -75,16 +75,10 @@ struct conf {
 };
 
 /*
- * Supervisor <-> worker messages: one SEQPACKET datagram each, text.
- *   worker -> supervisor: "W <addr> <expire>"  address became WHITE
- *                         "T <addr> <expire>"  address trapped
- *                         "G <addr>\n<helo>\n<from>\n<to>"  a tuple was
- *                         updated (only with -Y: for sync)
- *   supervisor -> worker: "L"  reload the saved blacklists
- *                         "H"  re-read alloweddomains (and the
- *                              certificate, with -C/-K)
+ * Supervisor <-> worker messages: src/lib/msg.h, one SEQPACKET datagram
+ * each.  A worker is started with --worker=CTL and reads its
+ * MSG_SETTINGS (id, share of -c and -B, listening sockets) there first.
  */
-#define MSG_MAX		4096
 
 struct worker_args {
 	const struct conf	*conf;

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "greylist.h"
+#include "msg.h"
 #include "nfspamd.h"
 #include "priv.h"
 #include "prog.h"
@@ -55,16 +56,13 @@ struct sup {
 	struct greylist_scan last_scan;	/* its counts only */
 	bool		 stopping;
 	int		 status;
+	struct msg	 msg;		/* the one being read from a worker */
 };
 
 /* What a re-executed worker learns from --worker. */
 struct workeropt {
 	bool	 is_worker;
-	int	 id, ctl;
-	long	 maxcon, maxblack;
-	int64_t	 started;
-	int	 fds[NFSPAMD_MAXLISTEN];
-	size_t	 nfds;
+	int	 ctl;		/* where its MSG_SETTINGS waits */
 };
 
 /* args.c: the flags into *c, or exit 1 (0 for --help, --version). */
@@ -74,7 +72,7 @@ void	parse_args(int argc, char **argv, struct conf *c,
 /* control.c: listen on --control; -1 (logged) if that cannot be done. */
 int	control_open(struct sup *);
 
-/* nfspamd.c: one message to every running worker. */
-void	tell_workers(struct sup *, const char *msg);
+/* nfspamd.c: a message without payload to every running worker. */
+void	tell_workers(struct sup *, enum msg_type);
 
 #endif

@@ -380,16 +380,21 @@ static void
 on_ctl(uv_poll_t *h, int status, int events)
 {
 	struct worker *w = h->data;
-	char msg[MSG_MAX];
+	uint8_t buf[MSG_MAXSIZE];
+	struct msg *m = &w->msg;
+	const char *why;
 	ssize_t n;
 
 	(void)events;
 	if (status < 0)
 		return;
-	while ((n = recv(w->a->ctl, msg, sizeof(msg), MSG_DONTWAIT)) > 0) {
-		if (msg[0] == 'L')
+	while ((n = recv(w->a->ctl, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		if (msg_decode(buf, (size_t)n, m, &why) == -1)
+			log_warnx(w->log, "worker=%d: bad message from the "
+			    "supervisor: %s", w->a->id, why);
+		else if (m->type == MSG_RELOAD_LISTS)
 			load_lists(w);
-		else if (msg[0] == 'H') {
+		else if (m->type == MSG_RELOAD_CONF) {
 			load_domains(w, true);
 			reload_tls(w);
 		}

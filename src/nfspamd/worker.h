@@ -17,6 +17,7 @@
 #include "bl.h"
 #include "conn.h"
 #include "greylist.h"
+#include "msg.h"
 #include "nfspamd.h"
 #include "store.h"
 #include "tls.h"
@@ -35,6 +36,7 @@ struct pending {
 };
 
 struct worker {
+	struct msg		 msg;		/* the one being read */
 	const struct worker_args *a;
 	const struct conf	*conf;
 	struct logger		*log;

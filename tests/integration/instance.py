@@ -192,16 +192,26 @@ def t_worker_names(tmp):
     if not TAP.ok(d.start(), "-j 2 instance starts"):
         return
     pids = d.worker_pids(2)
-    names = {}
-    for p in pids:
-        try:
-            with open("/proc/%d/comm" % p) as f:
-                comm = f.read().strip()
-            with open("/proc/%d/cmdline" % p, "rb") as f:
-                argv0 = f.read().split(b"\0")[0].decode()
-        except OSError as e:
-            comm = argv0 = repr(e)
-        names[p] = (comm, argv0)
+
+    def read_names():
+        names = {}
+        for p in pids:
+            try:
+                with open("/proc/%d/comm" % p) as f:
+                    comm = f.read().strip()
+                with open("/proc/%d/cmdline" % p, "rb") as f:
+                    argv0 = f.read().split(b"\0")[0].decode()
+            except OSError as e:
+                comm = argv0 = repr(e)
+            names[p] = (comm, argv0)
+        return names
+    # A worker names itself once it has its settings: wait for that.
+    end = time.monotonic() + 5
+    names = read_names()
+    while (time.monotonic() < end and
+           any(not c.startswith("nfspamd-work") for c, _ in names.values())):
+        time.sleep(0.02)
+        names = read_names()
     TAP.ok(sorted(n for n, _ in names.values()) ==
            ["nfspamd-work0", "nfspamd-work1"],
            "the workers' comm is nfspamd-work0 and nfspamd-work1",
