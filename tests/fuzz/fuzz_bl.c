@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* Copyright (c) 2026 The nfspamd authors */
 /*
- * libFuzzer harness for src/lib/bl.c: control lines as a hostile peer
+ * libFuzzer harness for src/lib/bl*.c: control lines as a hostile peer
  * could send them.
  *
  * A line the parser accepts must format to a line that parses to the

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* Copyright (c) 2026 The nfspamd authors */
 /*
- * Unit tests for src/lib/bl.c: the control-line parser and formatter,
+ * Unit tests for src/lib/bl*.c (bl.h): the control-line parser and formatter,
  * the set of lists, the lookup index (checked against a linear scan on
  * random data), the SMTP reply and the saved file.
  */
