@@ -387,105 +387,158 @@ build_plain_dels(const struct setinfo *si, const char *op,
 	return 0;
 }
 
+/* One set's part of a batch: [flush,] deletes of deltype, adds. */
+static int
+batch_set(struct nftset *s, struct batch *b, const struct setinfo *si,
+    bool flush, uint16_t deltype, const struct nels *dels,
+    const struct nels *adds)
+{
+	if (flush && batch_msg(s, b, si, NFT_MSG_DELSETELEM, 0, NULL, 0,
+	    0) == -1)
+		return -1;
+	if (batch_elems(s, b, si, deltype, 0, dels) == -1)
+		return -1;
+	return batch_elems(s, b, si, NFT_MSG_NEWSETELEM, NLM_F_CREATE, adds);
+}
+
+/* How change() deletes. */
+enum delmode {
+	DEL_DESTROY,	/* address sets: DESTROYSETELEM, a missing one is
+			   no error */
+	DEL_STRICT,	/* interval sets, on a kernel that checks them:
+			   DELSETELEM as asked */
+	DEL_CHECKED,	/* DELSETELEM of what a dump shows is there */
+};
+
+static enum delmode
+del_mode(struct nftset *s, const struct setinfo *si, size_t ndel)
+{
+	if (!(si->flags & NFT_SET_INTERVAL))
+		return s->nodestroy ? DEL_CHECKED : DEL_DESTROY;
+	if (ndel > 0 && probe_interval_deletes(s))
+		return DEL_STRICT;
+	return DEL_CHECKED;
+}
+
+/*
+ * Is a refused batch worth sending once more with DEL_CHECKED deletes?
+ * A kernel older than 6.3 does not know DESTROYSETELEM (EINVAL on that
+ * message); a strict delete fails with ENOENT when a prefix is not in
+ * the interval set as such.
+ */
+static bool
+del_retry(enum delmode mode, const struct batch *b, const struct ackerr *ae)
+{
+	const struct msgrec	*m;
+
+	if ((m = batch_find(b, ae->seq)) == NULL)
+		return false;
+	switch (mode) {
+	case DEL_DESTROY:
+		return ae->err == EINVAL && m->type == NFT_MSG_DESTROYSETELEM;
+	case DEL_STRICT:
+		return ae->err == ENOENT && m->type == NFT_MSG_DELSETELEM;
+	case DEL_CHECKED:
+		break;
+	}
+	return false;
+}
+
+/* One change to one set, as change() sends it. */
+struct chg {
+	struct setinfo			*si;
+	const char			*op;
+	bool				 flush;
+	const struct nftset_elem	*del;
+	size_t				 ndel;
+	struct nels			 adds, dels;
+	struct batch			 b;
+	struct ackerr			 ae;
+};
+
+/*
+ * Build the deletes for mode and send the batch.  0: committed, or
+ * nothing to do.  1: the kernel refused it, c->ae says why.  -1: not
+ * sent, err says why (a failed dump has forgotten c->si).
+ */
+static int
+chg_send(struct nftset *s, struct chg *c, enum delmode mode, char *err,
+    size_t errlen)
+{
+	uint16_t	deltype = mode == DEL_DESTROY ? NFT_MSG_DESTROYSETELEM :
+			    NFT_MSG_DELSETELEM;
+
+	c->dels.n = 0;
+	if (mode == DEL_CHECKED) {
+		if (build_checked_dels(s, c->si, c->op, c->del, c->ndel,
+		    &c->dels, err, errlen) == -1)
+			return -1;
+	} else if (build_plain_dels(c->si, c->op, c->del, c->ndel, &c->dels,
+	    err, errlen) == -1)
+		return -1;
+	if (!c->flush && c->adds.n == 0 && c->dels.n == 0)
+		return 0;
+	if (batch_begin(s, &c->b) == -1 ||
+	    batch_set(s, &c->b, c->si, c->flush, deltype, &c->dels,
+	    &c->adds) == -1 ||
+	    batch_end(s, &c->b) == -1)
+		return nft_fail(err, errlen, ENOMEM, "set %s: %s: out of "
+		    "memory", c->si->name, c->op);
+	return batch_send(s, &c->b, &c->ae) == 0 ? 0 : 1;
+}
+
 /*
  * Every change: [flush,] deletes, adds, in one batch.  Deletes go first so
- * that an element both deleted and added ends up in the set.
+ * that an element both deleted and added ends up in the set.  A batch the
+ * kernel refuses for the way it deletes is sent once more with deletes
+ * filtered through a dump.
  */
 static int
 change(struct nftset *s, const char *set, enum op op, bool flush,
     const struct nftset_elem *add, size_t nadd,
     const struct nftset_elem *del, size_t ndel, char *err, size_t errlen)
 {
-	struct setinfo	*si;
-	struct nels	 adds, dels;
-	struct batch	 b;
-	struct ackerr	 ae;
-	const struct msgrec *m;
-	const char	*name = opname[op];
-	uint16_t	 deltype;
-	enum { DEL_DESTROY, DEL_STRICT, DEL_CHECKED } mode;
-	bool		 retried = false;
-	int		 ret = -1;
+	struct chg	c;
+	enum delmode	mode;
+	int		ret = -1;
 
-	memset(&adds, 0, sizeof(adds));
-	memset(&dels, 0, sizeof(dels));
-	memset(&b, 0, sizeof(b));
-	if ((si = setinfo_get(s, set, name, err, errlen)) == NULL)
+	memset(&c, 0, sizeof(c));
+	c.op = opname[op];
+	c.flush = flush;
+	c.del = del;
+	c.ndel = ndel;
+	if ((c.si = setinfo_get(s, set, c.op, err, errlen)) == NULL)
 		return -1;
-	if (check_elems(si, name, add, nadd, del, ndel, err, errlen) == -1)
+	if (check_elems(c.si, c.op, add, nadd, del, ndel, err, errlen) == -1)
 		return -1;
 	if (!flush && nadd == 0 && ndel == 0)
 		return 0;
-	if (build_adds(si, name, add, nadd, &adds, err, errlen) == -1)
+	if (build_adds(c.si, c.op, add, nadd, &c.adds, err, errlen) == -1)
 		goto out;
-	if (!(si->flags & NFT_SET_INTERVAL))
-		mode = s->nodestroy ? DEL_CHECKED : DEL_DESTROY;
-	else if (ndel > 0 && probe_interval_deletes(s))
-		mode = DEL_STRICT;
-	else
-		mode = DEL_CHECKED;
-again:
-	dels.n = 0;
-	deltype = mode == DEL_DESTROY ? NFT_MSG_DESTROYSETELEM :
-	    NFT_MSG_DELSETELEM;
-	if (mode == DEL_CHECKED) {
-		if (build_checked_dels(s, si, name, del, ndel, &dels, err,
-		    errlen) == -1)
-			goto out;
-	} else if (build_plain_dels(si, name, del, ndel, &dels, err,
-	    errlen) == -1)
-		goto out;
-	if (!flush && adds.n == 0 && dels.n == 0) {
-		ret = 0;
-		goto out;
+	mode = del_mode(s, c.si, ndel);
+	ret = chg_send(s, &c, mode, err, errlen);
+	if (ret == 1 && del_retry(mode, &c.b, &c.ae)) {
+		/* Keep to the old way from now on if it works. */
+		if (mode == DEL_DESTROY)
+			s->nodestroy = true;
+		batch_free(&c.b);
+		ret = chg_send(s, &c, DEL_CHECKED, err, errlen);
+		/* It failed too: DESTROYSETELEM was not to blame. */
+		if (ret == 1 && mode == DEL_DESTROY)
+			s->nodestroy = false;
 	}
-
-	if (batch_begin(s, &b) == -1 ||
-	    (flush && batch_msg(s, &b, si, NFT_MSG_DELSETELEM, 0, NULL, 0,
-	    0) == -1) ||
-	    batch_elems(s, &b, si, deltype, 0, &dels) == -1 ||
-	    batch_elems(s, &b, si, NFT_MSG_NEWSETELEM, NLM_F_CREATE,
-	    &adds) == -1 ||
-	    batch_end(s, &b) == -1) {
-		nft_fail(err, errlen, ENOMEM, "set %s: %s: out of memory", set,
-		    name);
-		goto out;
+	if (ret == 1) {
+		batch_fail(&c.b, &c.ae, c.si, c.op, err, errlen);
+		/* The ruleset may have changed under us: ask again next
+		   time. */
+		setinfo_forget(s, set);
+		errno = c.ae.err;
+		ret = -1;
 	}
-	if (batch_send(s, &b, &ae) == 0) {
-		ret = 0;
-		goto out;
-	}
-	m = batch_find(&b, ae.seq);
-	/*
-	 * A kernel older than 6.3 does not know DESTROYSETELEM: retry once
-	 * the old way, and keep to it if that works.
-	 */
-	if (mode == DEL_DESTROY && !retried && ae.err == EINVAL &&
-	    m != NULL && m->type == NFT_MSG_DESTROYSETELEM) {
-		s->nodestroy = true;
-		mode = DEL_CHECKED;
-		retried = true;
-		batch_free(&b);
-		goto again;
-	}
-	/* A prefix to delete is not in the interval set as such. */
-	if (mode == DEL_STRICT && !retried && ae.err == ENOENT &&
-	    m != NULL && m->type == NFT_MSG_DELSETELEM) {
-		mode = DEL_CHECKED;
-		retried = true;
-		batch_free(&b);
-		goto again;
-	}
-	if (retried && !(si->flags & NFT_SET_INTERVAL))
-		s->nodestroy = false;
-	batch_fail(&b, &ae, si, name, err, errlen);
-	/* The ruleset may have changed under us: ask again next time. */
-	setinfo_forget(s, set);
-	errno = ae.err;
 out:
-	batch_free(&b);
-	free(adds.v);
-	free(dels.v);
+	batch_free(&c.b);
+	free(c.adds.v);
+	free(c.dels.v);
 	return ret;
 }
 
@@ -592,12 +645,8 @@ nftset_commit(struct nftset *s, const struct nftset_change *ch, size_t n,
 	if (batch_begin(s, &b) == -1)
 		goto nomem;
 	for (i = 0; i < n; i++)
-		if ((ch[i].flush && batch_msg(s, &b, cs[i].si,
-		    NFT_MSG_DELSETELEM, 0, NULL, 0, 0) == -1) ||
-		    batch_elems(s, &b, cs[i].si, NFT_MSG_DELSETELEM, 0,
-		    &cs[i].dels) == -1 ||
-		    batch_elems(s, &b, cs[i].si, NFT_MSG_NEWSETELEM,
-		    NLM_F_CREATE, &cs[i].adds) == -1)
+		if (batch_set(s, &b, cs[i].si, ch[i].flush, NFT_MSG_DELSETELEM,
+		    &cs[i].dels, &cs[i].adds) == -1)
 			goto nomem;
 	if (batch_end(s, &b) == -1)
 		goto nomem;
