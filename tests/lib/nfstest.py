@@ -26,6 +26,13 @@ def nfspamd_it():
     return mod
 
 
+def selected(name):
+    """Whether to run the section called name: every one, unless
+    NFS_SECTIONS lists some (comma-separated, exact names)."""
+    want = os.environ.get("NFS_SECTIONS", "")
+    return not want or name in [w.strip() for w in want.split(",")]
+
+
 class Watchdog(Exception):
     pass
 
