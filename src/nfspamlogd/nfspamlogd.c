@@ -8,7 +8,7 @@
  * the database and a fresh timeout in @spamd-white(6).
  *
  * Two processes: this one reads NFLOG, which is packet data, with no
- * capabilities at all; a netlink helper forked first (src/daemon's
+ * capabilities at all; a netlink helper forked first (src/lib/daemon's
  * nfthelper) keeps CAP_NET_ADMIN and only changes the sets.  Reading the
  * group is nflog.c's; logd.h holds what the two files share.
  * Everything read in one go is one burst: one database transaction and
