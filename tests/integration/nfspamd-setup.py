@@ -194,16 +194,7 @@ class Setup:
         if ROOT:
             args += ["--user", FETCH_USER]
         args += list(extra)
-        t0 = time.monotonic()
-        try:
-            r = subprocess.run(args, stdin=subprocess.DEVNULL,
-                               capture_output=True, timeout=timeout)
-            rc, out, err = r.returncode, r.stdout, r.stderr
-        except subprocess.TimeoutExpired as e:
-            rc, out, err = "killed after %d s" % timeout, e.stdout or b"", \
-                e.stderr or b""
-        return Run(rc, out.decode("utf-8", "replace"),
-                   err.decode("utf-8", "replace"), time.monotonic() - t0)
+        return run_cmd(args, timeout)
 
 
 def bare(*args, user=None, uid=None):
@@ -216,13 +207,19 @@ def bare(*args, user=None, uid=None):
     elif uid is not None:
         cmd = ["setpriv", "--reuid", str(uid), "--regid", str(uid),
                "--clear-groups", "--"] + cmd
+    return run_cmd(cmd, RUN_TIMEOUT)
+
+
+def run_cmd(cmd, timeout):
+    """Run cmd with no input; a Run of its status (or how it was killed),
+    output, errors and time taken."""
     t0 = time.monotonic()
     try:
         r = subprocess.run(cmd, stdin=subprocess.DEVNULL,
-                           capture_output=True, timeout=RUN_TIMEOUT)
+                           capture_output=True, timeout=timeout)
         rc, out, err = r.returncode, r.stdout, r.stderr
     except subprocess.TimeoutExpired as e:
-        rc, out, err = "killed after %d s" % RUN_TIMEOUT, e.stdout or b"", \
+        rc, out, err = "killed after %d s" % timeout, e.stdout or b"", \
             e.stderr or b""
     return Run(rc, out.decode("utf-8", "replace"),
                err.decode("utf-8", "replace"), time.monotonic() - t0)
