@@ -360,20 +360,29 @@ load_domains(struct worker *w, bool force)
 }
 
 /*
- * SIGHUP: a renewed certificate.  The supervisor has checked the files
- * and said what is wrong with them; here a failure keeps the old one.
+ * SIGHUP: alloweddomains and a renewed certificate.  The supervisor has
+ * checked the files and said what is wrong with them; here a failure
+ * keeps the old certificate.  One line per worker says it is done, so
+ * that whoever sent the signal knows when new connections see it.
  */
 static void
-reload_tls(struct worker *w)
+reload_conf(struct worker *w)
 {
+	const char *cert = "none";
 	char err[512];
 
-	if (w->tls == NULL)
-		return;
-	if (tls_server_reload(w->tls, w->conf->tls_cert, w->conf->tls_key,
-	    err, sizeof(err)) == -1)
-		log_debug(w->log, "worker=%d: certificate kept: %s", w->a->id,
-		    err);
+	load_domains(w, true);
+	if (w->tls != NULL) {
+		cert = "reloaded";
+		if (tls_server_reload(w->tls, w->conf->tls_cert,
+		    w->conf->tls_key, err, sizeof(err)) == -1) {
+			cert = "kept";
+			log_debug(w->log, "worker=%d: certificate kept: %s",
+			    w->a->id, err);
+		}
+	}
+	log_info(w->log, "reloaded worker=%d domains=%zu certificate=%s",
+	    w->a->id, w->domains.n, cert);
 }
 
 static void
@@ -394,10 +403,8 @@ on_ctl(uv_poll_t *h, int status, int events)
 			    "supervisor: %s", w->a->id, why);
 		else if (m->type == MSG_RELOAD_LISTS)
 			load_lists(w);
-		else if (m->type == MSG_RELOAD_CONF) {
-			load_domains(w, true);
-			reload_tls(w);
-		}
+		else if (m->type == MSG_RELOAD_CONF)
+			reload_conf(w);
 	}
 	if (n == 0) {
 		/* The supervisor is gone: nobody would see our passes. */
@@ -459,10 +466,9 @@ on_signal(uv_signal_t *s, int signum)
 {
 	struct worker *w = s->data;
 
-	if (signum == SIGHUP) {
-		load_domains(w, true);
-		reload_tls(w);
-	} else
+	if (signum == SIGHUP)
+		reload_conf(w);
+	else
 		stop(w);
 }
 

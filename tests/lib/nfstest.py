@@ -142,6 +142,17 @@ class DaemonLog:
             s.close()
 
 
+    def settled(self):
+        """True once an empty request on the control socket is answered.
+        Connections queue on the socket in order, so whatever reached it
+        before has been read, applied and logged by then: a test can
+        look for a line that must not be there without sleeping."""
+        try:
+            return self.control("").startswith("ok ")
+        except OSError:
+            return False
+
+
 def finish(tap, daemons, tmp, t_start, log_lines=8):
     """The end of a run, whatever happened: stop every daemon, show the
     logs' last lines when something failed, remove tmp, print the plan.

@@ -447,7 +447,8 @@ out=$(timeout 20 nsenter -t "$holder" -m --net="/run/netns/$(lab_nsname gw)" -- 
     chroot "$root" /usr/bin/env -i PATH=$PATH_ROOT LANG=C.UTF-8 \
     "${unit_cmd[@]}" 2>&1 </dev/null)
 rc=$?
-sleep 0.3
+# (What went to syslog may be a moment behind the exit.)
+grep -q nfspamd-nft <<<"$out" || lab_wait 5 grep -q nfspamd-nft "$syslog"
 refusal="$out$(cat "$syslog")"
 ok '[ $rc != 0 ] && grep -q "nfspamd-nft" <<<"$refusal"' \
     "without table inet nfspamd the unit's nfspamd exits ($rc) naming nfspamd-nft" ||

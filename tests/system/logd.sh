@@ -332,6 +332,7 @@ m.bind(("224.0.1.240", 8025))
 m.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
              socket.inet_aton("224.0.1.240") + socket.inet_aton("10.77.1.2"))
 socks[m] = "mcast"
+print("ready", flush=True)
 while True:
     for s in select.select(list(socks), [], [])[0]:
         out.write("%s %s\n" % (socks[s], s.recv(2048).hex()))
@@ -359,7 +360,8 @@ for line in open(sys.argv[2]):
 EOF
 lab_spawn snd "$LAB_TMP/syncrecv.log" python3 "$LAB_TMP/syncrecv.py" \
     "$LAB_TMP/sync.hex"
-sleep 0.5
+lab_wait 5 grep -qx ready "$LAB_TMP/syncrecv.log" ||
+    bail_out "the sync receiver did not start: $(cat "$LAB_TMP/syncrecv.log")"
 # A key only root may read: nfspamlogd reads it as nobody, and says so.
 install -m 600 "$LAB_TMP/spamd.key" "$LAB_TMP/root.key"
 logd_start -k "$LAB_TMP/root.key" -Y 10.77.1.2

@@ -141,7 +141,9 @@ mv "$tls/key.new" "$tls/key.pem" && mv "$tls/cert.new" "$tls/cert.pem"
 kill -HUP "$NFSPAMD_PID"
 ok "lab_wait_log 5 '$log' 'STARTTLS certificate re-read from '" \
     "SIGHUP: nfspamd re-reads the renewed certificate"
-sleep 0.5
+nw=$(sed -n 's/.*listening .*workers=\([0-9]*\).*/\1/p' "$log" | tail -n 1)
+ok "lab_wait 5 eval '[ \$(grep -c \"reloaded worker=.* certificate=reloaded\" \"$log\") -ge ${nw:-1} ]'" \
+    "SIGHUP: each of the ${nw:-?} workers says it has it"
 # (snd is white by now, so straight to nfspamd's port, inside gw.)
 subj=$(lab_exec gw timeout 10 openssl s_client -starttls smtp \
     -connect 127.0.0.1:8025 </dev/null 2>/dev/null | openssl x509 -noout -subject 2>/dev/null)
@@ -156,7 +158,7 @@ for ((i = 0; i < 100; i++)); do
 	sleep 0.1
 done
 is "$rc" 0 "nfspamd exits 0 on SIGTERM"
-bad=$(grep -Ev '^nfspamd: (listening|connected|disconnected|greylisted|passed|scan|firewall=nft op=[a-z]+|stopping|starttls|SIGHUP:|STARTTLS certificate|alloweddomains)( |$)' "$log" |
+bad=$(grep -Ev '^nfspamd: (listening|connected|disconnected|greylisted|passed|scan|firewall=nft op=[a-z]+|stopping|starttls|SIGHUP:|STARTTLS certificate|reloaded|alloweddomains)( |$)' "$log" |
     grep -v 'does not start\|Permission denied' | head -n 20)
 is "$bad" "" "nfspamd logged no warning or error (besides the refused key)"
 

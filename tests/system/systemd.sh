@@ -35,6 +35,22 @@ trap 'rm -rf "$tmp"' EXIT
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
+# logged PATTERN [N]: wait, 10 s at most, until the caller's $dir/log has
+# N lines (1 if not given) matching PATTERN; what the traced program does
+# next is then known to be done.
+logged()
+{
+	local i n
+
+	for ((i = 0; i < 100; i++)); do
+		n=$(grep -Ec -- "$1" "$dir/log" 2>/dev/null)
+		[ "${n:-0}" -ge "${2:-1}" ] && return 0
+		sleep 0.1
+	done
+	echo "not logged in 10 s: $1" >&2
+	return 1
+}
+
 if ! have systemd-analyze; then
 	skip "systemd-analyze is not installed" 1
 	done_testing
@@ -463,10 +479,7 @@ run_nfspamd()
 	    --db "$dir/db" --control "$dir/db/control.sock" \
 	    --alloweddomains "$dir/alloweddomains" 2>"$dir/log" &
 	pid=$!
-	for ((i = 0; i < 100; i++)); do
-		grep -q 'listening port=' "$dir/log" 2>/dev/null && break
-		sleep 0.1
-	done
+	logged 'listening port='
 	smtp() {
 		exec 3<>/dev/tcp/127.0.0.1/8025 || return
 		printf 'HELO a.example\r\nMAIL FROM:<a@a.example>\r\nRCPT TO:<b@b.example>\r\nDATA\r\nQUIT\r\n' >&3
@@ -488,12 +501,12 @@ s.sendall(b"test;\"go away\";inet;1;192.0.2.0/24\n")
 s.shutdown(socket.SHUT_WR)
 sys.stdout.write(s.recv(4096).decode())' "$dir/db/control.sock"
 	fi
-	sleep 0.5
+	logged "firewall=$fw op=white ip=127\.0\.0\.1 "
 	[ "$fw" = nft ] && /usr/sbin/nft list set inet nfspamd spamd-white |
 	    grep -o '127\.0\.0\.1[^,}]*'
 	# strace's child is nfspamd's supervisor.
 	kill -HUP "$(pgrep -P "$pid" -x nfspamd || echo "$pid")"
-	sleep 0.5
+	logged 'reloaded worker=' 2
 	kill -TERM "$(pgrep -P "$pid" -x nfspamd || echo "$pid")"
 	timeout 20 tail --pid="$pid" -f /dev/null
 	kill -KILL "$pid" 2>/dev/null
@@ -502,22 +515,29 @@ sys.stdout.write(s.recv(4096).decode())' "$dir/db/control.sock"
 }
 
 if [ -n "$why" ]; then
-	skip "$why" 3
+	skip "$why" 4
 elif [ ! -x "$NFSPAMD" ]; then
-	skip "no nfspamd binary at $NFSPAMD" 3
+	skip "no nfspamd binary at $NFSPAMD" 4
 else
 	sdir=$tmp/strace
 	mkdir "$sdir"
 	: >"$sdir/alloweddomains"
 	chown -R nobody "$sdir"
-	export -f run_nfspamd have
-	export NFSPAMD nftfile
+	export -f run_nfspamd have logged
+	export NFSPAMD NFSPAMDB nftfile
 	timeout 90 unshare -n bash -c 'run_nfspamd "$1"' sh "$sdir" \
 	    >"$sdir/out" 2>&1
 	diag "nfspamd under strace: $(tr '\n' ' ' <"$sdir/out")"
 	if ! grep -q 'listening port=' "$sdir/log" 2>/dev/null; then
 		diag "nfspamd did not start: $(cat "$sdir/log" 2>/dev/null)"
 	fi
+	# The trace covers a pass into the firewall and a reload only if
+	# they happened.
+	ok 'grep -q "passed ip=127\.0\.0\.1 " "$sdir/log" &&
+	    grep -Eq "firewall=[a-z]+ op=white ip=127\.0\.0\.1 " "$sdir/log" &&
+	    [ "$(grep -c "reloaded worker=" "$sdir/log")" = 2 ]' \
+	    "nfspamd under strace: a pass reached the firewall, both workers reloaded" ||
+	    diag "$(cat "$sdir/log")"
 	check_trace "$units/nfspamd.service" "$sdir/trace" \
 	    "nfspamd (nfspamd.service)"
 fi
@@ -591,15 +611,13 @@ run_logd()
 	    strace -f -qq -o "$dir/trace" "$NFSPAMLOGD" -D --db "$dir/db" \
 	    2>"$dir/log" &
 	pid=$!
-	for ((i = 0; i < 100; i++)); do
-		grep -q 'listening group=' "$dir/log" 2>/dev/null && break
-		sleep 0.1
-	done
+	logged 'listening group='
 	timeout 3 bash -c 'exec 3<>/dev/tcp/10.9.0.7/25' 2>/dev/null
-	sleep 0.5
+	logged 'whitelisted ip=10\.9\.0\.7 '
 	/usr/sbin/nft list set inet nfspamd spamd-white | grep -o '10\.9\.0\.7'
+	i=$(grep -c '^nfspamlogd: stats events=' "$dir/log")
 	kill -HUP "$(pgrep -P "$pid" -x nfspamlogd || echo "$pid")"
-	sleep 0.3
+	logged '^nfspamlogd: stats events=' $((i + 1))
 	kill -TERM "$(pgrep -P "$pid" -x nfspamlogd || echo "$pid")"
 	timeout 10 tail --pid="$pid" -f /dev/null
 	kill -KILL "$pid" 2>/dev/null
@@ -615,7 +633,7 @@ else
 	sdir=$tmp/logd
 	mkdir -p "$sdir/db"
 	chown -R nobody "$sdir"
-	export -f run_logd
+	export -f run_logd logged
 	export NFSPAMLOGD nftfile
 	timeout 60 unshare -n bash -c 'run_logd "$1"' sh "$sdir" \
 	    >"$sdir/out" 2>&1
