@@ -69,7 +69,7 @@ state_load(struct ctx *x)
 
 	memset(&x->prev, 0, sizeof(x->prev));
 	x->prev_ok = true;
-	snprintf(path, sizeof(path), "%s/%s", x->c.db, STATE_FILE);
+	snprintf(path, sizeof(path), "%s/%s", x->c.common.db, STATE_FILE);
 	if (read_file(path, (size_t)1 << 30, &data, &len, err,
 	    sizeof(err)) == -1) {
 		if (errno != ENOENT) {
@@ -159,8 +159,8 @@ state_save(struct ctx *x, const struct setup_state *next)
 
 	if (setup_state_encode(next, &out) == -1)
 		log_warnx(&x->log, "state: out of memory");
-	else if (write_atomic(x->c.db, STATE_FILE, out.data, out.len, err,
-	    sizeof(err)) == -1)
+	else if (write_atomic(x->c.common.db, STATE_FILE, out.data, out.len,
+	    err, sizeof(err)) == -1)
 		log_warnx(&x->log, "state not saved: %s", err);
 	else
 		r = 0;
@@ -358,8 +358,8 @@ nft_open(struct ctx *x)
 	if (x->ns != NULL)
 		return 0;
 	if (x->gen == NULL) {
-		snprintf(x->genpath, sizeof(x->genpath), "%s/%s", x->c.db,
-		    NFTGEN_FILE);
+		snprintf(x->genpath, sizeof(x->genpath), "%s/%s",
+		    x->c.common.db, NFTGEN_FILE);
 		if (nftgen_new(&x->gen, x->genpath) == -1) {
 			log_warnx(&x->log, "out of memory");
 			return -1;

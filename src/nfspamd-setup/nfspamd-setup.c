@@ -50,37 +50,16 @@
 #define CONF_DEFAULT	"/etc/nfspamd/spamd.conf"
 #define NOSPAMD_DEFAULT	"/etc/nfspamd/nospamd"
 #define CONTROL_DEFAULT	"/run/nfspamd/control.sock"
-#define DB_DEFAULT	"/var/lib/nfspamd"
-#define USER_DEFAULT	"nfspamd"
 #define LOCK_FILE	"setup.lock"
-/* Asked for (-h) on stdout with status 0; a usage error on stderr. */
-static void __attribute__((noreturn))
-usage(int status)
-{
-	fprintf(status == 0 ? stdout : stderr,
+static const char usage_text[] =
 "usage: nfspamd-setup [-bDdn] [-f file] [--control path] [--db dir]\n"
 "                     [--nospamd file] [--user user] [--timeout secs]\n"
 "                     [--connect-timeout secs] [--max-size MiB]\n"
 "                     [--cacert file]\n"
-"       nfspamd-setup -h | -V\n");
-	exit(status);
-}
-
-static long
-number(const char *opt, const char *s, long min, long max)
-{
-	long	 v;
-
-	if (util_parse_long(s, min, max, &v) == -1) {
-		fprintf(stderr, "nfspamd-setup: %s \"%s\": not a number from "
-		    "%ld to %ld\n", opt, s, min, max);
-		exit(1);
-	}
-	return v;
-}
+"       nfspamd-setup -h | -V\n";
 
 enum {
-	OPT_CONTROL = 256, OPT_DB, OPT_NOSPAMD, OPT_USER, OPT_TIMEOUT,
+	OPT_CONTROL = 256, OPT_NOSPAMD, OPT_TIMEOUT,
 	OPT_CTIMEOUT, OPT_MAXSIZE, OPT_CACERT
 };
 
@@ -89,62 +68,58 @@ parse_args(struct conf *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "control", required_argument, NULL, OPT_CONTROL },
-		{ "db", required_argument, NULL, OPT_DB },
+		PROG_LONGOPTS_DB,
 		{ "nospamd", required_argument, NULL, OPT_NOSPAMD },
-		{ "user", required_argument, NULL, OPT_USER },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "connect-timeout", required_argument, NULL, OPT_CTIMEOUT },
 		{ "max-size", required_argument, NULL, OPT_MAXSIZE },
 		{ "cacert", required_argument, NULL, OPT_CACERT },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
+		PROG_LONGOPTS_END
 	};
 	int	ch;
 
 	memset(c, 0, sizeof(*c));
 	c->conf = CONF_DEFAULT;
 	c->control = CONTROL_DEFAULT;
-	c->db = DB_DEFAULT;
+	prog_common_init(&c->common);
 	c->nospamd = NOSPAMD_DEFAULT;
-	c->user = USER_DEFAULT;
 	c->fo.timeout = 300;
 	c->fo.connect_timeout = 30;
 	c->fo.max = (size_t)256 << 20;
 	while ((ch = getopt_long(argc, argv, "bDdhnVf:", longopts, NULL)) !=
 	    -1) {
+		if (prog_common_opt(&c->common, ch, optarg))
+			continue;
 		switch (ch) {
 		case 'b': c->kernel = true; break;
 		case 'D': c->daemon = true; break;
 		case 'd': c->debug = true; break;
-		case 'h': usage(0);
-		case 'V':
-			printf("nfspamd-setup %s\n", PACKAGE_VERSION);
-			exit(0);
+		case 'h': prog_usage(usage_text, 0);
+		case 'V': prog_version("nfspamd-setup");
 		case 'n': c->dryrun = true; break;
 		case 'f': c->conf = optarg; break;
 		case OPT_CONTROL: c->control = optarg; break;
-		case OPT_DB: c->db = optarg; break;
 		case OPT_NOSPAMD: c->nospamd = optarg; break;
-		case OPT_USER: c->user = optarg; break;
 		case OPT_TIMEOUT:
-			c->fo.timeout = number("--timeout", optarg, 1, 86400);
+			c->fo.timeout = prog_number("--timeout", optarg, 1,
+			    86400);
 			break;
 		case OPT_CTIMEOUT:
-			c->fo.connect_timeout = number("--connect-timeout",
+			c->fo.connect_timeout = prog_number("--connect-timeout",
 			    optarg, 1, 3600);
 			break;
 		case OPT_MAXSIZE:
-			c->fo.max = (size_t)number("--max-size", optarg, 1,
+			c->fo.max = (size_t)prog_number("--max-size", optarg, 1,
 			    65536) << 20;
 			break;
 		case OPT_CACERT: c->fo.cacert = optarg; break;
-		default: usage(1);
+		default: prog_usage(usage_text, 1);
 		}
 	}
 	if (optind != argc)
-		usage(1);
-	c->fo.user = c->user;
+		prog_usage(usage_text, 1);
+	c->fo.user = c->common.user;
 }
 
 /* Root hands fetching to the unprivileged user; anyone else fetches. */
@@ -156,16 +131,16 @@ resolve_user(struct ctx *x)
 	if (geteuid() != 0)
 		return 0;
 	errno = 0;
-	if ((pw = getpwnam(x->c.user)) == NULL) {
+	if ((pw = getpwnam(x->c.common.user)) == NULL) {
 		log_warnx(&x->log, "user %s: %s; exec and download lists need "
 		    "it (create it with systemd-sysusers, or name another "
-		    "with --user)", x->c.user, errno != 0 ? strerror(errno) :
-		    "no such user");
+		    "with --user)", x->c.common.user, errno != 0 ?
+		    strerror(errno) : "no such user");
 		return -1;
 	}
 	if (pw->pw_uid == 0) {
 		log_warnx(&x->log, "user %s is root; refusing to fetch lists "
-		    "as root", x->c.user);
+		    "as root", x->c.common.user);
 		return -1;
 	}
 	x->c.fo.drop = true;
@@ -205,7 +180,7 @@ give_back(struct ctx *x, uid_t uid, gid_t gid)
 	char msg[PATH_MAX + 256];
 
 	for (size_t i = 0; i < sizeof(own_files) / sizeof(own_files[0]); i++)
-		switch (owner_give(x->c.db, own_files[i], uid, gid, msg,
+		switch (owner_give(x->c.common.db, own_files[i], uid, gid, msg,
 		    sizeof(msg))) {
 		case 1: log_info(&x->log, "%s", msg); break;
 		case -1: log_warnx(&x->log, "%s", msg); break;
@@ -242,7 +217,7 @@ become_owner(struct ctx *x)
 	uid_t		 uid;
 	int		 r;
 
-	if (geteuid() != 0 || x->c.dryrun || stat(x->c.db, &sb) == -1 ||
+	if (geteuid() != 0 || x->c.dryrun || stat(x->c.common.db, &sb) == -1 ||
 	    sb.st_uid == 0)
 		return 0;
 	pw = getpwuid(sb.st_uid);
@@ -253,7 +228,7 @@ become_owner(struct ctx *x)
 		log_warn(&x->log, "prctl PR_SET_KEEPCAPS");
 		return -1;
 	}
-	r = owner_adopt(x->c.db, &uid, err, sizeof(err));
+	r = owner_adopt(x->c.common.db, &uid, err, sizeof(err));
 	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	if (r == -1) {
 		log_warnx(&x->log, "%s; run nfspamd-setup as that user (as "
@@ -265,12 +240,12 @@ become_owner(struct ctx *x)
 	owner_name(uid, who, sizeof(who));
 	if (keep_netadmin() == -1) {
 		log_warnx(&x->log, "as user %s, the owner of %s: cannot keep "
-		    "CAP_NET_ADMIN: %s", who, x->c.db, strerror(errno));
+		    "CAP_NET_ADMIN: %s", who, x->c.common.db, strerror(errno));
 		return -1;
 	}
 	if (x->c.debug)
 		log_info(&x->log, "working as %s, the owner of %s, with "
-		    "CAP_NET_ADMIN only", who, x->c.db);
+		    "CAP_NET_ADMIN only", who, x->c.common.db);
 	return 0;
 }
 
@@ -407,7 +382,7 @@ fetch_item(struct ctx *x, struct item *it)
 	it->done = true;
 	if (x->nouser && it->l->method != SDC_FILE) {
 		if (asprintf(&it->why, "method %s needs user %s to run as",
-		    sdc_method_name(it->l->method), x->c.user) == -1)
+		    sdc_method_name(it->l->method), x->c.common.user) == -1)
 			it->why = NULL;
 		return;
 	}
@@ -562,7 +537,7 @@ lock_db(struct ctx *x)
 	char	path[4096], hint[ERRLEN];
 	int	fd, e;
 
-	snprintf(path, sizeof(path), "%s/%s", x->c.db, LOCK_FILE);
+	snprintf(path, sizeof(path), "%s/%s", x->c.common.db, LOCK_FILE);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
 		e = errno;
 		log_warnx(&x->log, "%s: %s%s", path, strerror(e),

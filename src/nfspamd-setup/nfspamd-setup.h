@@ -17,6 +17,7 @@
 #include "cidr.h"
 #include "fetch.h"
 #include "log.h"
+#include "prog.h"
 #include "setup.h"
 #include "spamdconf.h"
 
@@ -29,9 +30,8 @@ struct nftset;
 struct conf {
 	const char	*conf;
 	const char	*control;
-	const char	*db;
+	struct prog_common common;	/* --db, --user */
 	const char	*nospamd;
-	const char	*user;
 	bool		 kernel;	/* -b */
 	bool		 debug;		/* -d */
 	bool		 dryrun;	/* -n */

@@ -23,10 +23,7 @@
 #include "sync.h"
 #include "util.h"
 
-static void __attribute__((noreturn))
-usage(FILE *f, int status)
-{
-	fprintf(f,
+static const char usage_text[] =
 "usage: nfspamd [-45bdVv] [-B maxblack] [-c maxcon] [-G passtime:greyexp:whiteexp]\n"
 "               [-h hostname] [-j workers] [-l address] [-M address] [-n name]\n"
 "               [-p port] [-S secs] [-s secs] [-w window] [--db dir]\n"
@@ -38,19 +35,18 @@ usage(FILE *f, int status)
 "               [-Y target] [-y address|interface] [--sync-port port]\n"
 "               [--sync-replay-window secs] [-C certfile -K keyfile]\n"
 "               [--tls-handshakes n] [--tls-timeout secs]\n"
-"       nfspamd --help | --version\n");
-	exit(status);
-}
+"       nfspamd --help | --version\n";
 
 enum {
-	OPT_DB = 256, OPT_CONTROL, OPT_DOMAINS, OPT_LISTS, OPT_FIREWALL,
-	OPT_SCAN, OPT_IDLE, OPT_GRACE, OPT_SYNCMS, OPT_DBMAX, OPT_LISTMAX,
-	OPT_BACKLOG, OPT_WORKER, OPT_USER, OPT_SYNCPORT, OPT_SYNCREPLAY,
+	OPT_CONTROL = 256, OPT_DOMAINS, OPT_LISTS, OPT_FIREWALL,
+	OPT_SCAN, OPT_IDLE, OPT_GRACE, OPT_LISTMAX,
+	OPT_BACKLOG, OPT_WORKER, OPT_SYNCPORT, OPT_SYNCREPLAY,
 	OPT_TLSHS, OPT_TLSTIMEOUT, OPT_HELP
 };
 
 static const struct option longopts[] = {
-	{ "db", required_argument, NULL, OPT_DB },
+	PROG_LONGOPTS_DB,
+	PROG_LONGOPTS_STORE,
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "alloweddomains", required_argument, NULL, OPT_DOMAINS },
 	{ "lists", required_argument, NULL, OPT_LISTS },
@@ -59,19 +55,15 @@ static const struct option longopts[] = {
 	{ "scan-interval", required_argument, NULL, OPT_SCAN },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 	{ "mx-grace", required_argument, NULL, OPT_GRACE },
-	{ "db-sync-ms", required_argument, NULL, OPT_SYNCMS },
-	{ "db-max-size", required_argument, NULL, OPT_DBMAX },
 	{ "max-list-bytes", required_argument, NULL, OPT_LISTMAX },
 	{ "backlog", required_argument, NULL, OPT_BACKLOG },
 	{ "worker", required_argument, NULL, OPT_WORKER },
-	{ "user", required_argument, NULL, OPT_USER },
 	{ "sync-port", required_argument, NULL, OPT_SYNCPORT },
 	{ "sync-replay-window", required_argument, NULL, OPT_SYNCREPLAY },
 	{ "tls-handshakes", required_argument, NULL, OPT_TLSHS },
 	{ "tls-timeout", required_argument, NULL, OPT_TLSTIMEOUT },
 	{ "help", no_argument, NULL, OPT_HELP },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 }
+	PROG_LONGOPTS_END
 };
 
 /* --worker=CTL: internal, the supervisor's socket to a new worker. */
@@ -130,18 +122,16 @@ loopback_only(const struct conf *c)
 void
 parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 {
-	static char listsbuf[PATH_MAX];
 	struct sync_target st;
 	const char *why;
 	long maxblack = -1;
 	int ch;
 
 	memset(c, 0, sizeof(*c));
-	c->db = STORE_DEFAULT_DIR;
+	prog_common_init(&c->common);
 	c->control = NFSPAMD_CONTROL;
 	c->domains = NFSPAMD_CONF_DIR "/alloweddomains";
 	c->firewall = "nft";
-	c->user = "nfspamd";
 	c->name = "spamd IP-based SPAM blocker";
 	c->port = NFSPAMD_PORT;
 	c->code = 450;
@@ -151,7 +141,6 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 	c->scan_interval = 60;
 	c->idle = NFSPAMD_IDLE;
 	c->mx_grace = 60;
-	c->sync_ms = STORE_SYNC_MS_DEFAULT;
 	c->max_list_bytes = 256UL << 20;
 	c->backlog = 16384;
 	c->sync_key = SYNC_KEYFILE;
@@ -162,6 +151,8 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 
 	while ((ch = getopt_long(argc, argv, "45B:bC:c:dG:h:j:K:k:l:M:n:p:S:s:Vvw:Y:y:",
 	    longopts, NULL)) != -1) {
+		if (prog_common_opt(&c->common, ch, optarg))
+			continue;
 		switch (ch) {
 		case '4': c->code = 450; break;
 		case '5': c->code = 550; break;
@@ -205,13 +196,10 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 		case 's': c->stutter = (unsigned)prog_number("-s", optarg, 0, 10);
 			break;
 		case 'v': c->verbose = true; break;
-		case 'V':
-			printf("nfspamd %s\n", PACKAGE_VERSION);
-			exit(0);
-		case OPT_HELP: usage(stdout, 0);
+		case 'V': prog_version("nfspamd");
+		case OPT_HELP: prog_usage(usage_text, 0);
 		case 'w': c->window = (int)prog_number("-w", optarg, 1, INT_MAX);
 			break;
-		case OPT_DB: c->db = optarg; break;
 		case OPT_CONTROL: c->control = optarg; break;
 		case OPT_DOMAINS: c->domains = optarg; break;
 		case OPT_LISTS: c->lists = optarg; break;
@@ -225,12 +213,6 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 		case OPT_GRACE: c->mx_grace = (unsigned)prog_number("--mx-grace",
 			    optarg, 0, 86400);
 			break;
-		case OPT_SYNCMS: c->sync_ms = (unsigned)prog_number("--db-sync-ms",
-			    optarg, 0, 60000);
-			break;
-		case OPT_DBMAX: c->db_max = (size_t)prog_number("--db-max-size",
-			    optarg, 1, 1L << 30) << 20;
-			break;
 		case OPT_LISTMAX: c->max_list_bytes = (size_t)prog_number(
 			    "--max-list-bytes", optarg, 1, 1L << 20) << 20;
 			break;
@@ -238,7 +220,6 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 			    optarg, 1, 1 << 20);
 			break;
 		case OPT_WORKER: parse_workeropt(optarg, wo); break;
-		case OPT_USER: c->user = optarg; break;
 		case 'k': c->sync_key = optarg; break;
 		case 'Y':
 			if (c->nsync_targets == 16)
@@ -266,11 +247,11 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 		case OPT_TLSTIMEOUT: c->tls_timeout = (unsigned)prog_number(
 			    "--tls-timeout", optarg, 1, 3600);
 			break;
-		default: usage(stderr, 1);
+		default: prog_usage(usage_text, 1);
 		}
 	}
 	if (optind != argc)
-		usage(stderr, 1);
+		prog_usage(usage_text, 1);
 	/* spamd: "need key and certificate for TLS". */
 	if ((c->tls_cert == NULL) != (c->tls_key == NULL))
 		errx(1, "%s without %s: STARTTLS needs both a certificate (-C) "
@@ -301,8 +282,9 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 		c->hostname = c->hostbuf;
 	}
 	if (c->lists == NULL) {
-		snprintf(listsbuf, sizeof(listsbuf), "%s/blacklists", c->db);
-		c->lists = listsbuf;
+		snprintf(c->listsbuf, sizeof(c->listsbuf), "%s/blacklists",
+		    c->common.db);
+		c->lists = c->listsbuf;
 	}
 	/* spamd: -B defaults to maxcon-100; -b serves everyone black. */
 	if (c->blackonly)

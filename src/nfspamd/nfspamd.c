@@ -429,27 +429,33 @@ shutdown_all(struct sup *s)
 }
 
 static void
-on_signal(uv_signal_t *h, int signum)
+on_reload(void *arg)
 {
-	struct sup *s = h->data;
+	struct sup *s = arg;
 
-	switch (signum) {
-	case SIGCHLD:
-		reap(s);
-		break;
-	case SIGHUP:
-		log_info(&s->log, "SIGHUP: re-reading alloweddomains%s",
-		    s->conf.tls_cert ? " and the certificate" : "");
-		tls_check(s, true);
-		tell_workers(s, MSG_RELOAD_CONF);
-		peers_reload(s->peers);
-		peers_log_stats(s->peers);
-		break;
-	default:
-		shutdown_all(s);
-		break;
-	}
+	log_info(&s->log, "SIGHUP: re-reading alloweddomains%s",
+	    s->conf.tls_cert ? " and the certificate" : "");
+	tls_check(s, true);
+	tell_workers(s, MSG_RELOAD_CONF);
+	peers_reload(s->peers);
+	peers_log_stats(s->peers);
 }
+
+static void
+on_stop(void *arg)
+{
+	shutdown_all(arg);
+}
+
+static void
+on_reap(void *arg)
+{
+	reap(arg);
+}
+
+static const struct prog_signal_ops sup_signals = {
+	.stop = on_stop, .reload = on_reload, .reap = on_reap
+};
 
 /*
  * One nfspamd per database: a second one would split the connections
@@ -460,17 +466,17 @@ instance_lock(struct sup *s)
 {
 	char path[PATH_MAX], err[1024], hint[512];
 
-	if (mkdir(s->conf.db, 0750) == -1 && errno != EEXIST) {
+	if (mkdir(s->conf.common.db, 0750) == -1 && errno != EEXIST) {
 		int saved = errno;
 
 		log_warnx(&s->log, "--db %s: cannot create: %s (%s)",
-		    s->conf.db, strerror(saved), owner_hint(saved,
-		    s->conf.db, hint, sizeof(hint)));
+		    s->conf.common.db, strerror(saved), owner_hint(saved,
+		    s->conf.common.db, hint, sizeof(hint)));
 		return -1;
 	}
-	if (snprintf(path, sizeof(path), "%s/nfspamd.pid", s->conf.db) >=
+	if (snprintf(path, sizeof(path), "%s/nfspamd.pid", s->conf.common.db) >=
 	    (int)sizeof(path)) {
-		log_warnx(&s->log, "--db %s: path too long", s->conf.db);
+		log_warnx(&s->log, "--db %s: path too long", s->conf.common.db);
 		return -1;
 	}
 	if ((s->lock_fd = prog_lock(path, err, sizeof(err))) == -1) {
@@ -484,14 +490,14 @@ static int
 sup_open(struct sup *s)
 {
 	const struct conf *c = &s->conf;
-	struct store_opts o = { .create = true, .sync_ms = c->sync_ms,
-	    .maxsize = c->db_max };
+	struct store_opts o = { .create = true, .sync_ms = c->common.sync_ms,
+	    .maxsize = c->common.db_max };
 	char err[512];
 
 	if (instance_lock(s) == -1)
 		return -1;
 	if (!c->blackonly &&
-	    store_open(&s->store, c->db, &o, err, sizeof(err)) != 0) {
+	    store_open(&s->store, c->common.db, &o, err, sizeof(err)) != 0) {
 		log_warnx(&s->log, "%s", err);
 		return -1;
 	}
@@ -531,11 +537,11 @@ give_back(struct sup *s)
 	    "nft.gen", "nfspamd.pid", "blacklists" };
 	struct stat sb;
 
-	if (geteuid() != 0 || !s->user.found || stat(s->conf.db, &sb) == -1 ||
-	    sb.st_uid != s->user.uid)
+	if (geteuid() != 0 || !s->user.found ||
+	    stat(s->conf.common.db, &sb) == -1 || sb.st_uid != s->user.uid)
 		return;
-	priv_give_back(s->conf.db, names, sizeof(names) / sizeof(names[0]),
-	    &s->user, &s->log);
+	priv_give_back(s->conf.common.db, names, sizeof(names) /
+	    sizeof(names[0]), &s->user, &s->log);
 }
 
 /*
@@ -545,24 +551,12 @@ give_back(struct sup *s)
 static int
 privsep(struct sup *s)
 {
-	char err[512];
-
 	s->helper_fd = -1;
-	priv_lookup(s->conf.user, &s->user);
-	if (priv_check_user(&s->user, "--user", err, sizeof(err)) == -1) {
-		log_warnx(&s->log, "%s", err);
-		return -1;
-	}
+	priv_lookup(s->conf.common.user, &s->user);
 	give_back(s);
-	if (strcmp(s->conf.firewall, "nft") == 0 &&
-	    (s->helper_pid = nfthelper_spawn(&s->user, &s->log, s->conf.db,
-	    &s->helper_fd)) == -1)
-		return -1;
-	if (priv_drop_all(&s->user, err, sizeof(err)) == -1) {
-		log_warnx(&s->log, "%s", err);
-		return -1;
-	}
-	return 0;
+	return nfthelper_split(&s->user, &s->log, s->conf.common.db,
+	    strcmp(s->conf.firewall, "nft") == 0, &s->helper_pid,
+	    &s->helper_fd, NULL, NULL);
 }
 
 /*
@@ -626,7 +620,7 @@ supervise(struct sup *s)
 	uv_timer_init(&loop, &s->restart);
 	uv_timer_init(&loop, &s->killer);
 	s->scan.data = s->restart.data = s->killer.data = s;
-	prog_signals_start(&loop, &s->sig, on_signal, s);
+	prog_signals_start(&loop, &s->sig, &sup_signals, s);
 
 	if (sup_open(s) == -1) {
 		s->status = 1;

@@ -9,11 +9,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
 
 #include "addr.h"
 #include "domains.h"
 #include "grey.h"
 #include "log.h"
+#include "prog.h"
 #include "smtp.h"
 
 #define NFSPAMD_PORT		8025
@@ -28,15 +30,15 @@
 
 /* Everything the command line says; read-only after parsing. */
 struct conf {
-	const char	*db;
+	struct prog_common common;	/* --db, --user, --db-sync-ms, ... */
 	const char	*control;
 	const char	*domains;	/* alloweddomains file */
 	const char	*lists;		/* saved blacklists */
 	const char	*firewall;
-	const char	*user;		/* --user: whom to run as */
 	const char	*hostname;
 	const char	*name;
 	char		 hostbuf[256];
+	char		 listsbuf[PATH_MAX];	/* <db>/blacklists */
 	struct addr	 listen[NFSPAMD_MAXLISTEN];
 	size_t		 nlisten;
 	bool		 listen_default;	/* no -l: 0.0.0.0 and :: */
@@ -57,8 +59,6 @@ struct conf {
 	unsigned	 scan_interval;	/* seconds */
 	unsigned	 idle;		/* seconds */
 	unsigned	 mx_grace;	/* seconds after start before -M traps */
-	unsigned	 sync_ms;	/* store sync interval */
-	size_t		 db_max;	/* bytes */
 	size_t		 max_list_bytes;/* control socket input cap */
 	int		 backlog;
 	const char	*sync_targets[16];	/* -Y */

@@ -462,15 +462,21 @@ stop(struct worker *w)
 }
 
 static void
-on_signal(uv_signal_t *s, int signum)
+on_reload(void *arg)
 {
-	struct worker *w = s->data;
-
-	if (signum == SIGHUP)
-		reload_conf(w);
-	else
-		stop(w);
+	reload_conf(arg);
 }
+
+static void
+on_stop(void *arg)
+{
+	stop(arg);
+}
+
+/* No children: SIGCHLD is not watched. */
+static const struct prog_signal_ops worker_signals = {
+	.stop = on_stop, .reload = on_reload, .reap = NULL
+};
 
 static void
 raise_nofile(struct worker *w)
@@ -498,11 +504,12 @@ static int
 worker_open(struct worker *w)
 {
 	const struct conf *cf = w->conf;
-	struct store_opts o = { .sync_ms = cf->sync_ms, .maxsize = cf->db_max };
+	struct store_opts o = { .sync_ms = cf->common.sync_ms,
+	    .maxsize = cf->common.db_max };
 	char err[512];
 	int rc;
 
-	if (!cf->blackonly && store_open(&w->store, cf->db, &o, err,
+	if (!cf->blackonly && store_open(&w->store, cf->common.db, &o, err,
 	    sizeof(err)) != 0) {
 		log_warnx(w->log, "worker=%d: %s", w->a->id, err);
 		return -1;
@@ -559,7 +566,7 @@ worker_main(const struct worker_args *a)
 		prctl(PR_SET_NAME, comm, 0, 0, 0);
 
 		/* The process that reads the network holds nothing. */
-		priv_lookup(a->conf->user, &u);
+		priv_lookup(a->conf->common.user, &u);
 		if (priv_drop_all(&u, err, sizeof(err)) == -1) {
 			log_warnx(a->log, "worker=%d: %s", a->id, err);
 			free(w);
@@ -587,13 +594,7 @@ worker_main(const struct worker_args *a)
 	uv_poll_init(&loop, &w->ctl, a->ctl);
 	w->ctl.data = w;
 	uv_poll_start(&w->ctl, UV_READABLE, on_ctl);
-	uv_signal_init(&loop, &w->sigterm);
-	uv_signal_init(&loop, &w->sigint);
-	uv_signal_init(&loop, &w->sighup);
-	w->sigterm.data = w->sigint.data = w->sighup.data = w;
-	uv_signal_start(&w->sigterm, on_signal, SIGTERM);
-	uv_signal_start(&w->sigint, on_signal, SIGINT);
-	uv_signal_start(&w->sighup, on_signal, SIGHUP);
+	prog_signals_start(&loop, &w->sig, &worker_signals, w);
 
 	uv_run(&loop, UV_RUN_DEFAULT);
 	stop(w);

@@ -47,7 +47,7 @@ struct worker {
 	uv_timer_t		 wheel_timer;
 	uv_timer_t		 house;
 	uv_check_t		 commit;
-	uv_signal_t		 sigterm, sigint, sighup;
+	struct prog_signals	 sig;
 	struct wheel		 wheel;		/* stutter */
 	struct conn		*conns;
 	long			 nconns;

@@ -36,12 +36,9 @@ struct conf {
 	bool		 inbound_only;
 	bool		 debug;
 	bool		 verbose;
-	const char	*db;
-	const char	*user;
-	unsigned	 sync_ms;
+	struct prog_common common;	/* --db, --user, --db-sync-ms, ... */
 	unsigned	 stats_interval;
 	size_t		 rcvbuf;
-	size_t		 db_max;
 	const char	*targets[SYNCSEND_MAXTARGETS];	/* -Y */
 	size_t		 ntargets;
 	const char	*keyfile;			/* -k */

@@ -50,34 +50,24 @@
 #include "sync.h"
 #include "util.h"
 
-
-/* Asked for (-h) on stdout with status 0; a usage error on stderr. */
-static void __attribute__((noreturn))
-usage(int status)
-{
-	fprintf(status == 0 ? stdout : stderr,
+static const char usage_text[] =
 "usage: nfspamlogd [-DIv] [-k keyfile] [-l group] [-W whiteexp] [-Y target]\n"
 "                  [--db dir] [--user user]\n"
 "                  [--db-sync-ms ms] [--db-max-size MiB] [--rcvbuf MiB]\n"
 "                  [--stats-interval secs]\n"
-"       nfspamlogd -h | -V\n");
-	exit(status);
-}
+"       nfspamlogd -h | -V\n";
 
 enum {
-	OPT_DB = 256, OPT_USER, OPT_SYNCMS, OPT_DBMAX, OPT_RCVBUF, OPT_STATS,
+	OPT_RCVBUF = 256, OPT_STATS
 };
 
 static const struct option longopts[] = {
-	{ "db", required_argument, NULL, OPT_DB },
-	{ "user", required_argument, NULL, OPT_USER },
-	{ "db-sync-ms", required_argument, NULL, OPT_SYNCMS },
-	{ "db-max-size", required_argument, NULL, OPT_DBMAX },
+	PROG_LONGOPTS_DB,
+	PROG_LONGOPTS_STORE,
 	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
 	{ "stats-interval", required_argument, NULL, OPT_STATS },
 	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 }
+	PROG_LONGOPTS_END
 };
 
 static void
@@ -90,20 +80,18 @@ parse_args(int argc, char **argv, struct conf *c)
 	memset(c, 0, sizeof(*c));
 	c->group = LOGD_GROUP;
 	c->whiteexp = GREY_WHITEEXP;
-	c->db = STORE_DEFAULT_DIR;
-	c->user = "nfspamd";
-	c->sync_ms = STORE_SYNC_MS_DEFAULT;
+	prog_common_init(&c->common);
 	c->stats_interval = 3600;
 	c->rcvbuf = 16UL << 20;
 	c->keyfile = SYNC_KEYFILE;
 	while ((ch = getopt_long(argc, argv, "DhIk:l:vVW:Y:", longopts,
 	    NULL)) != -1) {
+		if (prog_common_opt(&c->common, ch, optarg))
+			continue;
 		switch (ch) {
 		case 'D': c->debug = true; break;
-		case 'h': usage(0);
-		case 'V':
-			printf("nfspamlogd %s\n", PACKAGE_VERSION);
-			exit(0);
+		case 'h': prog_usage(usage_text, 0);
+		case 'V': prog_version("nfspamlogd");
 		case 'I': c->inbound_only = true; break;
 		case 'k': c->keyfile = optarg; break;
 		case 'Y':
@@ -125,25 +113,17 @@ parse_args(int argc, char **argv, struct conf *c)
 			if (c->whiteexp > 2160 * 3600)
 				errx(1, "-W %s: more than 2160 hours", optarg);
 			break;
-		case OPT_DB: c->db = optarg; break;
-		case OPT_USER: c->user = optarg; break;
-		case OPT_SYNCMS: c->sync_ms = (unsigned)prog_number("--db-sync-ms",
-			    optarg, 0, 60000);
-			break;
-		case OPT_DBMAX: c->db_max = (size_t)prog_number("--db-max-size",
-			    optarg, 1, 1L << 30) << 20;
-			break;
 		case OPT_RCVBUF: c->rcvbuf = (size_t)prog_number("--rcvbuf",
 			    optarg, 1, 1024) << 20;
 			break;
 		case OPT_STATS: c->stats_interval = (unsigned)prog_number(
 			    "--stats-interval", optarg, 0, 86400);
 			break;
-		default: usage(1);
+		default: prog_usage(usage_text, 1);
 		}
 	}
 	if (optind != argc)
-		usage(1);
+		prog_usage(usage_text, 1);
 }
 
 /* --- counters --- */
@@ -300,7 +280,8 @@ db_owner(struct logd *d)
 	struct passwd *pw;
 	struct stat sb;
 
-	if (geteuid() != 0 || stat(d->conf.db, &sb) == -1 || sb.st_uid == 0)
+	if (geteuid() != 0 || stat(d->conf.common.db, &sb) == -1 ||
+	    sb.st_uid == 0)
 		return;
 	if (!u->found || u->uid != sb.st_uid) {
 		pw = getpwuid(sb.st_uid);
@@ -311,9 +292,10 @@ db_owner(struct logd *d)
 		u->gid = pw != NULL ? pw->pw_gid : sb.st_gid;
 		owner_name(sb.st_uid, u->name, sizeof(u->name));
 		log_info(&d->log, "running as %s, the owner of %s, instead of "
-		    "--user %s", u->name, d->conf.db, d->conf.user);
+		    "--user %s", u->name, d->conf.common.db,
+		    d->conf.common.user);
 	}
-	priv_give_back(d->conf.db, own_files, sizeof(own_files) /
+	priv_give_back(d->conf.common.db, own_files, sizeof(own_files) /
 	    sizeof(own_files[0]), u, &d->log);
 }
 
@@ -322,26 +304,18 @@ db_owner(struct logd *d)
  * packet socket; then this process keeps no capability at all.
  */
 static int
+bind_nflog(void *arg)
+{
+	return nflog_setup(arg);
+}
+
+static int
 privsep(struct logd *d)
 {
-	char err[512];
-
-	priv_lookup(d->conf.user, &d->user);
+	priv_lookup(d->conf.common.user, &d->user);
 	db_owner(d);
-	if (priv_check_user(&d->user, "--user", err, sizeof(err)) == -1) {
-		log_warnx(&d->log, "%s", err);
-		return -1;
-	}
-	if ((d->helper_pid = nfthelper_spawn(&d->user, &d->log, d->conf.db,
-	    &d->helper_fd)) == -1)
-		return -1;
-	if (nflog_setup(d) == -1)
-		return -1;
-	if (priv_drop_all(&d->user, err, sizeof(err)) == -1) {
-		log_warnx(&d->log, "%s", err);
-		return -1;
-	}
-	return 0;
+	return nfthelper_split(&d->user, &d->log, d->conf.common.db, true,
+	    &d->helper_pid, &d->helper_fd, bind_nflog, d);
 }
 
 static int
@@ -371,8 +345,9 @@ open_sync(struct logd *d, char *err, size_t errlen)
 static int
 open_rest(struct logd *d)
 {
-	struct store_opts o = { .create = true, .sync_ms = d->conf.sync_ms,
-	    .maxsize = d->conf.db_max };
+	struct store_opts o = { .create = true,
+	    .sync_ms = d->conf.common.sync_ms,
+	    .maxsize = d->conf.common.db_max };
 	struct fwp_req r = { .op = FWP_CHECK };
 	char err[FWP_ERRMAX + 64];
 
@@ -380,7 +355,8 @@ open_rest(struct logd *d)
 		log_warnx(&d->log, "%s", err);
 		return -1;
 	}
-	if (store_open(&d->store, d->conf.db, &o, err, sizeof(err)) != 0) {
+	if (store_open(&d->store, d->conf.common.db, &o, err,
+	    sizeof(err)) != 0) {
 		log_warnx(&d->log, "%s", err);
 		return -1;
 	}
@@ -410,8 +386,9 @@ stop(struct logd *d, int status)
 }
 
 static void
-reap(struct logd *d)
+on_reap(void *arg)
 {
+	struct logd *d = arg;
 	int st;
 	pid_t pid;
 
@@ -429,22 +406,20 @@ reap(struct logd *d)
 }
 
 static void
-on_signal(uv_signal_t *h, int signum)
+on_reload(void *arg)
 {
-	struct logd *d = h->data;
-
-	switch (signum) {
-	case SIGCHLD:
-		reap(d);
-		break;
-	case SIGHUP:
-		log_stats(d, "");
-		break;
-	default:
-		stop(d, 0);
-		break;
-	}
+	log_stats(arg, "");
 }
+
+static void
+on_stop(void *arg)
+{
+	stop(arg, 0);
+}
+
+static const struct prog_signal_ops logd_signals = {
+	.stop = on_stop, .reload = on_reload, .reap = on_reap
+};
 
 static void
 on_stats(uv_timer_t *t)
@@ -469,7 +444,7 @@ run(struct logd *d)
 
 	uv_loop_init(&loop);
 	d->loop = &loop;
-	prog_signals_start(&loop, &d->sig, on_signal, d);
+	prog_signals_start(&loop, &d->sig, &logd_signals, d);
 	uv_timer_init(&loop, &d->stats);
 	uv_timer_init(&loop, &d->flush);
 	d->stats.data = d->flush.data = d;
@@ -477,9 +452,9 @@ run(struct logd *d)
 		uv_timer_start(&d->stats, on_stats,
 		    d->conf.stats_interval * 1000ULL,
 		    d->conf.stats_interval * 1000ULL);
-	if (d->conf.sync_ms > 0)
-		uv_timer_start(&d->flush, on_flush, d->conf.sync_ms,
-		    d->conf.sync_ms);
+	if (d->conf.common.sync_ms > 0)
+		uv_timer_start(&d->flush, on_flush, d->conf.common.sync_ms,
+		    d->conf.common.sync_ms);
 	if (uv_poll_init(&loop, &d->poll, d->nfd) != 0) {
 		log_warnx(&d->log, "NFLOG: cannot watch the socket");
 		d->status = 1;
@@ -488,7 +463,7 @@ run(struct logd *d)
 		uv_poll_start(&d->poll, UV_READABLE, on_readable);
 		log_info(&d->log, "listening group=%u whiteexp=%" PRId64 "s "
 		    "inbound-only=%s db=%s", d->conf.group, d->conf.whiteexp,
-		    d->conf.inbound_only ? "yes" : "no", d->conf.db);
+		    d->conf.inbound_only ? "yes" : "no", d->conf.common.db);
 		uv_run(&loop, UV_RUN_DEFAULT);
 	}
 	prog_loop_close(&loop);

@@ -478,7 +478,7 @@ def t_usage(st, tmp):
     TAP.ok(r.rc == 1 and "usage: nfspamd-setup" in r.err,
            "usage: an unknown flag exits 1 with the usage", r)
     r = st.run(c, "--timeout", "0")
-    TAP.ok(r.rc == 1 and '--timeout "0": not a number from 1' in r.err,
+    TAP.ok(r.rc == 1 and '--timeout 0: want a whole number from 1 to 86400' in r.err,
            "usage: --timeout 0 exits 1 naming the option", r)
     r = st.run(c, "extra-argument")
     TAP.ok(r.rc == 1 and "usage: nfspamd-setup" in r.err,

@@ -296,3 +296,25 @@ nfthelper_spawn(const struct priv_user *u, struct logger *log,
 	*fd = sp[0];
 	return pid;
 }
+
+int
+nfthelper_split(const struct priv_user *u, struct logger *log,
+    const char *db, bool want_helper, pid_t *pid, int *fd,
+    int (*as_root)(void *), void *arg)
+{
+	char err[512];
+
+	if (priv_check_user(u, "--user", err, sizeof(err)) == -1) {
+		log_warnx(log, "%s", err);
+		return -1;
+	}
+	if (want_helper && (*pid = nfthelper_spawn(u, log, db, fd)) == -1)
+		return -1;
+	if (as_root != NULL && as_root(arg) == -1)
+		return -1;
+	if (priv_drop_all(u, err, sizeof(err)) == -1) {
+		log_warnx(log, "%s", err);
+		return -1;
+	}
+	return 0;
+}

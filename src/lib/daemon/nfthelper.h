@@ -9,6 +9,8 @@
 
 #include <sys/types.h>
 
+#include <stdbool.h>
+
 #include "log.h"
 #include "priv.h"
 
@@ -26,5 +28,17 @@ int	nfthelper_main(int fd, const struct priv_user *, struct logger *,
  */
 pid_t	nfthelper_spawn(const struct priv_user *, struct logger *,
 	    const char *db, int *fd);
+
+/*
+ * A daemon's privilege split, run as root once u is looked up: an
+ * unknown user is an error (priv_check_user); the helper is forked when
+ * want_helper, before anything else is open (*pid, *fd; otherwise they
+ * are left alone); as_root(arg), when not NULL, does what still needs
+ * root; then every privilege is dropped.  0, or -1 with the reason
+ * logged.
+ */
+int	nfthelper_split(const struct priv_user *u, struct logger *,
+	    const char *db, bool want_helper, pid_t *pid, int *fd,
+	    int (*as_root)(void *), void *arg);
 
 #endif

@@ -10,10 +10,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "owner.h"
+#include "store.h"
 
 #include "prog.h"
 #include "util.h"
@@ -27,6 +29,52 @@ prog_number(const char *flag, const char *s, long min, long max)
 		errx(1, "%s %s: want a whole number from %ld to %ld", flag, s,
 		    min, max);
 	return v;
+}
+
+void
+prog_common_init(struct prog_common *pc)
+{
+	pc->db = STORE_DEFAULT_DIR;
+	pc->user = "nfspamd";
+	pc->sync_ms = STORE_SYNC_MS_DEFAULT;
+	pc->db_max = 0;
+}
+
+bool
+prog_common_opt(struct prog_common *pc, int ch, const char *arg)
+{
+	switch (ch) {
+	case PROG_OPT_DB:
+		pc->db = arg;
+		return true;
+	case PROG_OPT_USER:
+		pc->user = arg;
+		return true;
+	case PROG_OPT_DBSYNC:
+		pc->sync_ms = (unsigned)prog_number("--db-sync-ms", arg, 0,
+		    60000);
+		return true;
+	case PROG_OPT_DBMAX:
+		pc->db_max = (size_t)prog_number("--db-max-size", arg, 1,
+		    1L << 30) << 20;
+		return true;
+	default:
+		return false;
+	}
+}
+
+void
+prog_usage(const char *text, int status)
+{
+	fputs(text, status == 0 ? stdout : stderr);
+	exit(status);
+}
+
+void
+prog_version(const char *name)
+{
+	printf("%s %s\n", name, PACKAGE_VERSION);
+	exit(0);
 }
 
 /*
@@ -76,17 +124,33 @@ prog_lock(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+	struct prog_signals *g = h->data;
+
+	if (signum == SIGCHLD)
+		g->ops->reap(g->data);
+	else if (signum == SIGHUP)
+		g->ops->reload(g->data);
+	else
+		g->ops->stop(g->data);
+}
+
 void
-prog_signals_start(uv_loop_t *loop, struct prog_signals *g, uv_signal_cb cb,
-    void *data)
+prog_signals_start(uv_loop_t *loop, struct prog_signals *g,
+    const struct prog_signal_ops *ops, void *data)
 {
 	uv_signal_t *h[] = { &g->term, &g->intr, &g->hup, &g->chld };
 	const int signum[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	size_t n = ops->reap != NULL ? 4 : 3;
 
-	for (size_t i = 0; i < 4; i++) {
+	g->ops = ops;
+	g->data = data;
+	for (size_t i = 0; i < n; i++) {
 		uv_signal_init(loop, h[i]);
-		h[i]->data = data;
-		uv_signal_start(h[i], cb, signum[i]);
+		h[i]->data = g;
+		uv_signal_start(h[i], on_signal, signum[i]);
 	}
 }
 

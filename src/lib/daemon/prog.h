@@ -1,13 +1,62 @@
 /* SPDX-License-Identifier: ISC */
 /* Copyright (c) 2026 The nfspamd authors */
 /*
- * prog: what nfspamd and nfspamlogd (which builds with nfspamd's
- * sources) both need around their main loops and command lines.
+ * prog: what the programs share around their main loops and command
+ * lines.
  */
 #ifndef NFSPAMD_PROG_H
 #define NFSPAMD_PROG_H
 
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <uv.h>
+
+/*
+ * Flags that mean the same in every program: --db and --user, and the
+ * store's --db-sync-ms and --db-max-size.  A program puts the groups it
+ * takes in its getopt_long table and gives what getopt returns to
+ * prog_common_opt before its own switch.
+ */
+enum {
+	PROG_OPT_DB = 0x1000, PROG_OPT_USER, PROG_OPT_DBSYNC, PROG_OPT_DBMAX
+};
+
+#define PROG_LONGOPTS_DB						\
+	{ "db", required_argument, NULL, PROG_OPT_DB },			\
+	{ "user", required_argument, NULL, PROG_OPT_USER }
+#define PROG_LONGOPTS_STORE						\
+	{ "db-sync-ms", required_argument, NULL, PROG_OPT_DBSYNC },	\
+	{ "db-max-size", required_argument, NULL, PROG_OPT_DBMAX }
+#define PROG_LONGOPTS_END						\
+	{ "version", no_argument, NULL, 'V' },				\
+	{ NULL, 0, NULL, 0 }
+
+struct prog_common {
+	const char	*db;		/* --db */
+	const char	*user;		/* --user */
+	unsigned	 sync_ms;	/* --db-sync-ms */
+	size_t		 db_max;	/* --db-max-size, bytes; 0: default */
+};
+
+/* The defaults: the store's directory, user nfspamd, its sync interval. */
+void	prog_common_init(struct prog_common *);
+
+/*
+ * true if ch is one of the flags above, with its value stored (a bad
+ * one exits 1, as prog_number does); false if it is the caller's.
+ */
+bool	prog_common_opt(struct prog_common *, int ch, const char *arg);
+
+/*
+ * The usage text: on standard output with status 0 when it was asked
+ * for (-h, --help), otherwise on standard error; then exit status.
+ */
+__attribute__((noreturn)) void prog_usage(const char *text, int status);
+
+/* -V: "name version" on standard output, then exit 0. */
+__attribute__((noreturn)) void prog_version(const char *name);
 
 /*
  * The value of a numeric flag, from min to max; otherwise the program
@@ -23,14 +72,25 @@ long	prog_number(const char *flag, const char *s, long min, long max);
  */
 int	prog_lock(const char *path, char *err, size_t errlen);
 
-/* The signals a daemon handles: TERM and INT stop, HUP reloads, CHLD
-   reaps.  Every handle's data is the same. */
+/*
+ * What a daemon does on the signals it handles, each called with the
+ * data given to prog_signals_start.  reap NULL: SIGCHLD is not watched
+ * (a process without children).
+ */
+struct prog_signal_ops {
+	void	(*stop)(void *);	/* SIGTERM, SIGINT */
+	void	(*reload)(void *);	/* SIGHUP */
+	void	(*reap)(void *);	/* SIGCHLD */
+};
+
 struct prog_signals {
-	uv_signal_t	term, intr, hup, chld;
+	uv_signal_t			 term, intr, hup, chld;
+	const struct prog_signal_ops	*ops;
+	void				*data;
 };
 
 void	prog_signals_start(uv_loop_t *, struct prog_signals *,
-	    uv_signal_cb, void *data);
+	    const struct prog_signal_ops *, void *data);
 
 /* Close every handle still open, let their callbacks run, close loop. */
 void	prog_loop_close(uv_loop_t *loop);
