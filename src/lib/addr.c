@@ -384,3 +384,37 @@ prefix_contains(const struct prefix *p, const struct addr *a)
 	m = (uint8_t)(0xff << (8 - len % 8));
 	return (p->addr.bytes[n] & m) == (a->bytes[n] & m);
 }
+
+const char *
+addr_not_client(const struct addr *a)
+{
+	static const uint8_t zero[16];
+	const uint8_t *b = a->bytes;
+
+	if (a->family == AF_INET) {
+		if (memcmp(b, zero, 4) == 0)
+			return "unspecified";
+		if (b[0] == 0)
+			return "reserved";
+		if (b[0] == 127)
+			return "loopback";
+		if (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255)
+			return "broadcast";
+		if ((b[0] & 0xf0) == 0xe0)
+			return "multicast";
+		if ((b[0] & 0xf0) == 0xf0)
+			return "reserved";
+		return NULL;
+	}
+	if (memcmp(b, zero, 16) == 0)
+		return "unspecified";
+	if (memcmp(b, zero, 15) == 0 && b[15] == 1)
+		return "loopback";
+	if (b[0] == 0xff)
+		return "multicast";
+	if (memcmp(b, zero, 10) == 0 && b[10] == 0xff && b[11] == 0xff)
+		return "v4-mapped";
+	if (memcmp(b, zero, 12) == 0)
+		return "reserved";
+	return NULL;
+}

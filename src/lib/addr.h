@@ -59,6 +59,15 @@ void		addr_mask(struct addr *, unsigned len);
 void		prefix_mask(struct prefix *);
 
 /* IPv4 sorts before IPv6, then by bytes.  Returns <0, 0, >0. */
+/*
+ * Why a can never be the address of an SMTP client on the Internet:
+ * "unspecified", "loopback", "multicast", "broadcast", "v4-mapped" or
+ * "reserved" (the rest of 0.0.0.0/8 and 240.0.0.0/4, the IPv4-compatible
+ * ::/96).  NULL when it can be.  Loopback is this host's own: a caller
+ * that knows the address comes from this host may accept it.
+ */
+const char	*addr_not_client(const struct addr *a);
+
 int		addr_cmp(const struct addr *, const struct addr *);
 bool		addr_eq(const struct addr *, const struct addr *);
 bool		prefix_contains(const struct prefix *, const struct addr *);

@@ -175,6 +175,12 @@ address(const char *s, char *buf, size_t len, struct addr *a, char *err,
 		snprintf(what, sizeof(what), "bad IP address (%s)", why);
 		return bad(err, errlen, what, s, strlen(s));
 	}
+	/* Loopback is this host's own: a dump of it may hold local tests. */
+	if ((why = addr_not_client(a)) != NULL &&
+	    strcmp(why, "loopback") != 0) {
+		snprintf(what, sizeof(what), "not a client address (%s)", why);
+		return bad(err, errlen, what, s, strlen(s));
+	}
 	addr_format(a, buf, len);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "replay.h"
 #include "sync.h"
 #include "util.h"
 
@@ -29,6 +30,7 @@ static const char *const err_names[SYNC_NERR] = {
 	[SYNC_EHMAC] = "hmac",
 	[SYNC_ETLV] = "tlv",
 	[SYNC_EUNKNOWN] = "unknown-tlv",
+	[SYNC_ESTALE] = "stale",
 	[SYNC_EREPLAY] = "replay",
 };
 
@@ -287,6 +289,7 @@ sync_decode(const struct sync_key *k, const uint8_t *pkt, size_t len,
 	h->af = pkt[1];
 	h->length = get16(pkt + 2);
 	h->counter = util_get32be(pkt + 4);
+	memcpy(h->hmac, pkt + 8, SYNC_HMACLEN);
 	if (h->version != SYNC_VERSION)
 		return SYNC_EVERSION;
 	if (h->af == SYNC_AF_INET)
@@ -310,83 +313,72 @@ sync_decode(const struct sync_key *k, const uint8_t *pkt, size_t len,
 	return SYNC_OK;
 }
 
+/* --- what a message may be about --- */
+
+const char *
+sync_ignore_addr(const struct addr *from, const struct addr *a)
+{
+	const char *why = addr_not_client(a), *fw;
+
+	if (why != NULL && strcmp(why, "loopback") == 0 &&
+	    (fw = addr_not_client(from)) != NULL &&
+	    strcmp(fw, "loopback") == 0)
+		return NULL;
+	return why;
+}
+
 /* --- replay protection --- */
 
-void
-sync_replay_init(struct sync_replay *r, uint32_t window)
+struct sync_replay {
+	uint32_t	 window;
+	struct replay	*seen;
+};
+
+struct sync_replay *
+sync_replay_new(uint32_t window)
 {
-	memset(r, 0, sizeof(*r));
-	r->window = window;
-}
+	struct sync_replay *r;
 
-static struct sync_peer *
-peer_slot(struct sync_replay *r, const struct addr *a, bool *fresh)
-{
-	struct sync_peer *free_slot = NULL, *oldest = NULL;
-
-	*fresh = false;
-	for (size_t i = 0; i < SYNC_REPLAY_PEERS; i++) {
-		struct sync_peer *p = &r->peer[i];
-
-		if (!p->used) {
-			if (free_slot == NULL)
-				free_slot = p;
-			continue;
-		}
-		if (addr_eq(&p->addr, a))
-			return p;
-		if (oldest == NULL || p->heard < oldest->heard)
-			oldest = p;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->window = window > 0 ? window : 1;
+	if ((r->seen = replay_new(SYNC_REPLAY_MAX)) == NULL) {
+		free(r);
+		return NULL;
 	}
-	*fresh = true;
-	return free_slot != NULL ? free_slot : oldest;
+	return r;
 }
 
-bool
-sync_replay_check(struct sync_replay *r, const struct addr *peer,
-    const struct sync_hdr *h, uint32_t ts_min, uint32_t ts_max, int64_t now)
+void
+sync_replay_free(struct sync_replay *r)
 {
-	struct sync_peer *p;
-	uint32_t c = h->counter;
-	bool fresh;
+	if (r == NULL)
+		return;
+	replay_free(r->seen);
+	free(r);
+}
 
-	if (r->window == 0)
-		return true;
+enum sync_err
+sync_replay_check(struct sync_replay *r, const struct sync_hdr *h,
+    uint32_t ts_min, uint32_t ts_max, int64_t now)
+{
+	uint64_t d = 0;
+
 	if ((int64_t)ts_min < now - r->window ||
 	    (int64_t)ts_max > now + r->window)
-		return false;
-	p = peer_slot(r, peer, &fresh);
-	if (fresh) {
-		memset(p, 0, sizeof(*p));
-		p->used = true;
-		p->addr = *peer;
-		p->top = c;
-		p->seen = 1;
-		p->run_ts = ts_min;
-	} else if (ts_max < p->run_ts) {
-		return false;	/* sent before the peer's restart */
-	} else if (c > p->top) {
-		uint32_t d = c - p->top;
+		return SYNC_ESTALE;
+	for (int i = 0; i < 8; i++)
+		d = d << 8 | h->hmac[i];
+	/* Past ts_min + window the timestamp check refuses it anyway. */
+	if (replay_seen(r->seen, d, (int64_t)ts_min + r->window, now))
+		return SYNC_EREPLAY;
+	return SYNC_OK;
+}
 
-		p->seen = d >= 64 ? 1 : p->seen << d | 1;
-		p->top = c;
-	} else if (p->top - c < 64) {
-		uint64_t bit = (uint64_t)1 << (p->top - c);
-
-		if (p->seen & bit)
-			return false;
-		p->seen |= bit;
-	} else if (ts_min >= p->last_ts) {
-		/* Far below, but no older: the peer started again. */
-		p->top = c;
-		p->seen = 1;
-		p->run_ts = ts_min;
-	} else
-		return false;
-	if (fresh || ts_max > p->last_ts)
-		p->last_ts = ts_max;
-	p->heard = now;
-	return true;
+uint64_t
+sync_replay_forgotten(const struct sync_replay *r)
+{
+	return replay_forgotten_early(r->seen);
 }
 
 /* --- -Y and -y arguments --- */

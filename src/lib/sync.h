@@ -86,7 +86,8 @@ enum sync_err {
 	SYNC_EHMAC,
 	SYNC_ETLV,		/* a TLV overruns the packet or is malformed */
 	SYNC_EUNKNOWN,		/* a TLV of unknown type */
-	SYNC_EREPLAY,		/* outside the window, or seen before */
+	SYNC_ESTALE,		/* a timestamp outside the replay window */
+	SYNC_EREPLAY,		/* the same packet again */
 	SYNC_NERR
 };
 
@@ -97,6 +98,7 @@ struct sync_hdr {
 	uint8_t		 af;
 	uint16_t	 length;
 	uint32_t	 counter;
+	uint8_t		 hmac[SYNC_HMACLEN];	/* as received */
 };
 
 /*
@@ -111,40 +113,40 @@ enum sync_err	sync_decode(const struct sync_key *, const uint8_t *pkt,
 
 /*
  * Replay protection (off in spamd, whose peers need not agree on the
- * time).  A packet is refused when one of its messages' timestamps is
- * more than window seconds from now, or when its peer already sent its
- * counter.  Per peer: the highest counter and which of the 64 below it
- * were seen.  A counter far below the highest, on a packet no older than
- * the peer's last one, is a peer that restarted at 0: it starts afresh,
- * and packets older than the restart are refused from then on.
- * At most SYNC_REPLAY_PEERS peers; the one heard from longest ago makes
- * room.
+ * time).  A packet is refused as stale when one of its messages'
+ * timestamps is more than window seconds from now, and as a replay when
+ * the same packet (the same HMAC) was accepted before.  Packets are
+ * remembered by their HMAC, not by who sent them: any number of sending
+ * processes on one address (spamd and spamlogd, nfspamd and nfspamlogd,
+ * greyd and greydb), each numbering its packets from its own start, do
+ * not step on each other.  A packet is remembered until its oldest
+ * timestamp is window seconds old, when it would be stale anyway; at
+ * most SYNC_REPLAY_MAX at once, past which the oldest is forgotten early
+ * (counted; a replay of it within the window would then pass).
  */
-#define SYNC_REPLAY_PEERS	256
+#define SYNC_REPLAY_MAX	(1U << 20)
 
-struct sync_peer {
-	struct addr	 addr;
-	uint32_t	 top;		/* highest counter accepted */
-	uint64_t	 seen;		/* bit i: top - i was accepted */
-	uint32_t	 last_ts;	/* newest timestamp accepted */
-	uint32_t	 run_ts;	/* oldest of this run of counters */
-	int64_t		 heard;		/* when, by the caller's clock */
-	bool		 used;
-};
+struct sync_replay;
 
-struct sync_replay {
-	uint32_t		 window;	/* seconds; 0: off */
-	struct sync_peer	 peer[SYNC_REPLAY_PEERS];
-};
-
-void	sync_replay_init(struct sync_replay *, uint32_t window);
 /*
- * Accept or refuse a decoded packet from peer, given its header and the
- * oldest and newest timestamps of its messages.  Accepting records it.
+ * Why a message from the peer at from, about the client a, is to be
+ * ignored (addr_not_client's reason), or NULL to apply it.  Loopback
+ * is this host's own, so it is taken only from a peer on loopback.
  */
-bool	sync_replay_check(struct sync_replay *, const struct addr *peer,
+const char *sync_ignore_addr(const struct addr *from, const struct addr *a);
+
+/* NULL when out of memory.  window: seconds, at least 1. */
+struct sync_replay *sync_replay_new(uint32_t window);
+void	sync_replay_free(struct sync_replay *);
+/*
+ * SYNC_OK (and remembered), SYNC_ESTALE or SYNC_EREPLAY for a decoded
+ * packet, given its header and the oldest and newest timestamps of its
+ * messages.
+ */
+enum sync_err sync_replay_check(struct sync_replay *,
 	    const struct sync_hdr *, uint32_t ts_min, uint32_t ts_max,
 	    int64_t now);
+uint64_t sync_replay_forgotten(const struct sync_replay *);
 
 /*
  * A -Y or -y argument split up: "host", "host:N", "[v6]", "[v6]:N", or

@@ -47,6 +47,8 @@ struct peers {
 	uint64_t		 refused[SYNC_NERR];
 	time_t			 warned[SYNC_NERR];
 	uint64_t		 applied;
+	uint64_t		 ignored_addr;	/* messages for no client */
+	time_t			 warned_addr;
 };
 
 /* --- receiving --- */
@@ -158,6 +160,37 @@ refuse(struct peers *p, enum sync_err e, const char *from)
 	    sync_err_name(e), sync_err_name(e), p->refused[e]);
 }
 
+/*
+ * Drop the messages about addresses that can never be an SMTP client
+ * (greyd sends its IPv6 entries as 255.255.255.255).  Loopback is
+ * accepted only from a peer on this host's own loopback.
+ */
+static void
+drop_nonclients(struct peers *p, const struct addr *from,
+    const char *fromtext)
+{
+	time_t now = time(NULL);
+	char ip[ADDR_STRLEN];
+	const char *why;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < p->nmsg; i++) {
+		if ((why = sync_ignore_addr(from, &p->msg[i].addr)) == NULL) {
+			p->msg[kept++] = p->msg[i];
+			continue;
+		}
+		p->ignored_addr++;
+		if (now - p->warned_addr < PEERS_WARN_EVERY)
+			continue;
+		p->warned_addr = now;
+		addr_format(&p->msg[i].addr, ip, sizeof(ip));
+		log_warnx(p->log, "sync: from %s: message for %s ignored: %s "
+		    "address (ignored-address=%" PRIu64 "; logged at most "
+		    "once a minute)", fromtext, ip, why, p->ignored_addr);
+	}
+	p->nmsg = kept;
+}
+
 static void
 receive_one(struct peers *p, size_t n, const struct sockaddr_storage *ss)
 {
@@ -180,12 +213,16 @@ receive_one(struct peers *p, size_t n, const struct sockaddr_storage *ss)
 		lo = p->msg[i].timestamp < lo ? p->msg[i].timestamp : lo;
 		hi = p->msg[i].timestamp > hi ? p->msg[i].timestamp : hi;
 	}
-	if (p->nmsg == 0 || (p->replay != NULL &&
-	    !sync_replay_check(p->replay, &from, &h, lo, hi, now))) {
-		if (p->nmsg > 0)
-			refuse(p, SYNC_EREPLAY, fromtext);
+	if (p->nmsg == 0)
+		return;
+	if (p->replay != NULL && (e = sync_replay_check(p->replay, &h, lo, hi,
+	    now)) != SYNC_OK) {
+		refuse(p, e, fromtext);
 		return;
 	}
+	drop_nonclients(p, &from, fromtext);
+	if (p->nmsg == 0)
+		return;
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return;
 	a->p = p;
@@ -352,12 +389,10 @@ peers_open(struct peers **out, uv_loop_t *loop, const struct conf *c,
 	    listen_on(p, c->sync_listen != NULL ? c->sync_listen : mc,
 	    c->sync_listen == NULL, err, errlen) == -1)
 		goto fail;
-	if (c->sync_replay > 0) {
-		if ((p->replay = malloc(sizeof(*p->replay))) == NULL) {
-			util_seterr(err, errlen, "out of memory");
-			goto fail;
-		}
-		sync_replay_init(p->replay, c->sync_replay);
+	if (c->sync_replay > 0 &&
+	    (p->replay = sync_replay_new(c->sync_replay)) == NULL) {
+		util_seterr(err, errlen, "out of memory");
+		goto fail;
 	}
 	peers_reload(p);
 	if (p->fd != -1) {
@@ -379,7 +414,7 @@ peers_free(struct peers *p)
 	if (p->fd != -1)
 		close(p->fd);
 	domains_free(&p->domains);
-	free(p->replay);
+	sync_replay_free(p->replay);
 	free(p);
 }
 
@@ -457,9 +492,13 @@ peers_log_stats(struct peers *p)
 	    " applied=%" PRIu64 " refused=%" PRIu64 " refused-short=%" PRIu64
 	    " refused-version=%" PRIu64 " refused-af=%" PRIu64
 	    " refused-hmac=%" PRIu64 " refused-tlv=%" PRIu64
-	    " refused-unknown-tlv=%" PRIu64 " refused-replay=%" PRIu64,
+	    " refused-unknown-tlv=%" PRIu64 " refused-stale=%" PRIu64
+	    " refused-replay=%" PRIu64 " replay-forgotten=%" PRIu64
+	    " ignored-address=%" PRIu64,
 	    sent, errors, p->applied, refused, p->refused[SYNC_ESHORT],
 	    p->refused[SYNC_EVERSION], p->refused[SYNC_EAF],
 	    p->refused[SYNC_EHMAC], p->refused[SYNC_ETLV],
-	    p->refused[SYNC_EUNKNOWN], p->refused[SYNC_EREPLAY]);
+	    p->refused[SYNC_EUNKNOWN], p->refused[SYNC_ESTALE],
+	    p->refused[SYNC_EREPLAY], p->replay != NULL ?
+	    sync_replay_forgotten(p->replay) : 0, p->ignored_addr);
 }

@@ -216,6 +216,14 @@ prepare_add(struct nfspamdb *db, struct item *it)
 			it->res = R_BAD;
 			return;
 		}
+		/* Loopback is this host's own: an admin may mean it. */
+		if ((why = addr_not_client(&it->addr)) != NULL &&
+		    strcmp(why, "loopback") != 0) {
+			warnx("not a client address: %s (%s)",
+			    show(q, sizeof(q), it->arg), why);
+			it->res = R_BAD;
+			return;
+		}
 		addr_format(&it->addr, buf, sizeof(buf));
 		it->kind = K_ADDR;
 		if ((it->key = strdup(buf)) == NULL)

@@ -257,6 +257,22 @@ like "$err" '^nfspamdb: invalid ip address: 192\.0\.2\.300 \(.+\)$' \
 like "$(entry 192.0.2.9)" '^WHITE\|192\.0\.2\.9\|' "the valid key in the same call was added"
 ok '[ -z "$(entry bogus)" ]' "the invalid key was not added"
 
+# Addresses that can never be a client: refused, named with the reason.
+# Loopback is this host's own, and an admin may mean it.
+rundb -a 255.255.255.255 192.0.2.12 224.0.0.9 ::
+is "$rc" 3 "-a with three addresses that are no client: exit 3 (one per key)"
+like "$err" '^nfspamdb: not a client address: 255\.255\.255\.255 \(broadcast\)$' \
+    "-a 255.255.255.255: refused as broadcast"
+like "$err" 'not a client address: 224\.0\.0\.9 \(multicast\)' "-a 224.0.0.9: refused as multicast"
+like "$err" 'not a client address: :: \(unspecified\)' "-a ::: refused as unspecified"
+like "$(entry 192.0.2.12)" '^WHITE\|192\.0\.2\.12\|' "the client address in the same call was added"
+ok '[ -z "$(entry 255.255.255.255)" ]' "255.255.255.255 was not added"
+rundb -a 127.0.0.5
+is "$rc" 0 "-a 127.0.0.5 (this host's loopback): exit 0"
+like "$(entry 127.0.0.5)" '^WHITE\|127\.0\.0\.5\|' "-a 127.0.0.5: added"
+rundb -d 192.0.2.12 127.0.0.5
+is "$rc" 0 "... and both deleted again"
+
 rundb -a $'192.0.2.10\nhelo'
 is "$rc" 1 "-a with a newline in the key: exit 1"
 like "$err" 'newline' "-a with a newline: says so"
@@ -664,6 +680,15 @@ nfspamdb: $tmp/bad.txt: 1 bad line, nothing imported" \
     "the bad line: FILE:LINE, what is wrong and the value"
 is "$(listing "$IDB")" "$before" "a bad line: the database is unchanged"
 is "$("$NFSPAMDB" --db "$IDB" --json)" "$json_before" "a bad line: the records are unchanged"
+# greyd lists its IPv6 entries as 255.255.255.255: named, not imported.
+printf 'WHITE|192.0.2.46|||1717000000|1717001520|1720111920|1|0\nWHITE|255.255.255.255|||1717000000|1717001520|1720111920|1|0\n' \
+    >"$tmp/bcast.txt"
+run --db "$IDB" --import "$tmp/bcast.txt"
+is "$rc" 1 "a file with a broadcast address: exit 1"
+is "$err" "nfspamdb: $tmp/bcast.txt:2: not a client address (broadcast): \"255.255.255.255\"
+nfspamdb: $tmp/bcast.txt: 1 bad line, nothing imported" \
+    "the broadcast line: FILE:LINE and the reason"
+is "$(listing "$IDB")" "$before" "a broadcast line: the database is unchanged"
 run --db "$tmp/never" --import "$tmp/bad.txt"
 is "$rc" 1 "a bad file and no database: exit 1"
 ok '[ ! -e "$tmp/never" ]' "a bad file creates no database"

@@ -178,6 +178,28 @@ def main():
         s.sendto(pkt, ("127.0.0.2", sp["127.0.0.2"]))
         TAP.ok(b.wait_log(r"refused: replay", since) is not None,
                "B (--sync-replay-window) refuses the same packet again")
+        # A second sender on the same address (spamlogd beside spamd),
+        # counting from its own start: counter 1 again, and taken.
+        s2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s2.bind(("127.0.0.20", 0))
+        s2.sendto(white_packet(key_text, 1, now, now + 3600, "192.0.2.9"),
+                  ("127.0.0.2", sp["127.0.0.2"]))
+        TAP.ok(wait_for(lambda: it.db_find(b.db, "WHITE", "192.0.2.9")),
+               "a second sender on the same address, also at counter 1, "
+               "is applied")
+        # What can never be a client (greyd's IPv6 entries come as
+        # 255.255.255.255) is ignored, counted and logged.
+        since = b.mark()
+        s2.sendto(white_packet(key_text, 2, now, now + 3600,
+                               "255.255.255.255"),
+                  ("127.0.0.2", sp["127.0.0.2"]))
+        TAP.ok(b.wait_log(r"sync: from 127\.0\.0\.20: message for "
+                          r"255\.255\.255\.255 ignored: broadcast address",
+                          since) is not None,
+               "a WHITE for 255.255.255.255 is ignored and logged")
+        TAP.eq(it.db_find(b.db, "WHITE", "255.255.255.255"), [],
+               "... and not stored")
+        s2.close()
         bad = white_packet(b"wrong", 2, now, now + 7200, "192.0.2.8")
         s.sendto(bad, ("127.0.0.2", sp["127.0.0.2"]))
         s.sendto(b"\x02\x02\x00", ("127.0.0.2", sp["127.0.0.2"]))
@@ -193,7 +215,7 @@ def main():
                "... and does not have C's tuple")
         st = stats(b)
         TAP.ok("refused-hmac=1 " in st and "refused-short=1 " in st and
-               "refused-replay=1" in st,
+               "refused-replay=1 " in st and "ignored-address=1" in st,
                "B counts its refusals by reason", st)
         TAP.ok(b.proc.poll() is None and a.proc.poll() is None,
                "A and B are still running")

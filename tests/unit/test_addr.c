@@ -774,6 +774,54 @@ test_from_sockaddr(void **state)
 	assert_int_equal(a.family, 0xa5);
 }
 
+static void
+test_not_client(void **state)
+{
+	static const struct {
+		const char	*ip, *why;
+	} cases[] = {
+		{ "0.0.0.0", "unspecified" },
+		{ "0.1.2.3", "reserved" },
+		{ "127.0.0.1", "loopback" },
+		{ "127.255.0.9", "loopback" },
+		{ "224.0.1.240", "multicast" },
+		{ "239.255.255.255", "multicast" },
+		{ "255.255.255.255", "broadcast" },
+		{ "240.0.0.1", "reserved" },
+		{ "255.255.255.254", "reserved" },
+		{ "::", "unspecified" },
+		{ "::1", "loopback" },
+		{ "ff02::1", "multicast" },
+		{ "::192.0.2.1", "reserved" },
+		{ "1.0.0.1", NULL },
+		{ "192.0.2.7", NULL },
+		{ "10.1.2.3", NULL },
+		{ "223.255.255.255", NULL },
+		{ "169.254.1.1", NULL },
+		{ "2001:db8::1", NULL },
+		{ "fe80::1", NULL },
+		{ "::2:0:0:1", NULL },
+	};
+	struct addr a;
+	const char *why;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(addr_parse(cases[i].ip, &a, &why), 0);
+		if (cases[i].why == NULL)
+			assert_null(addr_not_client(&a));
+		else
+			assert_string_equal(addr_not_client(&a), cases[i].why);
+	}
+	/* As a sync packet may carry it: 16 bytes of ::ffff:192.0.2.1. */
+	memset(&a, 0, sizeof(a));
+	a.family = AF_INET6;
+	a.bytes[10] = a.bytes[11] = 0xff;
+	a.bytes[12] = 192;
+	a.bytes[15] = 1;
+	assert_string_equal(addr_not_client(&a), "v4-mapped");
+}
+
 int
 main(void)
 {
@@ -793,6 +841,7 @@ main(void)
 		cmocka_unit_test(test_cmp),
 		cmocka_unit_test(test_contains),
 		cmocka_unit_test(test_from_sockaddr),
+		cmocka_unit_test(test_not_client),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -350,88 +350,104 @@ test_empty_key(void **state)
 	assert_int_equal(decode(&k, b, n, &calls), SYNC_EHMAC);
 }
 
+/* A header with a distinct HMAC for each (sender, counter). */
+static struct sync_hdr
+hdr(uint8_t sender, uint32_t counter)
+{
+	struct sync_hdr h = { .version = 2, .af = 2, .counter = counter };
+
+	h.hmac[0] = sender;
+	h.hmac[1] = (uint8_t)(counter >> 8);
+	h.hmac[2] = (uint8_t)counter;
+	return h;
+}
+
 static void
 test_replay(void **state)
 {
-	struct sync_replay *r = malloc(sizeof(*r));
-	struct addr p1 = A("192.0.2.1"), p2 = A("2001:db8::2");
-	struct sync_hdr h = { .version = 2, .af = 2 };
+	struct sync_replay *r = sync_replay_new(60);
+	struct sync_hdr h = hdr(1, 5);
 	int64_t now = TS;
 
 	(void)state;
 	assert_non_null(r);
-	sync_replay_init(r, 0);
-	h.counter = 5;
-	/* Off: everything passes, also the same packet twice. */
-	assert_true(sync_replay_check(r, &p1, &h, 0, 0, now));
-	assert_true(sync_replay_check(r, &p1, &h, 0, 0, now));
-
-	sync_replay_init(r, 60);
-	assert_false(sync_replay_check(r, &p1, &h, TS - 61, TS, now));
-	assert_false(sync_replay_check(r, &p1, &h, TS, TS + 61, now));
-	assert_true(sync_replay_check(r, &p1, &h, TS - 60, TS, now));
-	assert_false(sync_replay_check(r, &p1, &h, TS, TS, now));
-	assert_true(sync_replay_check(r, &p2, &h, TS, TS + 60, now + 1));
-	h.counter = 6;
-	/* Another peer has its own counters. */
-	assert_true(sync_replay_check(r, &p2, &h, TS + 60, TS + 60, now));
-	h.counter = 9;
-	assert_true(sync_replay_check(r, &p1, &h, TS, TS, now));
-	/* Late but not seen: once. */
-	h.counter = 7;
-	assert_true(sync_replay_check(r, &p1, &h, TS, TS, now));
-	assert_false(sync_replay_check(r, &p1, &h, TS, TS, now));
-	/* A jump of more than 64. */
-	h.counter = 200;
-	assert_true(sync_replay_check(r, &p1, &h, TS + 1, TS + 1, now));
-	h.counter = 137;
-	assert_true(sync_replay_check(r, &p1, &h, TS, TS, now));
-	h.counter = 9;			/* too far below, and older */
-	assert_false(sync_replay_check(r, &p1, &h, TS, TS, now));
-	/* The peer restarted: counter 0, a newer timestamp. */
-	now += 5;
-	h.counter = 0;
-	assert_true(sync_replay_check(r, &p1, &h, TS + 5, TS + 5, now));
-	assert_false(sync_replay_check(r, &p1, &h, TS + 5, TS + 5, now));
-	h.counter = 1;
-	assert_true(sync_replay_check(r, &p1, &h, TS + 5, TS + 5, now));
-	/* Old packets from before the restart are refused, whatever their
-	   counter. */
-	h.counter = 201;
-	assert_false(sync_replay_check(r, &p1, &h, TS + 1, TS + 1, now));
-	h.counter = 2;
-	assert_false(sync_replay_check(r, &p1, &h, TS + 4, TS + 4, now));
-	assert_true(sync_replay_check(r, &p1, &h, TS + 5, TS + 6, now));
-	free(r);
+	assert_int_equal(sync_replay_check(r, &h, TS - 61, TS, now),
+	    SYNC_ESTALE);
+	assert_int_equal(sync_replay_check(r, &h, TS, TS + 61, now),
+	    SYNC_ESTALE);
+	assert_int_equal(sync_replay_check(r, &h, TS - 60, TS, now), SYNC_OK);
+	assert_int_equal(sync_replay_check(r, &h, TS - 60, TS, now),
+	    SYNC_EREPLAY);
+	/* Still a replay until its timestamp is stale... */
+	assert_int_equal(sync_replay_check(r, &h, TS - 60, TS, now),
+	    SYNC_EREPLAY);
+	/* ...and then stale. */
+	assert_int_equal(sync_replay_check(r, &h, TS - 60, TS, now + 1),
+	    SYNC_ESTALE);
+	/* Counters going down are fine: any order, any gap. */
+	for (int c = 40; c > 0; c -= 3) {
+		h = hdr(1, (uint32_t)c);
+		assert_int_equal(sync_replay_check(r, &h, TS, TS, now),
+		    SYNC_OK);
+	}
+	h = hdr(1, 7);
+	assert_int_equal(sync_replay_check(r, &h, TS, TS, now), SYNC_EREPLAY);
+	sync_replay_free(r);
 }
 
-/* More peers than slots: the one heard from longest ago makes room. */
+/*
+ * Two senders on one address (spamd and spamlogd, nfspamd and its
+ * nfspamlogd), each counting from its own start, interleaved: every
+ * packet of each is taken, once.
+ */
 static void
-test_replay_peers(void **state)
+test_replay_two_senders(void **state)
 {
-	struct sync_replay *r = malloc(sizeof(*r));
-	struct sync_hdr h = { .version = 2, .af = 2, .counter = 1 };
-	struct addr a = A("10.0.0.0");
+	struct sync_replay *r = sync_replay_new(60);
+	struct sync_hdr h;
 
 	(void)state;
 	assert_non_null(r);
-	sync_replay_init(r, 60);
-	for (int i = 0; i < SYNC_REPLAY_PEERS + 1; i++) {
-		a.bytes[2] = (uint8_t)(i >> 8);
-		a.bytes[3] = (uint8_t)i;
-		assert_true(sync_replay_check(r, &a, &h, TS + i, TS + i,
-		    TS + i));
+	for (uint32_t c = 1; c <= 200; c++) {
+		h = hdr(1, c + 1000);
+		assert_int_equal(sync_replay_check(r, &h, TS, TS, TS), SYNC_OK);
+		h = hdr(2, c);
+		assert_int_equal(sync_replay_check(r, &h, TS, TS, TS), SYNC_OK);
 	}
-	/* Peer 0 was forgotten: its counter 1 is new again. */
-	a.bytes[2] = a.bytes[3] = 0;
-	assert_true(sync_replay_check(r, &a, &h, TS + 300, TS + 300,
-	    TS + 300));
-	/* The newest one is still remembered. */
-	a.bytes[2] = (uint8_t)(SYNC_REPLAY_PEERS >> 8);
-	a.bytes[3] = (uint8_t)SYNC_REPLAY_PEERS;
-	assert_false(sync_replay_check(r, &a, &h, TS + 300, TS + 300,
-	    TS + 300));
-	free(r);
+	for (uint32_t c = 1; c <= 200; c++) {
+		h = hdr(2, c);
+		assert_int_equal(sync_replay_check(r, &h, TS, TS, TS),
+		    SYNC_EREPLAY);
+		h = hdr(1, c + 1000);
+		assert_int_equal(sync_replay_check(r, &h, TS, TS, TS),
+		    SYNC_EREPLAY);
+	}
+	/* A sender that restarted at 1 with new messages. */
+	h = hdr(3, 1);
+	assert_int_equal(sync_replay_check(r, &h, TS + 5, TS + 5, TS + 5),
+	    SYNC_OK);
+	assert_int_equal(sync_replay_forgotten(r), 0);
+	sync_replay_free(r);
+}
+
+static void
+test_ignore_addr(void **state)
+{
+	struct addr lo = A("127.0.0.1"), lo6 = A("::1"), peer = A("192.0.2.1");
+	struct addr bcast = A("255.255.255.255"), client = A("198.51.100.7");
+	struct addr lo9 = A("127.0.0.9");
+
+	(void)state;
+	assert_null(sync_ignore_addr(&peer, &client));
+	assert_null(sync_ignore_addr(&lo, &client));
+	assert_string_equal(sync_ignore_addr(&peer, &bcast), "broadcast");
+	assert_string_equal(sync_ignore_addr(&lo, &bcast), "broadcast");
+	/* Another host's loopback is not ours... */
+	assert_string_equal(sync_ignore_addr(&peer, &lo9), "loopback");
+	/* ...a peer on our own loopback shares it. */
+	assert_null(sync_ignore_addr(&lo, &lo9));
+	assert_null(sync_ignore_addr(&lo6, &lo9));
+	assert_null(sync_ignore_addr(&lo, &lo6));
 }
 
 static void
@@ -485,7 +501,8 @@ main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_empty_key),
 		cmocka_unit_test(test_replay),
-		cmocka_unit_test(test_replay_peers),
+		cmocka_unit_test(test_replay_two_senders),
+		cmocka_unit_test(test_ignore_addr),
 		cmocka_unit_test(test_target),
 	};
 
