@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "grey.h"
@@ -79,6 +80,53 @@ grey_conf_default(struct grey_conf *conf)
 	conf->greyexp = GREY_GREYEXP;
 	conf->whiteexp = GREY_WHITEEXP;
 	conf->trapexp = GREY_TRAPEXP;
+	conf->maxtuples = GREY_MAXTUPLES;
+}
+
+/* s without one pair of enclosing angle brackets: start and length. */
+static const char *
+unbracket(const char *s, size_t *len)
+{
+	size_t n = strlen(s);
+
+	if (n >= 2 && s[0] == '<' && s[n - 1] == '>') {
+		*len = n - 2;
+		return s + 1;
+	}
+	*len = n;
+	return s;
+}
+
+const char *
+grey_spamd_form(const char *s, char *buf, size_t len)
+{
+	size_t n = strlen(s);
+
+	if (n >= 2 && s[0] == '<' && s[n - 1] == '>')
+		return s;
+	snprintf(buf, len, "<%s>", s);
+	return buf;
+}
+
+bool
+grey_mailbox_eq(const char *a, const char *b)
+{
+	size_t la, lb;
+	const char *pa = unbracket(a, &la), *pb = unbracket(b, &lb);
+
+	if (la != lb)
+		return false;
+	for (size_t i = 0; i < la; i++) {
+		unsigned char ca = (unsigned char)pa[i], cb = (unsigned char)pb[i];
+
+		if (ca >= 'A' && ca <= 'Z')
+			ca += 'a' - 'A';
+		if (cb >= 'A' && cb <= 'Z')
+			cb += 'a' - 'A';
+		if (ca != cb)
+			return false;
+	}
+	return true;
 }
 
 /* Parse len bytes of s; unit multiplies a bare number. */

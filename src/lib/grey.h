@@ -26,6 +26,7 @@
 #define GREY_GREYEXP	(4 * 3600)
 #define GREY_WHITEEXP	(864 * 3600)
 #define GREY_TRAPEXP	(24 * 3600)
+#define GREY_MAXTUPLES	1000	/* live tuples of one address */
 
 #define GREY_PCOUNT_TRAPPED	(-1)
 #define GREY_PCOUNT_SPAMTRAP	(-2)
@@ -36,9 +37,24 @@ struct grey_conf {
 	int64_t		greyexp;	/* -G second field */
 	int64_t		whiteexp;	/* -G third field */
 	int64_t		trapexp;	/* spamd's TRAPEXP; no flag in spamd */
+	unsigned	maxtuples;	/* per address; 0: no limit */
 };
 
 void	grey_conf_default(struct grey_conf *);
+
+/*
+ * Are two MAIL FROM or RCPT TO arguments the same mailbox for tuple
+ * matching: equal once one pair of angle brackets is taken off each and
+ * ASCII letters are folded?  greyd keeps them stripped and lower-cased,
+ * spamd as sent.
+ */
+bool	grey_mailbox_eq(const char *a, const char *b);
+
+/*
+ * A MAIL FROM or RCPT TO argument in spamd's form: s itself when it is
+ * in angle brackets, otherwise "<s>" written to buf (cut to fit len).
+ */
+const char *grey_spamd_form(const char *s, char *buf, size_t len);
 
 /*
  * -G passtime:greyexp:whiteexp.  Plain numbers are spamd's units

@@ -94,6 +94,56 @@ promote(struct store_txn *t, const struct grey_conf *gc, const char *ip,
 	return 0;
 }
 
+/*
+ * What the tuples of one address hold when its exact key is not there:
+ * how many are live, and a live one for the same mailboxes written
+ * another way (greyd's stripped, lower-case form).
+ */
+struct kin {
+	const struct greylist_rcpt *in;
+	int64_t		 now;
+	size_t		 live;
+	char		 key[STORE_KEYMAX + 1];
+	size_t		 klen;		/* 0: no such tuple */
+	struct store_rec rec;
+};
+
+static bool
+field_is(const char *s, size_t len, const char *want, char *buf)
+{
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return want == NULL || strcmp(buf, want) == 0;
+}
+
+static int
+kin_one(void *arg, enum store_type type, const char *key, size_t keylen,
+    const struct store_rec *rec)
+{
+	struct kin *k = arg;
+	struct store_tuple tu;
+	char from[STORE_KEYMAX + 1], to[STORE_KEYMAX + 1], helo[STORE_KEYMAX + 1];
+
+	(void)type;
+	if (rec == NULL || rec->expire <= k->now)
+		return 0;
+	k->live++;
+	if (k->klen > 0 || keylen > STORE_KEYMAX ||
+	    store_tuple_split(key, keylen, &tu) == -1)
+		return 0;
+	if (!field_is(tu.helo, tu.helolen, k->in->helo, helo))
+		return 0;
+	field_is(tu.from, tu.fromlen, NULL, from);
+	field_is(tu.to, tu.tolen, NULL, to);
+	if (grey_mailbox_eq(from, k->in->from) &&
+	    grey_mailbox_eq(to, k->in->to)) {
+		memcpy(k->key, key, keylen);
+		k->klen = keylen;
+		k->rec = *rec;
+	}
+	return 0;
+}
+
 int
 greylist_rcpt(struct store_txn *t, const struct grey_conf *gc,
     const struct greylist_domains *d, const struct greylist_rcpt *in,
@@ -120,6 +170,26 @@ greylist_rcpt(struct store_txn *t, const struct grey_conf *gc,
 	}
 	if ((rc = store_get(t, STORE_GREY, key, klen, &old)) == -1)
 		return -1;
+	if (rc == 1 || old.expire <= now) {
+		struct kin k = { .in = in, .now = now };
+		char prefix[ADDR_STRLEN + 1];
+
+		memcpy(prefix, ip, iplen);
+		prefix[iplen] = '\n';
+		if (store_scan_prefix(t, STORE_GREY, prefix, iplen + 1, kin_one,
+		    &k) != 0)
+			return -1;
+		if (k.klen > 0) {
+			memcpy(key, k.key, k.klen);
+			klen = k.klen;
+			old = k.rec;
+			rc = 0;
+		} else if (gc->maxtuples > 0 && k.live >= gc->maxtuples) {
+			res->outcome = GREYLIST_CAPPED;
+			res->new_tuple = true;
+			return 0;
+		}
+	}
 	res->new_tuple = rc == 1 || old.expire <= now;
 	if (res->new_tuple && in->lowprio_mx)
 		return trap(t, gc, ip, iplen, now, "lowprio-mx", res);

@@ -32,6 +32,8 @@ enum greylist_outcome {
 	GREYLIST_PASSED,	/* tuple passed: address now WHITE */
 	GREYLIST_TRAPPED,	/* address trapped */
 	GREYLIST_SKIPPED,	/* fields unusable as a key (too long) */
+	GREYLIST_CAPPED,	/* a new tuple of an address that has
+				   grey_conf.maxtuples live ones: not kept */
 };
 
 struct greylist_result {
@@ -52,8 +54,14 @@ struct greylist_domains {
 /*
  * Apply one RCPT, as spamd's greyupdate: trap check first
  * (alloweddomains, then spamtrap addresses), otherwise update the
- * tuple; a tuple that passes makes its address WHITE at once.  Runs inside store_update.  -1 on a store
- * error (text in store_txn_error).
+ * tuple; a tuple that passes makes its address WHITE at once.  Runs
+ * inside store_update.  -1 on a store error (text in store_txn_error).
+ *
+ * Where spamd differs: when the exact tuple is not there, a live tuple
+ * of the same address and HELO whose MAIL FROM and RCPT TO are the same
+ * mailboxes (grey_mailbox_eq) is the tuple, so a first attempt at a
+ * greyd peer and the retry here match; and an address with
+ * grey_conf.maxtuples live tuples gets no new one (GREYLIST_CAPPED).
  */
 int	greylist_rcpt(struct store_txn *, const struct grey_conf *,
 	    const struct greylist_domains *, const struct greylist_rcpt *,

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,9 @@ struct store {
 	unsigned	 sync_ms;
 	bool		 readonly;
 	bool		 dirty;		/* committed, not yet fsync'd */
+	bool		 defer_sync;
 	uint64_t	 lastsync_ms;
+	pthread_rwlock_t maplock;	/* shared: a txn; alone: map size */
 };
 
 struct store_txn {
@@ -260,8 +263,11 @@ store_open(struct store **out, const char *dir, const struct store_opts *opts,
 		o = *opts;
 	if (o.mapsize == 0)
 		o.mapsize = STORE_MAPSIZE_DEFAULT;
+	/* A limit below the first map size is the map size. */
 	if (o.maxsize == 0)
 		o.maxsize = STORE_MAXSIZE_DEFAULT;
+	else if (o.maxsize < o.mapsize)
+		o.mapsize = o.maxsize;
 	if (o.maxsize < o.mapsize)
 		o.maxsize = o.mapsize;
 	if (check_dir(dir, &o, err, errlen) == -1)
@@ -274,12 +280,14 @@ store_open(struct store **out, const char *dir, const struct store_opts *opts,
 	st->maxsize = o.maxsize;
 	st->sync_ms = o.sync_ms;
 	st->readonly = o.readonly;
+	st->defer_sync = o.defer_sync;
 	st->lastsync_ms = monotonic_ms();
+	pthread_rwlock_init(&st->maplock, NULL);
 
 	flags = MDB_NOTLS;
 	if (o.readonly)
 		flags |= MDB_RDONLY;
-	else if (o.sync_ms > 0)
+	else if (o.sync_ms > 0 || o.defer_sync)
 		flags |= MDB_NOSYNC;	/* we sync on our own schedule */
 	if ((rc = mdb_env_create(&st->env)) != 0) {
 		util_seterr(err, errlen, "%s: %s", dir, mdb_strerror(rc));
@@ -302,6 +310,7 @@ store_open(struct store **out, const char *dir, const struct store_opts *opts,
 fail:
 	if (st->env != NULL)
 		mdb_env_close(st->env);
+	pthread_rwlock_destroy(&st->maplock);
 	free(st->dir);
 	free(st);
 	return -1;
@@ -312,7 +321,10 @@ sync_now(struct store *st, char *err, size_t errlen)
 {
 	int rc;
 
-	if ((rc = mdb_env_sync(st->env, 1)) != 0)
+	pthread_rwlock_rdlock(&st->maplock);
+	rc = mdb_env_sync(st->env, 1);
+	pthread_rwlock_unlock(&st->maplock);
+	if (rc != 0)
 		return util_seterr(err, errlen, "%s: sync: %s", st->dir,
 		    mdb_strerror(rc));
 	st->dirty = false;
@@ -335,8 +347,23 @@ store_close(struct store *st)
 		return;
 	store_flush(st, NULL, 0);
 	mdb_env_close(st->env);
+	pthread_rwlock_destroy(&st->maplock);
 	free(st->dir);
 	free(st);
+}
+
+int
+store_sync(struct store *st, char *err, size_t errlen)
+{
+	int rc;
+
+	pthread_rwlock_rdlock(&st->maplock);
+	rc = mdb_env_sync(st->env, 1);
+	pthread_rwlock_unlock(&st->maplock);
+	if (rc != 0)
+		return util_seterr(err, errlen, "%s: sync: %s", st->dir,
+		    mdb_strerror(rc));
+	return 0;
 }
 
 const char *
@@ -386,6 +413,28 @@ adopt_size(struct store *st)
 	return 0;
 }
 
+/* Map size changes: no transaction of this process may be open. */
+static int
+resize(struct store *st, int (*fn)(struct store *, char *, size_t),
+    char *err, size_t errlen)
+{
+	int r;
+
+	pthread_rwlock_wrlock(&st->maplock);
+	r = fn(st, err, errlen);
+	pthread_rwlock_unlock(&st->maplock);
+	return r;
+}
+
+static int
+adopt(struct store *st, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	return adopt_size(st);
+}
+
+/* A transaction, holding the shared lock until end(). */
 static int
 begin(struct store *st, unsigned flags, MDB_txn **txn, char *err,
     size_t errlen)
@@ -393,14 +442,22 @@ begin(struct store *st, unsigned flags, MDB_txn **txn, char *err,
 	int rc;
 
 	for (int tries = 0; tries < 3; tries++) {
+		pthread_rwlock_rdlock(&st->maplock);
 		rc = mdb_txn_begin(st->env, NULL, flags, txn);
 		if (rc == 0)
 			return 0;
-		if (rc != MDB_MAP_RESIZED || adopt_size(st) == -1)
+		pthread_rwlock_unlock(&st->maplock);
+		if (rc != MDB_MAP_RESIZED || resize(st, adopt, NULL, 0) == -1)
 			break;
 	}
 	return util_seterr(err, errlen, "%s: begin transaction: %s", st->dir,
 	    mdb_strerror(rc));
+}
+
+static void
+end(struct store *st)
+{
+	pthread_rwlock_unlock(&st->maplock);
 }
 
 int
@@ -421,12 +478,14 @@ store_update(struct store *st, store_fn fn, void *arg, char *err,
 		r = fn(&t, arg);
 		if (t.mdberr == MDB_MAP_FULL) {
 			mdb_txn_abort(t.txn);
-			if (grow(st, err, errlen) == -1)
+			end(st);
+			if (resize(st, grow, err, errlen) == -1)
 				return -1;
 			continue;
 		}
 		if (r != 0) {
 			mdb_txn_abort(t.txn);
+			end(st);
 			if (t.err[0] != '\0')
 				util_seterr(err, errlen, "%s", t.err);
 			else
@@ -435,8 +494,9 @@ store_update(struct store *st, store_fn fn, void *arg, char *err,
 			return r;
 		}
 		rc = mdb_txn_commit(t.txn);
+		end(st);
 		if (rc == MDB_MAP_FULL) {
-			if (grow(st, err, errlen) == -1)
+			if (resize(st, grow, err, errlen) == -1)
 				return -1;
 			continue;
 		}
@@ -446,6 +506,8 @@ store_update(struct store *st, store_fn fn, void *arg, char *err,
 		break;
 	}
 	st->dirty = true;
+	if (st->defer_sync)
+		return 0;
 	if (st->sync_ms == 0) {
 		st->dirty = false;	/* LMDB synced the commit itself */
 		return 0;
@@ -469,6 +531,7 @@ store_view(struct store *st, store_fn fn, void *arg, char *err,
 		return -1;
 	r = fn(&t, arg);
 	mdb_txn_abort(t.txn);
+	end(st);
 	if (r != 0 && t.err[0] != '\0')
 		util_seterr(err, errlen, "%s", t.err);
 	return r;
@@ -594,8 +657,16 @@ int
 store_scan(struct store_txn *t, enum store_type type, store_scan_fn fn,
     void *arg)
 {
+	return store_scan_prefix(t, type, NULL, 0, fn, arg);
+}
+
+int
+store_scan_prefix(struct store_txn *t, enum store_type type,
+    const void *prefix, size_t plen, store_scan_fn fn, void *arg)
+{
 	MDB_cursor *cur;
-	MDB_val k, v;
+	MDB_val k = { .mv_size = plen, .mv_data = (void *)(uintptr_t)prefix };
+	MDB_val v;
 	struct store_rec rec;
 	int rc, r = 0;
 
@@ -603,9 +674,15 @@ store_scan(struct store_txn *t, enum store_type type, store_scan_fn fn,
 		return check_key(t, type, 1);
 	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[type], &cur)) != 0)
 		return txn_fail(t, rc, "scanning", type);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		bool ok = store_rec_decode(v.mv_data, v.mv_size, &rec) == 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, plen > 0 ? MDB_SET_RANGE :
+	    MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		bool ok;
+
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0) {
+			rc = MDB_NOTFOUND;	/* past the prefix */
+			break;
+		}
+		ok = store_rec_decode(v.mv_data, v.mv_size, &rec) == 0;
 
 		r = fn(arg, type, k.mv_data, k.mv_size, ok ? &rec : NULL);
 		if (r != 0)

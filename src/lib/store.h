@@ -31,6 +31,8 @@ struct store_opts {
 					   this long between syncs */
 	bool		readonly;	/* no writes; fails if there is no db */
 	bool		create;		/* make DIR if missing (not readonly) */
+	bool		defer_sync;	/* commits never fsync, sync_ms aside:
+					   the caller calls store_sync */
 };
 
 #define STORE_MAPSIZE_DEFAULT	(64UL << 20)
@@ -67,6 +69,19 @@ int		store_view(struct store *, store_fn, void *arg,
 int		store_flush(struct store *, char *err, size_t errlen);
 
 /*
+ * fsync what was committed before the call (with defer_sync).  Safe to
+ * call from another thread while store_update runs.
+ */
+int		store_sync(struct store *, char *err, size_t errlen);
+
+/*
+ * Threads: one store may be used from two threads at once, one writing
+ * (store_update) and others reading (store_view) or syncing; every
+ * transaction holds a shared lock, and growing the map takes it alone,
+ * as LMDB wants no transaction of this process open then.
+ */
+
+/*
  * Inside a transaction.  Keys are byte strings (no NUL terminator stored).
  * get: 0 found, 1 not found, -1 error (bogus value counts as error).
  * put/del: 0 ok, 1 (del) not found, -1 error.  The error text is kept in
@@ -100,6 +115,9 @@ typedef int	(*store_scan_fn)(void *arg, enum store_type,
 		    const char *key, size_t keylen, const struct store_rec *rec);
 int		store_scan(struct store_txn *, enum store_type,
 		    store_scan_fn, void *arg);
+/* The same, over the keys that start with prefix only. */
+int		store_scan_prefix(struct store_txn *, enum store_type,
+		    const void *prefix, size_t plen, store_scan_fn, void *arg);
 /* Entries in one database, -1 on error. */
 long		store_count(struct store_txn *, enum store_type);
 

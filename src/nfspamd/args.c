@@ -35,13 +35,14 @@ static const char usage_text[] =
 "               [-Y target] [-y address|interface] [--sync-port port]\n"
 "               [--sync-replay-window secs] [-C certfile -K keyfile]\n"
 "               [--tls-handshakes n] [--tls-timeout secs]\n"
+"               [--max-tuples-per-ip n]\n"
 "       nfspamd --help | --version\n";
 
 enum {
 	OPT_CONTROL = 256, OPT_DOMAINS, OPT_LISTS, OPT_FIREWALL,
 	OPT_SCAN, OPT_IDLE, OPT_GRACE, OPT_LISTMAX,
 	OPT_BACKLOG, OPT_WORKER, OPT_SYNCPORT, OPT_SYNCREPLAY,
-	OPT_TLSHS, OPT_TLSTIMEOUT, OPT_HELP
+	OPT_TLSHS, OPT_TLSTIMEOUT, OPT_MAXTUPLES, OPT_HELP
 };
 
 static const struct option longopts[] = {
@@ -62,6 +63,7 @@ static const struct option longopts[] = {
 	{ "sync-replay-window", required_argument, NULL, OPT_SYNCREPLAY },
 	{ "tls-handshakes", required_argument, NULL, OPT_TLSHS },
 	{ "tls-timeout", required_argument, NULL, OPT_TLSTIMEOUT },
+	{ "max-tuples-per-ip", required_argument, NULL, OPT_MAXTUPLES },
 	{ "help", no_argument, NULL, OPT_HELP },
 	PROG_LONGOPTS_END
 };
@@ -246,6 +248,9 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 			break;
 		case OPT_TLSTIMEOUT: c->tls_timeout = (unsigned)prog_number(
 			    "--tls-timeout", optarg, 1, 3600);
+			break;
+		case OPT_MAXTUPLES: c->grey.maxtuples = (unsigned)prog_number(
+			    "--max-tuples-per-ip", optarg, 0, 10000000);
 			break;
 		default: prog_usage(usage_text, 1);
 		}

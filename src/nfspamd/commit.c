@@ -2,19 +2,25 @@
 /* Copyright (c) 2026 The nfspamd authors */
 /*
  * The SMTP worker's group commit: tuples from every connection wait in
- * a list and go to the store in one transaction per loop iteration
- * (the check handle), then are logged and reported to the supervisor.
+ * a list and go to the writer (writer.c) as one batch, one transaction,
+ * at the end of a loop iteration (the check handle); once committed they
+ * are logged and reported to the supervisor, and the replies of their
+ * connections, held meanwhile, go out.
  */
 #include "config.h"
 
 #include <sys/socket.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "worker.h"
+
+#define COMMIT_WARN_EVERY	60	/* seconds between repeated warnings */
 
 static char *
 dupfields(const char *helo, const char *from, const char *to,
@@ -62,6 +68,8 @@ commit_queue(struct conn *c, const struct smtp_event *ev)
 		    conn_ip(c, ip, sizeof(ip)));
 		return;
 	}
+	p->conn = c;
+	c->inflight++;
 	p->rcpt.addr = c->addr;
 	p->rcpt.lowprio_mx = c->lowprio;
 	p->tlsver = c->state == CONN_TLS ? tls_conn_version(c->tls) : NULL;
@@ -69,22 +77,16 @@ commit_queue(struct conn *c, const struct smtp_event *ev)
 	w->pending_tail = &p->next;
 }
 
-struct batch {
-	struct worker	*w;
-	int64_t		 now;
-};
-
-static int
+int
 commit_body(struct store_txn *t, void *arg)
 {
-	struct batch *b = arg;
-	struct worker *w = b->w;
+	struct worker *w = arg;
 	struct greylist_domains d = {
 		(const char *const *)w->domains.names, w->domains.n };
 
-	for (struct pending *p = w->pending; p != NULL; p = p->next)
-		if (greylist_rcpt(t, &w->conf->grey, &d, &p->rcpt, b->now,
-		    &p->res) == -1)
+	for (struct pending *p = w->wr.batch; p != NULL; p = p->next)
+		if (greylist_rcpt(t, &w->conf->grey, &d, &p->rcpt,
+		    w->wr.batch_now, &p->res) == -1)
 			return -1;
 	return 0;
 }
@@ -122,6 +124,29 @@ tell_grey(struct worker *w, const struct pending *p)
 	if ((len = msg_grey_encode(&p->rcpt.addr, p->rcpt.helo, p->rcpt.from,
 	    p->rcpt.to, msg)) > 0)
 		tell(w, msg, len, &p->rcpt.addr);
+}
+
+/* A flood says what it costs once a minute, not once a tuple. */
+static bool
+warn_now(time_t *last)
+{
+	time_t now = time(NULL);
+
+	if (now - *last < COMMIT_WARN_EVERY)
+		return false;
+	*last = now;
+	return true;
+}
+
+static void
+capped(struct worker *w, const char *ip)
+{
+	w->tuples_capped++;
+	if (warn_now(&w->warned_capped))
+		log_warnx(w->log, "tuple not kept: %s has %u live tuples "
+		    "(--max-tuples-per-ip; tuples-capped=%" PRIu64 ", logged "
+		    "at most once a minute)", ip, w->conf->grey.maxtuples,
+		    w->tuples_capped);
 }
 
 static void
@@ -164,34 +189,63 @@ report(struct worker *w, struct pending *p, int64_t now)
 		    p->rcpt.from, p->rcpt.to, p->tlsver != NULL ?
 		    " reason=key-too-long tls=yes" : " reason=key-too-long");
 		break;
+	case GREYLIST_CAPPED:
+		capped(w, ip);
+		break;
 	}
 }
 
-void
-commit_pending(struct worker *w)
+/* Its tuple is in: c's held replies may go, or c may now be freed. */
+static void
+release(struct conn *c)
 {
-	struct batch b = { w, wall_now() };
-	struct pending *p, *next;
-	char err[256];
-
-	if (w->pending == NULL || w->store == NULL)
+	if (--c->inflight > 0)
 		return;
-	if (store_update(w->store, commit_body, &b, err, sizeof(err)) != 0)
-		log_warnx(w->log, "tuples lost: %s", err);
-	else
-		for (p = w->pending; p != NULL; p = p->next)
-			report(w, p, b.now);
-	for (p = w->pending; p != NULL; p = next) {
+	if (c->state == CONN_CLOSED) {
+		if (c->handle_closed)
+			free(c);
+		return;
+	}
+	session_drive(c, c->held_due);
+	c->held_due = false;
+}
+
+void
+commit_done(struct worker *w, struct pending *batch, int rc,
+    const char *err, int64_t now)
+{
+	struct pending *p, *next;
+	size_t n = 0;
+
+	for (p = batch; p != NULL; p = p->next)
+		n++;
+	if (rc != 0) {
+		w->tuples_lost += n;
+		if (warn_now(&w->warned_lost))
+			log_warnx(w->log, "%zu tuples lost: %s (tuples-lost=%"
+			    PRIu64 ", logged at most once a minute)", n, err,
+			    w->tuples_lost);
+	} else
+		for (p = batch; p != NULL; p = p->next)
+			report(w, p, now);
+	for (p = batch; p != NULL; p = next) {
 		next = p->next;
+		release(p->conn);
 		free(p->strings);
 		free(p);
 	}
-	w->pending = NULL;
-	w->pending_tail = &w->pending;
 }
 
 void
 commit_check(uv_check_t *h)
 {
-	commit_pending(h->data);
+	writer_kick(h->data);
+}
+
+void
+commit_log_stats(struct worker *w)
+{
+	log_info(w->log, "worker stats worker=%d tuples-lost=%" PRIu64
+	    " tuples-capped=%" PRIu64, w->a->id, w->tuples_lost,
+	    w->tuples_capped);
 }

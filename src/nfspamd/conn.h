@@ -68,6 +68,9 @@ struct conn {
 	bool			 stutter;	/* this connection is stuttered */
 	bool			 reading;	/* uv_read_start in effect */
 	bool			 lowprio;	/* reached the -M address */
+	bool			 held_due;	/* the wheel came while held */
+	bool			 handle_closed;	/* uv_close's callback ran */
+	uint16_t		 inflight;	/* tuples not yet committed */
 };
 
 /* The connection a wheel node is embedded in. */

@@ -104,9 +104,13 @@ apply_grey(struct store_txn *t, struct peers *p, const struct sync_msg *m,
 {
 	struct greylist_domains d = {
 		(const char *const *)p->domains.names, p->domains.n };
+	/* greyd sends them stripped: kept in spamd's form here. */
+	char from[SYNC_MAXSIZE + 3], to[SYNC_MAXSIZE + 3];
 	/* Not the low-priority-MX rule: the peer's own -M decided that. */
 	struct greylist_rcpt r = { .addr = m->addr, .helo = m->helo,
-	    .from = m->from, .to = m->to, .lowprio_mx = false };
+	    .from = grey_spamd_form(m->from, from, sizeof(from)),
+	    .to = grey_spamd_form(m->to, to, sizeof(to)),
+	    .lowprio_mx = false };
 	struct greylist_result res;
 
 	if (greylist_rcpt(t, &p->conf->grey, &d, &r, now, &res) == -1)

@@ -137,6 +137,16 @@ send_pending(struct conn *c, bool due)
 	int r;
 
 	/*
+	 * A reply after a tuple waits until the tuple is committed: a 451
+	 * is only ever said for a tuple in the database.  commit.c drives
+	 * c again, as the wheel would have if it came meanwhile.
+	 */
+	if (c->inflight > 0) {
+		c->held_due |= due;
+		conn_reading(c, false);
+		return false;
+	}
+	/*
 	 * Reading pauses only while a reply waits, so a client cannot
 	 * queue up replies; a reply that goes out at once costs no epoll
 	 * changes.

@@ -189,7 +189,10 @@ on_close(uv_handle_t *h)
 {
 	struct conn *c = (struct conn *)h;
 
-	free(c);
+	/* A batch still pointing at c frees it when it comes back. */
+	c->handle_closed = true;
+	if (c->inflight == 0)
+		free(c);
 }
 
 void
@@ -352,8 +355,16 @@ load_domains(struct worker *w, bool force)
 		    err);
 		return;
 	}
-	domains_free(&w->domains);
-	w->domains = d;
+	/* The writer's thread reads them while a batch is out. */
+	if (w->wr.committing) {
+		if (w->have_domains_next)
+			domains_free(&w->domains_next);
+		w->domains_next = d;
+		w->have_domains_next = true;
+	} else {
+		domains_free(&w->domains);
+		w->domains = d;
+	}
 	if (w->a->id == 0)
 		log_info(w->log, "alloweddomains file=%s domains=%zu",
 		    w->conf->domains, d.n);
@@ -382,7 +393,9 @@ reload_conf(struct worker *w)
 		}
 	}
 	log_info(w->log, "reloaded worker=%d domains=%zu certificate=%s",
-	    w->a->id, w->domains.n, cert);
+	    w->a->id, w->have_domains_next ? w->domains_next.n :
+	    w->domains.n, cert);
+	commit_log_stats(w);
 }
 
 static void
@@ -420,7 +433,6 @@ on_house(uv_timer_t *t)
 	struct worker *w = t->data;
 	uint64_t now = uv_now(w->loop), idle = w->conf->idle * 1000ULL;
 	struct conn *c, *next;
-	char err[256];
 
 	for (c = w->conns; c != NULL; c = next) {
 		next = c->next;
@@ -437,8 +449,6 @@ on_house(uv_timer_t *t)
 			conn_close(c);
 	}
 	load_domains(w, false);
-	if (w->store != NULL && store_flush(w->store, err, sizeof(err)) != 0)
-		log_warnx(w->log, "%s", err);
 }
 
 /* --- start and stop --- */
@@ -457,7 +467,6 @@ stop(struct worker *w)
 		next = c->next;
 		conn_close(c);
 	}
-	commit_pending(w);
 	uv_stop(w->loop);
 }
 
@@ -504,8 +513,9 @@ static int
 worker_open(struct worker *w)
 {
 	const struct conf *cf = w->conf;
+	/* The writer syncs, on its own thread (writer.c). */
 	struct store_opts o = { .sync_ms = cf->common.sync_ms,
-	    .maxsize = cf->common.db_max };
+	    .maxsize = cf->common.db_max, .defer_sync = true };
 	char err[512];
 	int rc;
 
@@ -591,6 +601,7 @@ worker_main(const struct worker_args *a)
 	uv_check_init(&loop, &w->commit);
 	w->commit.data = w;
 	uv_check_start(&w->commit, commit_check);
+	writer_init(w);
 	uv_poll_init(&loop, &w->ctl, a->ctl);
 	w->ctl.data = w;
 	uv_poll_start(&w->ctl, UV_READABLE, on_ctl);
@@ -598,10 +609,14 @@ worker_main(const struct worker_args *a)
 
 	uv_run(&loop, UV_RUN_DEFAULT);
 	stop(w);
+	writer_drain(w);
+	commit_log_stats(w);
 out:
 	prog_loop_close(&loop);
 	bl_free(w->bl);
 	domains_free(&w->domains);
+	if (w->have_domains_next)
+		domains_free(&w->domains_next);
 	store_close(w->store);
 	tls_server_free(w->tls);
 	free(w);

@@ -29,10 +29,34 @@
 /* A tuple waiting for the next group commit. */
 struct pending {
 	struct pending		*next;
+	struct conn		*conn;		/* whose replies wait for it */
 	struct greylist_rcpt	 rcpt;
 	struct greylist_result	 res;
 	char			*strings;	/* helo, from, to */
 	const char		*tlsver;	/* "TLSv1.3", or NULL */
+};
+
+/*
+ * The store's writes, off the event loop: one batch of tuples being
+ * committed and one fsync running at a time, on libuv's thread pool.
+ * The thread touches only the batch, the store, the configuration and
+ * the alloweddomains (which are not replaced while a batch is out).
+ */
+struct writer {
+	uv_work_t		 commit_req;
+	uv_work_t		 sync_req;
+	uv_timer_t		 sync_timer;	/* --db-sync-ms > 0 */
+	struct pending		*batch;		/* being committed */
+	int64_t			 batch_now;
+	int			 batch_rc;
+	char			 batch_err[256];
+	char			 sync_err[256];
+	int			 sync_rc;
+	bool			 committing;
+	bool			 syncing;
+	bool			 dirty;		/* committed since the last
+						   fsync started */
+	bool			 sync_again;	/* dirty when one ended */
 };
 
 struct worker {
@@ -56,8 +80,14 @@ struct worker {
 	struct store		*store;
 	struct bl		*bl;
 	struct domains		 domains;
+	struct domains		 domains_next;	/* waits for the batch */
+	bool			 have_domains_next;
 	struct timespec		 domains_mtime;
 	struct pending		*pending, **pending_tail;
+	struct writer		 wr;
+	uint64_t		 tuples_lost;	/* store errors, map full */
+	uint64_t		 tuples_capped;	/* per-address limit */
+	time_t			 warned_lost, warned_capped;
 	struct smtp_conf	 smtp;
 	struct tls_server	*tls;		/* -C/-K; NULL without */
 	long			 handshakes;	/* in progress */
@@ -89,11 +119,26 @@ void	session_tick(uv_timer_t *);
 void	log_fields(struct logger *, int prio, const char *event,
 	    const char *ip, const char *helo, const char *from, const char *to,
 	    const char *extra);
-/* Queue a tuple for the next group commit; lost (logged) without memory. */
+/*
+ * Queue a tuple for the next group commit; lost (logged) without memory.
+ * c's replies wait until it is committed.
+ */
 void	commit_queue(struct conn *, const struct smtp_event *);
-/* Record the queued tuples in one transaction, log and report them. */
-void	commit_pending(struct worker *);
-/* The check handle's callback: commit_pending once per loop iteration. */
+/* The batch's transaction (store_fn): runs on the writer's thread. */
+int	commit_body(struct store_txn *, void *worker);
+/* Back on the loop: log and report a committed batch, or its loss. */
+void	commit_done(struct worker *, struct pending *, int rc,
+	    const char *err, int64_t now);
+/* The check handle's callback: hand what is queued to the writer. */
 void	commit_check(uv_check_t *);
+/* Worker counters on SIGHUP and at exit. */
+void	commit_log_stats(struct worker *);
+
+/* writer.c */
+void	writer_init(struct worker *);
+/* Start a commit of what is queued, unless one is in flight. */
+void	writer_kick(struct worker *);
+/* At stop: run the loop until everything queued is committed and synced. */
+void	writer_drain(struct worker *);
 
 #endif

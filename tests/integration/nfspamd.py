@@ -1008,6 +1008,64 @@ def t_workers(d):
            "connections per worker: %r" % owners)
 
 
+def flood(d, src, n, width=40, start=0):
+    """One connection from src: MAIL, then n pipelined RCPTs to distinct
+    mailboxes of `width` characters, DATA, QUIT.  Returns the number of
+    250 replies."""
+    c = Client(src, d.port)
+    try:
+        c.line()
+        c.cmd(b"HELO flood.example\r\n")
+        c.cmd(b"MAIL FROM:<spam@flood.example>\r\n")
+        rcpts = b"".join(b"RCPT TO:<%s@example.org>\r\n"
+                         % (b"%d" % (start + i)).rjust(width, b"x")
+                         for i in range(n))
+        c.send(rcpts + b"DATA\r\nQUIT\r\n")
+        data, _ = c.rest()
+    finally:
+        c.close()
+    return data.count(b"250 ")
+
+
+def t_flood(d):
+    """--max-tuples-per-ip 20 --db-max-size 1."""
+    since = d.mark()
+    ok = flood(d, "127.0.0.70", 300)
+    TAP.eq(ok, 300, "flood: 300 pipelined RCPTs all get 250")
+    mine = [l for l in db_lines(d.db) if l.startswith("GREY|127.0.0.70|")]
+    TAP.eq(len(mine), 20, "flood: one address keeps 20 tuples "
+           "(--max-tuples-per-ip 20)")
+    TAP.ok(d.wait_log(r"tuple not kept: 127\.0\.0\.70 has 20 live tuples",
+                      since) is not None and
+           len(re.findall(r"tuple not kept", d.log(since))) == 1,
+           "flood: 280 tuples not kept make one log line",
+           d.log_tail(since))
+    r = dialogue(d.port, "127.0.0.71", "<bob@example.org>")
+    TAP.ok(r["data"] == R_GREY and db_find(d.db, "GREY", "127.0.0.71"),
+           "flood: another sender's tuple is kept meanwhile")
+    # Now fill the 1 MiB map from many addresses, 20 tuples each.
+    since = d.mark()
+    for i in range(200):
+        flood(d, "127.0.1.%d" % (i + 1), 20, width=200, start=i * 20)
+        if "tuples lost" in d.log(since):
+            break
+    TAP.ok(d.wait_log(r"\d+ tuples lost: .*database full.*tuples-lost=\d+",
+                      since) is not None and
+           len(re.findall(r"tuples lost", d.log(since))) == 1,
+           "full database: the lost tuples make one log line with a count",
+           d.log_tail(since))
+    TAP.ok(db_find(d.db, "GREY", "127.0.0.71"),
+           "full database: the tuples it holds stay")
+    since = d.mark()
+    d.signal(signal.SIGHUP)
+    m = d.wait_log(r"worker stats worker=0 tuples-lost=(\d+) "
+                   r"tuples-capped=(\d+)", since)
+    TAP.ok(m is not None and int(m.group(1)) > 0
+           and int(m.group(2)) == 280,
+           "SIGHUP: the worker's counts (tuples-lost > 0, tuples-capped=280)",
+           m.group(0) if m else d.log_tail(since))
+
+
 def t_sigterm(d):
     workers = d.worker_pids()
     rc, took = d.stop(5.0)
@@ -1109,6 +1167,14 @@ def main():
         if TAP.ok(maxcon.start(), "-c 3 -B 3 instance starts"):
             section("maxcon", t_maxcon, maxcon)
         maxcon.cleanup()
+
+        fl = Daemon(tmp, "flood", ["-S", "0", "-s", "0",
+                                   "--max-tuples-per-ip", "20",
+                                   "--db-max-size", "1"])
+        if TAP.ok(fl.start(), "--max-tuples-per-ip 20 --db-max-size 1 "
+                              "instance starts"):
+            section("flood", t_flood, fl)
+        fl.cleanup()
 
         two = Daemon(tmp, "workers", ["-j", "2", "-S", "0", "-s", "0"])
         if TAP.ok(two.start(), "-j 2 instance starts"):

@@ -55,6 +55,24 @@ def white_packet(key_text, counter, ts, expire, ip):
     return p[:8] + mac + p[28:]
 
 
+def grey_packet(key_text, counter, ts, ip, helo, mfrom, rcpt):
+    """A GREY message as greyd sends it: the strings NUL-terminated,
+    the TLV padded to 16 bytes, laid out from the spec's tables."""
+    strs = mfrom.encode() + b"\0" + rcpt.encode() + b"\0" + \
+        helo.encode() + b"\0"
+    size = 4 + 4 + 4 + 6 + len(strs)
+    size = (size + 15) & ~15
+    tlv = struct.pack(">HHI", 1, size, ts) + socket.inet_aton(ip) + \
+        struct.pack(">HHH", len(mfrom) + 1, len(rcpt) + 1,
+                    len(helo) + 1) + strs
+    tlv += bytes(size - len(tlv))
+    body = tlv + struct.pack(">HH", 0, 4)
+    hdr = struct.pack(">BBHI", 2, 2, 32 + len(body), counter)
+    p = hdr + bytes(24) + body
+    mac = hmac.new(key_text, p, hashlib.sha1).digest()
+    return p[:8] + mac + p[28:]
+
+
 def wait_for(fn, timeout=5.0):
     end = time.monotonic() + timeout
     while True:
@@ -199,6 +217,27 @@ def main():
                "a WHITE for 255.255.255.255 is ignored and logged")
         TAP.eq(it.db_find(b.db, "WHITE", "255.255.255.255"), [],
                "... and not stored")
+        # greyd's GREY: MAIL FROM and RCPT TO without brackets, in
+        # lower case.  Stored in spamd's form; the client's retry here,
+        # as it writes them, is the same tuple.
+        s2.sendto(grey_packet(key_text, 3, now, "127.0.0.14",
+                              "mx.greyd.example", "alice@example.org",
+                              "bob@example.org"),
+                  ("127.0.0.2", sp["127.0.0.2"]))
+        g = wait_for(lambda: it.db_find(b.db, "GREY", "127.0.0.14"))
+        TAP.ok(g and g[0][3:5] == ["<alice@example.org>",
+                                   "<bob@example.org>"],
+               "greyd's stripped GREY is stored in spamd's form", "%r" % g)
+        if g:
+            it.age_tuple(b.db, g[0], 3)
+            since = b.mark()
+            it.dialogue(b.port, "127.0.0.14", "<Bob@Example.ORG>",
+                        helo="mx.greyd.example", mfrom="<Alice@Example.org>",
+                        dst="127.0.0.2")
+            TAP.ok(b.wait_log(r"passed ip=127\.0\.0\.14 ", since)
+                   is not None,
+                   "... and the client's retry here, in its own case, "
+                   "passes", b.log_tail(since))
         s2.close()
         bad = white_packet(b"wrong", 2, now, now + 7200, "192.0.2.8")
         s.sendto(bad, ("127.0.0.2", sp["127.0.0.2"]))

@@ -17,10 +17,10 @@
 #define T0	INT64_C(1700000000)
 
 static struct grey_conf conf_def = {
-	25 * 60, 4 * 3600, 864 * 3600, 24 * 3600
+	25 * 60, 4 * 3600, 864 * 3600, 24 * 3600, GREY_MAXTUPLES
 };
 static struct grey_conf conf_short = {
-	60, 300, 3600, 600
+	60, 300, 3600, 600, 0
 };
 
 #define assert_rec(r, f, p, e, b, c) \
@@ -1149,6 +1149,36 @@ test_domain_allowed(void **state)
 	{ #f " (spamd defaults)", f, NULL, NULL, &conf_def }, \
 	{ #f " (short)", f, NULL, NULL, &conf_short }
 
+static void
+test_mailbox_eq(void **state)
+{
+	(void)state;
+	assert_true(grey_mailbox_eq("<bob@example.org>", "<bob@example.org>"));
+	/* greyd's form: no brackets, lower case. */
+	assert_true(grey_mailbox_eq("<Bob@Example.ORG>", "bob@example.org"));
+	assert_true(grey_mailbox_eq("bob@example.org", "<BOB@EXAMPLE.ORG>"));
+	assert_true(grey_mailbox_eq("<>", ""));
+	assert_true(grey_mailbox_eq("", ""));
+	assert_false(grey_mailbox_eq("<bob@example.org>", "<bob@example.net>"));
+	assert_false(grey_mailbox_eq("<bob@example.org>", "<bob@example.org"));
+	assert_false(grey_mailbox_eq("<<bob@x>>", "bob@x"));
+	assert_false(grey_mailbox_eq("<a>", "<b>"));
+	{
+		char buf[32];
+
+		assert_string_equal(grey_spamd_form("<a@b>", buf, sizeof(buf)),
+		    "<a@b>");
+		assert_string_equal(grey_spamd_form("a@b", buf, sizeof(buf)),
+		    "<a@b>");
+		assert_string_equal(grey_spamd_form("", buf, sizeof(buf)),
+		    "<>");
+		assert_string_equal(grey_spamd_form("<a@b", buf, sizeof(buf)),
+		    "<<a@b>");
+	}
+	/* Only ASCII letters fold. */
+	assert_false(grey_mailbox_eq("<\xc3\x89@x>", "<\xc3\xa9@x>"));
+}
+
 int
 main(void)
 {
@@ -1193,6 +1223,7 @@ main(void)
 		cmocka_unit_test(test_parse_duration_overflow),
 		cmocka_unit_test(test_rcpt_normalize),
 		cmocka_unit_test(test_domain_allowed),
+		cmocka_unit_test(test_mailbox_eq),
 	};
 
 	return cmocka_run_group_tests_name("grey", tests, NULL, NULL);

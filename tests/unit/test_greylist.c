@@ -167,6 +167,69 @@ test_first_retry_pass(void **state)
 	assert_int_equal(r.expire, T0 + GREY_GREYEXP);
 }
 
+/*
+ * A first attempt at a greyd peer arrives stripped and lower-cased; the
+ * retry here, as the client sends it, is the same tuple and passes.
+ */
+static void
+test_greyd_form_matches(void **state)
+{
+	struct fx *f = *state;
+	struct store_rec r;
+
+	assert_int_equal(rcpt(f, "192.0.2.1", "mx.example", "a@example.org",
+	    "b@example.net", T0), GREYLIST_GREY);
+	assert_true(f->res.new_tuple);
+	assert_int_equal(rcpt(f, "192.0.2.1", "mx.example", "<A@Example.ORG>",
+	    "<b@EXAMPLE.net>", T0 + GREY_PASSTIME + 1), GREYLIST_PASSED);
+	assert_false(f->res.new_tuple);
+	assert_int_equal(f->res.rec.bcount, 2);
+	assert_int_equal(f->res.rec.first, T0);
+	/* The record kept its first key; no second tuple was made. */
+	assert_int_equal(get(f, STORE_GREY,
+	    "192.0.2.1\nmx.example\na@example.org\nb@example.net", &r), 0);
+	assert_int_equal(get(f, STORE_GREY, TUPLE, NULL), 1);
+	/* Another HELO, or another mailbox, is another tuple. */
+	assert_int_equal(rcpt(f, "192.0.2.2", "mx.example", "<a@example.org>",
+	    "<b@example.net>", T0), GREYLIST_GREY);
+	assert_int_equal(rcpt(f, "192.0.2.2", "other.example",
+	    "<a@example.org>", "<b@example.net>", T0 + GREY_PASSTIME + 1),
+	    GREYLIST_GREY);
+	assert_true(f->res.new_tuple);
+	assert_int_equal(rcpt(f, "192.0.2.2", "mx.example", "<a@example.org>",
+	    "<c@example.net>", T0 + GREY_PASSTIME + 1), GREYLIST_GREY);
+	assert_true(f->res.new_tuple);
+}
+
+/* One address gets at most maxtuples live tuples; others are not held
+   back, and the old ones still pass. */
+static void
+test_maxtuples(void **state)
+{
+	struct fx *f = *state;
+	char to[64];
+
+	f->gc.maxtuples = 5;
+	for (int i = 0; i < 8; i++) {
+		snprintf(to, sizeof(to), "<u%d@example.net>", i);
+		assert_int_equal(rcpt(f, "192.0.2.9", "mx.example",
+		    "<a@example.org>", to, T0), i < 5 ? GREYLIST_GREY :
+		    GREYLIST_CAPPED);
+		assert_true(f->res.new_tuple);
+	}
+	assert_int_equal(get(f, STORE_GREY,
+	    "192.0.2.9\nmx.example\n<a@example.org>\n<u5@example.net>", NULL),
+	    1);
+	assert_int_equal(rcpt(f, "192.0.2.10", "mx.example", "<a@example.org>",
+	    "<u5@example.net>", T0), GREYLIST_GREY);
+	assert_int_equal(rcpt(f, "192.0.2.9", "mx.example", "<a@example.org>",
+	    "<u4@example.net>", T0 + GREY_PASSTIME + 1), GREYLIST_PASSED);
+	/* Expired tuples do not count. */
+	assert_int_equal(rcpt(f, "192.0.2.9", "mx.example", "<a@example.org>",
+	    "<u6@example.net>", T0 + GREY_GREYEXP), GREYLIST_GREY);
+	assert_true(f->res.new_tuple);
+}
+
 static void
 test_ipv6_tuple(void **state)
 {
@@ -457,6 +520,8 @@ main(void)
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_first_retry_pass),
+		T(test_greyd_form_matches),
+		T(test_maxtuples),
 		T(test_ipv6_tuple),
 		T(test_spamtrap),
 		T(test_alloweddomains),
