@@ -2,10 +2,10 @@
 /* Copyright (c) 2026 The nfspamd authors */
 /*
  * The SMTP worker's group commit: tuples from every connection wait in
- * a list and go to the writer (writer.c) as one batch, one transaction,
- * at the end of a loop iteration (the check handle); once committed they
- * are logged and reported to the supervisor, and the replies of their
- * connections, held meanwhile, go out.
+ * a list and are committed (writer.c) as one batch, one transaction, at
+ * the end of a loop iteration (the check handle); then they are logged
+ * and reported to the supervisor, and the replies of their connections,
+ * held meanwhile, go out.
  */
 #include "config.h"
 
@@ -239,7 +239,7 @@ commit_done(struct worker *w, struct pending *batch, int rc,
 void
 commit_check(uv_check_t *h)
 {
-	writer_kick(h->data);
+	writer_commit(h->data);
 }
 
 void

@@ -355,16 +355,8 @@ load_domains(struct worker *w, bool force)
 		    err);
 		return;
 	}
-	/* The writer's thread reads them while a batch is out. */
-	if (w->wr.committing) {
-		if (w->have_domains_next)
-			domains_free(&w->domains_next);
-		w->domains_next = d;
-		w->have_domains_next = true;
-	} else {
-		domains_free(&w->domains);
-		w->domains = d;
-	}
+	domains_free(&w->domains);
+	w->domains = d;
 	if (w->a->id == 0)
 		log_info(w->log, "alloweddomains file=%s domains=%zu",
 		    w->conf->domains, d.n);
@@ -393,8 +385,7 @@ reload_conf(struct worker *w)
 		}
 	}
 	log_info(w->log, "reloaded worker=%d domains=%zu certificate=%s",
-	    w->a->id, w->have_domains_next ? w->domains_next.n :
-	    w->domains.n, cert);
+	    w->a->id, w->domains.n, cert);
 	commit_log_stats(w);
 }
 
@@ -601,7 +592,10 @@ worker_main(const struct worker_args *a)
 	uv_check_init(&loop, &w->commit);
 	w->commit.data = w;
 	uv_check_start(&w->commit, commit_check);
-	writer_init(w);
+	if (writer_init(w) == -1) {
+		rc = 1;
+		goto out;
+	}
 	uv_poll_init(&loop, &w->ctl, a->ctl);
 	w->ctl.data = w;
 	uv_poll_start(&w->ctl, UV_READABLE, on_ctl);
@@ -615,8 +609,6 @@ out:
 	prog_loop_close(&loop);
 	bl_free(w->bl);
 	domains_free(&w->domains);
-	if (w->have_domains_next)
-		domains_free(&w->domains_next);
 	store_close(w->store);
 	tls_server_free(w->tls);
 	free(w);

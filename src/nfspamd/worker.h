@@ -9,6 +9,7 @@
 #ifndef NFS_WORKER_H
 #define NFS_WORKER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -37,26 +38,23 @@ struct pending {
 };
 
 /*
- * The store's writes, off the event loop: one batch of tuples being
- * committed and one fsync running at a time, on libuv's thread pool.
- * The thread touches only the batch, the store, the configuration and
- * the alloweddomains (which are not replaced while a batch is out).
+ * The store's writes (writer.c): a commit at the end of each loop
+ * iteration on the loop, and the fsyncs on a thread of their own, which
+ * touches only the store and the fields under mu.
  */
 struct writer {
-	uv_work_t		 commit_req;
-	uv_work_t		 sync_req;
+	pthread_t		 thread;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	bool			 wanted;	/* mu: an fsync is asked for */
+	bool			 stop;		/* mu: the thread ends */
+	uint64_t		 syncs;		/* mu: fsyncs done */
+	bool			 running;	/* the thread was started */
+	bool			 dirty;		/* committed since the last ask */
 	uv_timer_t		 sync_timer;	/* --db-sync-ms > 0 */
 	struct pending		*batch;		/* being committed */
 	int64_t			 batch_now;
-	int			 batch_rc;
 	char			 batch_err[256];
-	char			 sync_err[256];
-	int			 sync_rc;
-	bool			 committing;
-	bool			 syncing;
-	bool			 dirty;		/* committed since the last
-						   fsync started */
-	bool			 sync_again;	/* dirty when one ended */
 };
 
 struct worker {
@@ -80,8 +78,6 @@ struct worker {
 	struct store		*store;
 	struct bl		*bl;
 	struct domains		 domains;
-	struct domains		 domains_next;	/* waits for the batch */
-	bool			 have_domains_next;
 	struct timespec		 domains_mtime;
 	struct pending		*pending, **pending_tail;
 	struct writer		 wr;
@@ -124,21 +120,22 @@ void	log_fields(struct logger *, int prio, const char *event,
  * c's replies wait until it is committed.
  */
 void	commit_queue(struct conn *, const struct smtp_event *);
-/* The batch's transaction (store_fn): runs on the writer's thread. */
+/* The batch's transaction (store_fn). */
 int	commit_body(struct store_txn *, void *worker);
 /* Back on the loop: log and report a committed batch, or its loss. */
 void	commit_done(struct worker *, struct pending *, int rc,
 	    const char *err, int64_t now);
-/* The check handle's callback: hand what is queued to the writer. */
+/* The check handle's callback: commit what is queued. */
 void	commit_check(uv_check_t *);
 /* Worker counters on SIGHUP and at exit. */
 void	commit_log_stats(struct worker *);
 
 /* writer.c */
-void	writer_init(struct worker *);
-/* Start a commit of what is queued, unless one is in flight. */
-void	writer_kick(struct worker *);
-/* At stop: run the loop until everything queued is committed and synced. */
+/* The sync thread and timer; -1 (logged) if the thread cannot start. */
+int	writer_init(struct worker *);
+/* Commit what is queued in one transaction, then report it. */
+void	writer_commit(struct worker *);
+/* At stop: commit what is queued, then run the loop until it is synced. */
 void	writer_drain(struct worker *);
 
 #endif

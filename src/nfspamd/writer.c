@@ -1,144 +1,120 @@
 /* SPDX-License-Identifier: ISC */
 /* Copyright (c) 2026 The nfspamd authors */
 /*
- * writer: a worker's store writes, off its event loop.  The loop hands
- * a batch of tuples to libuv's thread pool and goes on serving SMTP;
- * the batch commits there (LMDB without fsync), and the fsync runs as a
- * job of its own, so neither ever blocks the loop:
+ * writer: a worker's store writes.  The tuples of each loop iteration
+ * commit in one transaction at its end (LMDB without fsync: memory and
+ * the page cache, microseconds).  The fsync that makes them durable
+ * runs on a thread of its own, never on the loop:
  *
  *   --db-sync-ms 0   an fsync starts after every commit, or as soon as
  *                    the one running ends (group commit: one fsync covers
- *                    every batch committed while the last one ran);
+ *                    every commit made while the last one ran);
  *   --db-sync-ms N   an fsync at most every N ms while anything changed.
  *
- * At most one commit and one fsync are in flight.
+ * The loop only sets a flag under a mutex and wakes the thread when it
+ * sleeps: no syscall per commit while an fsync runs, no wakeup back.
  */
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "worker.h"
 
-static void	start_sync(struct worker *);
-
-static void
-commit_work(uv_work_t *req)
+static void *
+syncer(void *arg)
 {
-	struct worker *w = req->data;
+	struct worker *w = arg;
+	struct writer *wr = &w->wr;
+	char err[256];
 
-	w->wr.batch_rc = store_update(w->store, commit_body, w,
-	    w->wr.batch_err, sizeof(w->wr.batch_err)) == 0 ? 0 : -1;
+	pthread_mutex_lock(&wr->mu);
+	for (;;) {
+		while (!wr->wanted && !wr->stop)
+			pthread_cond_wait(&wr->cv, &wr->mu);
+		if (!wr->wanted)
+			break;		/* stop, and nothing left to sync */
+		wr->wanted = false;
+		pthread_mutex_unlock(&wr->mu);
+		/* Covers every commit made before it starts. */
+		if (store_sync(w->store, err, sizeof(err)) != 0)
+			log_warnx(w->log, "worker=%d: %s", w->a->id, err);
+		pthread_mutex_lock(&wr->mu);
+		wr->syncs++;
+	}
+	pthread_mutex_unlock(&wr->mu);
+	return NULL;
 }
 
 static void
-commit_after(uv_work_t *req, int status)
+want_sync(struct writer *wr)
 {
-	struct worker *w = req->data;
-	struct writer *wr = &w->wr;
-	struct pending *batch = wr->batch;
-
-	(void)status;
-	wr->batch = NULL;
-	wr->committing = false;
-	if (wr->batch_rc == 0)
-		wr->dirty = true;
-	/* alloweddomains read again while the batch was out. */
-	if (w->have_domains_next) {
-		domains_free(&w->domains);
-		w->domains = w->domains_next;
-		w->have_domains_next = false;
-	}
-	commit_done(w, batch, wr->batch_rc, wr->batch_err, wr->batch_now);
-	if (w->conf->common.sync_ms == 0)
-		start_sync(w);
-	writer_kick(w);
+	pthread_mutex_lock(&wr->mu);
+	wr->wanted = true;
+	pthread_cond_signal(&wr->cv);
+	pthread_mutex_unlock(&wr->mu);
+	wr->dirty = false;
 }
 
 void
-writer_kick(struct worker *w)
+writer_commit(struct worker *w)
 {
 	struct writer *wr = &w->wr;
+	struct pending *batch = w->pending;
+	int rc = 0;
 
-	if (wr->committing || w->pending == NULL)
+	if (batch == NULL)
 		return;
-	if (w->store == NULL) {
-		/* -b: nothing is kept, replies need not wait. */
-		struct pending *p = w->pending;
-
-		w->pending = NULL;
-		w->pending_tail = &w->pending;
-		commit_done(w, p, 0, "", wall_now());
-		return;
-	}
-	wr->batch = w->pending;
-	wr->batch_now = wall_now();
 	w->pending = NULL;
 	w->pending_tail = &w->pending;
-	wr->committing = true;
-	wr->commit_req.data = w;
-	uv_queue_work(w->loop, &wr->commit_req, commit_work, commit_after);
-}
-
-static void
-sync_work(uv_work_t *req)
-{
-	struct worker *w = req->data;
-
-	w->wr.sync_rc = store_sync(w->store, w->wr.sync_err,
-	    sizeof(w->wr.sync_err));
-}
-
-static void
-sync_after(uv_work_t *req, int status)
-{
-	struct worker *w = req->data;
-	struct writer *wr = &w->wr;
-
-	(void)status;
-	wr->syncing = false;
-	if (wr->sync_rc != 0) {
-		log_warnx(w->log, "worker=%d: %s", w->a->id, wr->sync_err);
-		wr->dirty = true;	/* try again with the next one */
+	wr->batch = batch;
+	wr->batch_now = wall_now();
+	wr->batch_err[0] = '\0';
+	/* -b: nothing is kept, replies need not wait. */
+	if (w->store != NULL) {
+		rc = store_update(w->store, commit_body, w, wr->batch_err,
+		    sizeof(wr->batch_err)) == 0 ? 0 : -1;
+		if (rc == 0)
+			wr->dirty = true;
 	}
-	if (wr->sync_again && w->conf->common.sync_ms == 0)
-		start_sync(w);
-}
-
-/* What was committed before this starts is on the disk when it ends. */
-static void
-start_sync(struct worker *w)
-{
-	struct writer *wr = &w->wr;
-
-	if (!wr->dirty || w->store == NULL)
-		return;
-	if (wr->syncing) {
-		wr->sync_again = true;
-		return;
-	}
-	wr->dirty = false;
-	wr->sync_again = false;
-	wr->syncing = true;
-	wr->sync_req.data = w;
-	uv_queue_work(w->loop, &wr->sync_req, sync_work, sync_after);
+	wr->batch = NULL;
+	commit_done(w, batch, rc, wr->batch_err, wr->batch_now);
+	if (wr->dirty && wr->running && w->conf->common.sync_ms == 0)
+		want_sync(wr);
 }
 
 static void
 on_sync_timer(uv_timer_t *t)
 {
-	start_sync(t->data);
+	struct worker *w = t->data;
+
+	if (w->wr.dirty && w->wr.running)
+		want_sync(&w->wr);
 }
 
-void
+int
 writer_init(struct worker *w)
 {
+	struct writer *wr = &w->wr;
 	unsigned ms = w->conf->common.sync_ms;
+	int rc;
 
-	uv_timer_init(w->loop, &w->wr.sync_timer);
-	w->wr.sync_timer.data = w;
+	pthread_mutex_init(&wr->mu, NULL);
+	pthread_cond_init(&wr->cv, NULL);
+	uv_timer_init(w->loop, &wr->sync_timer);
+	wr->sync_timer.data = w;
+	if (w->store == NULL)
+		return 0;
+	if ((rc = pthread_create(&wr->thread, NULL, syncer, w)) != 0) {
+		log_warnx(w->log, "worker=%d: starting the sync thread: %s",
+		    w->a->id, strerror(rc));
+		return -1;
+	}
+	wr->running = true;
 	if (ms > 0)
-		uv_timer_start(&w->wr.sync_timer, on_sync_timer, ms, ms);
+		uv_timer_start(&wr->sync_timer, on_sync_timer, ms, ms);
+	return 0;
 }
 
 void
@@ -147,13 +123,15 @@ writer_drain(struct worker *w)
 	struct writer *wr = &w->wr;
 
 	uv_timer_stop(&wr->sync_timer);
-	writer_kick(w);
-	while (wr->committing || wr->syncing || w->pending != NULL) {
-		if (!wr->committing)
-			writer_kick(w);
-		uv_run(w->loop, UV_RUN_ONCE);
-	}
-	start_sync(w);
-	while (wr->syncing)
-		uv_run(w->loop, UV_RUN_ONCE);
+	writer_commit(w);
+	if (!wr->running)
+		return;
+	pthread_mutex_lock(&wr->mu);
+	wr->wanted = wr->wanted || wr->dirty;
+	wr->stop = true;
+	pthread_cond_signal(&wr->cv);
+	pthread_mutex_unlock(&wr->mu);
+	pthread_join(wr->thread, NULL);
+	wr->running = false;
+	wr->dirty = false;
 }
