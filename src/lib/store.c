@@ -678,7 +678,8 @@ store_scan_prefix(struct store_txn *t, enum store_type type,
 	    MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		bool ok;
 
-		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0) {
+		if (plen > 0 && (k.mv_size < plen ||
+		    memcmp(k.mv_data, prefix, plen) != 0)) {
 			rc = MDB_NOTFOUND;	/* past the prefix */
 			break;
 		}

@@ -458,7 +458,6 @@ stop(struct worker *w)
 		next = c->next;
 		conn_close(c);
 	}
-	uv_stop(w->loop);
 }
 
 static void
@@ -470,7 +469,10 @@ on_reload(void *arg)
 static void
 on_stop(void *arg)
 {
-	stop(arg);
+	struct worker *w = arg;
+
+	stop(w);
+	uv_stop(w->loop);
 }
 
 /* No children: SIGCHLD is not watched. */
@@ -602,6 +604,7 @@ worker_main(const struct worker_args *a)
 	prog_signals_start(&loop, &w->sig, &worker_signals, w);
 
 	uv_run(&loop, UV_RUN_DEFAULT);
+	/* Not uv_stop again here: the loop must run once more to close. */
 	stop(w);
 	writer_drain(w);
 	commit_log_stats(w);

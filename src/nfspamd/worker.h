@@ -52,6 +52,7 @@ struct writer {
 	bool			 running;	/* the thread was started */
 	bool			 dirty;		/* committed since the last ask */
 	uv_timer_t		 sync_timer;	/* --db-sync-ms > 0 */
+	uv_idle_t		 again;		/* more tuples were queued */
 	struct pending		*batch;		/* being committed */
 	int64_t			 batch_now;
 	char			 batch_err[256];

@@ -22,6 +22,12 @@
 #include "log.h"
 #include "worker.h"
 
+static void
+on_again(uv_idle_t *h)
+{
+	uv_idle_stop(h);
+}
+
 static void *
 syncer(void *arg)
 {
@@ -82,6 +88,14 @@ writer_commit(struct worker *w)
 	commit_done(w, batch, rc, wr->batch_err, wr->batch_now);
 	if (wr->dirty && wr->running && w->conf->common.sync_ms == 0)
 		want_sync(wr);
+	/*
+	 * Released replies may have let input already read make new tuples:
+	 * the next iteration commits them without waiting in epoll.
+	 */
+	if (w->pending != NULL)
+		uv_idle_start(&wr->again, on_again);
+	else
+		uv_idle_stop(&wr->again);
 }
 
 static void
@@ -104,6 +118,7 @@ writer_init(struct worker *w)
 	pthread_cond_init(&wr->cv, NULL);
 	uv_timer_init(w->loop, &wr->sync_timer);
 	wr->sync_timer.data = w;
+	uv_idle_init(w->loop, &wr->again);
 	if (w->store == NULL)
 		return 0;
 	if ((rc = pthread_create(&wr->thread, NULL, syncer, w)) != 0) {

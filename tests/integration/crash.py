@@ -104,6 +104,13 @@ def grey_tuples(db):
     return r.returncode, r.stderr, got
 
 
+def kill9(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass        # it went meanwhile
+
+
 def gone(pid, timeout=5.0):
     end = time.monotonic() + timeout
     while it.alive(pid) and time.monotonic() < end:
@@ -128,7 +135,7 @@ def one_round(d, mode, target, k, rng, totals):
         time.sleep(rng.uniform(0, 0.05))
         victim = sup if target == "supervisor" or not workers \
             else workers[0]
-        os.kill(victim, signal.SIGKILL)
+        kill9(victim)
         gone(victim)
         load.stop.set()
     acked = set(load.acked)
@@ -147,11 +154,11 @@ def one_round(d, mode, target, k, rng, totals):
     # Whatever is left goes down hard too; workers of a dead supervisor
     # leave on their own.
     if d.proc.poll() is None:
-        os.kill(d.proc.pid, signal.SIGKILL)
+        kill9(d.proc.pid)
     d.proc.wait(5)
     for w in workers:
-        if not gone(w):
-            os.kill(w, signal.SIGKILL)
+        if not gone(w, 30):
+            kill9(w)
     return True
 
 
