@@ -95,26 +95,21 @@ promote(struct store_txn *t, const struct grey_conf *gc, const char *ip,
 }
 
 /*
- * What the tuples of one address hold when its exact key is not there:
- * how many are live, and a live one for the same mailboxes written
- * another way (greyd's stripped, lower-case form).
+ * The live tuples of one address, when its exact key is not there: how
+ * many there are (the walk stops at limit), and, with look, one for the
+ * same HELO and mailboxes written another way.
  */
 struct kin {
 	const struct greylist_rcpt *in;
 	int64_t		 now;
-	size_t		 live;
+	size_t		 live, limit;
+	bool		 look;
+	const char	*hprefix;	/* "ip\nhelo\n" */
+	size_t		 hlen;
 	char		 key[STORE_KEYMAX + 1];
 	size_t		 klen;		/* 0: no such tuple */
 	struct store_rec rec;
 };
-
-static bool
-field_is(const char *s, size_t len, const char *want, char *buf)
-{
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	return want == NULL || strcmp(buf, want) == 0;
-}
 
 static int
 kin_one(void *arg, enum store_type type, const char *key, size_t keylen,
@@ -122,19 +117,21 @@ kin_one(void *arg, enum store_type type, const char *key, size_t keylen,
 {
 	struct kin *k = arg;
 	struct store_tuple tu;
-	char from[STORE_KEYMAX + 1], to[STORE_KEYMAX + 1], helo[STORE_KEYMAX + 1];
+	char from[STORE_KEYMAX + 1], to[STORE_KEYMAX + 1];
 
 	(void)type;
 	if (rec == NULL || rec->expire <= k->now)
 		return 0;
 	k->live++;
-	if (k->klen > 0 || keylen > STORE_KEYMAX ||
+	if (!k->look || k->klen > 0)
+		return k->limit > 0 && k->live >= k->limit;
+	if (keylen < k->hlen || memcmp(key, k->hprefix, k->hlen) != 0 ||
 	    store_tuple_split(key, keylen, &tu) == -1)
 		return 0;
-	if (!field_is(tu.helo, tu.helolen, k->in->helo, helo))
-		return 0;
-	field_is(tu.from, tu.fromlen, NULL, from);
-	field_is(tu.to, tu.tolen, NULL, to);
+	memcpy(from, tu.from, tu.fromlen);
+	from[tu.fromlen] = '\0';
+	memcpy(to, tu.to, tu.tolen);
+	to[tu.tolen] = '\0';
 	if (grey_mailbox_eq(from, k->in->from) &&
 	    grey_mailbox_eq(to, k->in->to)) {
 		memcpy(k->key, key, keylen);
@@ -142,6 +139,43 @@ kin_one(void *arg, enum store_type type, const char *key, size_t keylen,
 		k->rec = *rec;
 	}
 	return 0;
+}
+
+/* s in lower case (ASCII), into buf of len bytes. */
+static const char *
+lower(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
+		buf[i] = s[i] >= 'A' && s[i] <= 'Z' ? s[i] + ('a' - 'A') : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+/*
+ * A live tuple for these mailboxes in greyd's case (stored lower-case
+ * from a greyd peer): one more lookup, not a walk.  1 found, 0 not, -1.
+ */
+static int
+folded(struct store_txn *t, const char *ip, const struct greylist_rcpt *in,
+    const char *key, size_t klen, int64_t now, char *out, size_t *olen,
+    struct store_rec *rec)
+{
+	char f[STORE_KEYMAX + 1], to[STORE_KEYMAX + 1];
+	size_t n;
+	int rc;
+
+	n = store_tuple_key(out, STORE_KEYMAX + 1, ip, in->helo,
+	    lower(in->from, f, sizeof(f)), lower(in->to, to, sizeof(to)));
+	if (n == 0 || (n == klen && memcmp(out, key, n) == 0))
+		return 0;
+	if ((rc = store_get(t, STORE_GREY, out, n, rec)) == -1)
+		return -1;
+	if (rc == 1 || rec->expire <= now)
+		return 0;
+	*olen = n;
+	return 1;
 }
 
 int
@@ -171,13 +205,28 @@ greylist_rcpt(struct store_txn *t, const struct grey_conf *gc,
 	if ((rc = store_get(t, STORE_GREY, key, klen, &old)) == -1)
 		return -1;
 	if (rc == 1 || old.expire <= now) {
-		struct kin k = { .in = in, .now = now };
-		char prefix[ADDR_STRLEN + 1];
+		struct kin k = { .in = in, .now = now, .look = in->loose,
+		    .limit = in->loose ? 0 : gc->maxtuples };
+		char other[STORE_KEYMAX + 1], hprefix[STORE_KEYMAX + 1];
+		size_t olen;
+		int f;
 
-		memcpy(prefix, ip, iplen);
-		prefix[iplen] = '\n';
-		if (store_scan_prefix(t, STORE_GREY, prefix, iplen + 1, kin_one,
-		    &k) != 0)
+		if ((f = folded(t, ip, in, key, klen, now, other, &olen,
+		    &old)) == -1)
+			return -1;
+		if (f == 1) {
+			memcpy(key, other, olen);
+			klen = olen;
+			rc = 0;
+			goto found;
+		}
+		/* "ip\nhelo\n": the walk is over "ip\n", the match needs both. */
+		k.hlen = (size_t)snprintf(hprefix, sizeof(hprefix), "%s\n%s\n",
+		    ip, in->helo);
+		k.hprefix = hprefix;
+		if ((k.look || k.limit > 0) && (k.hlen >= sizeof(hprefix) ||
+		    store_scan_prefix(t, STORE_GREY, hprefix, iplen + 1,
+		    kin_one, &k) == -1))
 			return -1;
 		if (k.klen > 0) {
 			memcpy(key, k.key, k.klen);
@@ -190,6 +239,7 @@ greylist_rcpt(struct store_txn *t, const struct grey_conf *gc,
 			return 0;
 		}
 	}
+found:
 	res->new_tuple = rc == 1 || old.expire <= now;
 	if (res->new_tuple && in->lowprio_mx)
 		return trap(t, gc, ip, iplen, now, "lowprio-mx", res);

@@ -25,6 +25,8 @@ struct greylist_rcpt {
 	const char	*to;		/* RCPT argument, as sent */
 	bool		 lowprio_mx;	/* reached our -M address (new tuples
 					   are trapped) */
+	bool		 loose;		/* from a peer that strips and folds
+					   MAIL FROM and RCPT TO (greyd) */
 };
 
 enum greylist_outcome {
@@ -57,11 +59,13 @@ struct greylist_domains {
  * tuple; a tuple that passes makes its address WHITE at once.  Runs
  * inside store_update.  -1 on a store error (text in store_txn_error).
  *
- * Where spamd differs: when the exact tuple is not there, a live tuple
- * of the same address and HELO whose MAIL FROM and RCPT TO are the same
- * mailboxes (grey_mailbox_eq) is the tuple, so a first attempt at a
- * greyd peer and the retry here match; and an address with
- * grey_conf.maxtuples live tuples gets no new one (GREYLIST_CAPPED).
+ * Where spamd differs: when the exact tuple is not there, the one with
+ * MAIL FROM and RCPT TO in lower case (greyd's tuples, kept in spamd's
+ * brackets) is the tuple; with loose (a GREY from greyd), any live tuple
+ * of the same address and HELO naming the same mailboxes
+ * (grey_mailbox_eq).  So a first attempt at a greyd peer and the retry
+ * here match, either way round.  An address with grey_conf.maxtuples
+ * live tuples gets no new one (GREYLIST_CAPPED).
  */
 int	greylist_rcpt(struct store_txn *, const struct grey_conf *,
 	    const struct greylist_domains *, const struct greylist_rcpt *,

@@ -111,6 +111,8 @@ apply_grey(struct store_txn *t, struct peers *p, const struct sync_msg *m,
 	    .from = grey_spamd_form(m->from, from, sizeof(from)),
 	    .to = grey_spamd_form(m->to, to, sizeof(to)),
 	    .lowprio_mx = false };
+
+	r.loose = r.from != m->from || r.to != m->to;
 	struct greylist_result res;
 
 	if (greylist_rcpt(t, &p->conf->grey, &d, &r, now, &res) == -1)

@@ -168,8 +168,10 @@ test_first_retry_pass(void **state)
 }
 
 /*
- * A first attempt at a greyd peer arrives stripped and lower-cased; the
- * retry here, as the client sends it, is the same tuple and passes.
+ * A first attempt at a greyd peer arrives lower-cased (and is kept in
+ * spamd's brackets by the sync code); the retry here, as the client
+ * writes it, is the same tuple and passes.  And the other way round: a
+ * first attempt here, then greyd's GREY for it (loose).
  */
 static void
 test_greyd_form_matches(void **state)
@@ -177,9 +179,11 @@ test_greyd_form_matches(void **state)
 	struct fx *f = *state;
 	struct store_rec r;
 
-	assert_int_equal(rcpt(f, "192.0.2.1", "mx.example", "a@example.org",
-	    "b@example.net", T0), GREYLIST_GREY);
+	f->in.loose = true;
+	assert_int_equal(rcpt(f, "192.0.2.1", "mx.example", "<a@example.org>",
+	    "<b@example.net>", T0), GREYLIST_GREY);
 	assert_true(f->res.new_tuple);
+	f->in.loose = false;
 	assert_int_equal(rcpt(f, "192.0.2.1", "mx.example", "<A@Example.ORG>",
 	    "<b@EXAMPLE.net>", T0 + GREY_PASSTIME + 1), GREYLIST_PASSED);
 	assert_false(f->res.new_tuple);
@@ -187,11 +191,24 @@ test_greyd_form_matches(void **state)
 	assert_int_equal(f->res.rec.first, T0);
 	/* The record kept its first key; no second tuple was made. */
 	assert_int_equal(get(f, STORE_GREY,
-	    "192.0.2.1\nmx.example\na@example.org\nb@example.net", &r), 0);
-	assert_int_equal(get(f, STORE_GREY, TUPLE, NULL), 1);
+	    "192.0.2.1\nmx.example\n<a@example.org>\n<b@example.net>", &r), 0);
+	assert_int_equal(get(f, STORE_GREY,
+	    "192.0.2.1\nmx.example\n<A@Example.ORG>\n<b@EXAMPLE.net>", NULL),
+	    1);
+
+	/* Here first, as the client writes it; then greyd's GREY. */
+	assert_int_equal(rcpt(f, "192.0.2.3", "mx.example", "<C@Example.ORG>",
+	    "<D@example.net>", T0), GREYLIST_GREY);
+	f->in.loose = true;
+	assert_int_equal(rcpt(f, "192.0.2.3", "mx.example", "<c@example.org>",
+	    "<d@example.net>", T0 + GREY_PASSTIME + 1), GREYLIST_PASSED);
+	assert_int_equal(f->res.rec.bcount, 2);
+	f->in.loose = false;
+
 	/* Another HELO, or another mailbox, is another tuple. */
 	assert_int_equal(rcpt(f, "192.0.2.2", "mx.example", "<a@example.org>",
 	    "<b@example.net>", T0), GREYLIST_GREY);
+	f->in.loose = true;
 	assert_int_equal(rcpt(f, "192.0.2.2", "other.example",
 	    "<a@example.org>", "<b@example.net>", T0 + GREY_PASSTIME + 1),
 	    GREYLIST_GREY);
@@ -199,6 +216,7 @@ test_greyd_form_matches(void **state)
 	assert_int_equal(rcpt(f, "192.0.2.2", "mx.example", "<a@example.org>",
 	    "<c@example.net>", T0 + GREY_PASSTIME + 1), GREYLIST_GREY);
 	assert_true(f->res.new_tuple);
+	f->in.loose = false;
 }
 
 /* One address gets at most maxtuples live tuples; others are not held
