@@ -86,7 +86,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct smtp		 s;
-	struct smtp_conf	 conf = { "mx.example.org", "spamd", 0, 0 };
+	struct smtp_conf	 conf = { "mx.example.org", "spamd", 0, 0, false };
 	struct smtp_out		 out;
 	struct buf		 pend = { 0 }, reply = { 0 };
 	struct fuzz		 f;
