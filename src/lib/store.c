@@ -319,14 +319,8 @@ fail:
 static int
 sync_now(struct store *st, char *err, size_t errlen)
 {
-	int rc;
-
-	pthread_rwlock_rdlock(&st->maplock);
-	rc = mdb_env_sync(st->env, 1);
-	pthread_rwlock_unlock(&st->maplock);
-	if (rc != 0)
-		return util_seterr(err, errlen, "%s: sync: %s", st->dir,
-		    mdb_strerror(rc));
+	if (store_sync(st, err, errlen) != 0)
+		return -1;
 	st->dirty = false;
 	st->lastsync_ms = monotonic_ms();
 	return 0;

@@ -16,10 +16,8 @@ Environment: NFSPAMD, NFSPAMDB, top_builddir (as nfspamd.py).
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -188,29 +186,15 @@ def run_mode(tmp, mode, flags):
     d.cleanup()
 
 
+def body(tmp):
+    if nfstest.selected("grouped"):
+        run_mode(tmp, "grouped", ["--db-sync-ms", "1000"])
+    if nfstest.selected("durable"):
+        run_mode(tmp, "durable", ["--db-sync-ms", "0"])
+
+
 def main():
-    tmp = tempfile.mkdtemp(prefix="nfspamd-crash.")
-    t_start = time.monotonic()
-
-    def on_alarm(signum, frame):
-        raise it.Watchdog("watchdog after %d s" % WATCHDOG)
-
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(WATCHDOG)
-    try:
-        if nfstest.selected("grouped"):
-            run_mode(tmp, "grouped", ["--db-sync-ms", "1000"])
-        if nfstest.selected("durable"):
-            run_mode(tmp, "durable", ["--db-sync-ms", "0"])
-    except it.Watchdog as e:
-        TAP.ok(False, "finished in time, uninterrupted", str(e))
-    except Exception as e:
-        TAP.ok(False, "test script ran to the end",
-               "%s: %s" % (type(e).__name__, e))
-    finally:
-        signal.alarm(0)
-        status = nfstest.finish(TAP, it.DAEMONS, tmp, t_start, 12)
-    return status
+    return nfstest.run(TAP, it.DAEMONS, "nfspamd-crash.", WATCHDOG, body, 12)
 
 
 if __name__ == "__main__":

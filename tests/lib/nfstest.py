@@ -153,6 +153,33 @@ class DaemonLog:
             return False
 
 
+def run(tap, daemons, prefix, watchdog, body, log_lines=8):
+    """A test script's main: a temporary directory, a watchdog, body(tmp)
+    with any exception reported as a failed check, then finish().
+    Returns the exit status."""
+    import signal
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    t_start = time.monotonic()
+
+    def on_alarm(signum, frame):
+        raise Watchdog("watchdog after %d s" % watchdog)
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(watchdog)
+    try:
+        body(tmp)
+    except Watchdog as e:
+        tap.ok(False, "finished in time, uninterrupted", str(e))
+    except Exception as e:
+        tap.ok(False, "test script ran to the end",
+               "%s: %s" % (type(e).__name__, e))
+    finally:
+        signal.alarm(0)
+        status = finish(tap, daemons, tmp, t_start, log_lines)
+    return status
+
+
 def finish(tap, daemons, tmp, t_start, log_lines=8):
     """The end of a run, whatever happened: stop every daemon, show the
     logs' last lines when something failed, remove tmp, print the plan.
