@@ -26,7 +26,6 @@ import ssl
 import subprocess
 import smtplib
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -353,49 +352,35 @@ def t_reload(d, cert, key, tmp):
            "reload: ... and the one loaded before is still served")
 
 
+def body(tmp):
+    cert, key = make_cert(tmp, "first", "first.test")
+    _, other_key = make_cert(tmp, "other", "other.test")
+    it.section("errors", t_errors, tmp, cert, key, other_key)
+    common = ["-G", "%ds:1h:1h" % it.PASSTIME, "-S", "0", "-s", "0",
+              "-C", cert, "-K", key]
+    d = it.Daemon(tmp, "tls", common)
+    if TAP.ok(d.start(), "nfspamd starts with -C/-K"):
+        TAP.ok(d.wait_log(r"listening .* starttls=on") is not None,
+               "the listening line says starttls=on")
+        it.section("offer", t_offer, d)
+        it.section("smtplib", t_smtplib, d)
+        it.section("s_client", t_s_client, d)
+        it.section("pipelined", t_pipelined, d)
+        it.section("garbage", t_garbage, d)
+        it.section("black", t_black, d)
+        it.section("reload", t_reload, d, cert, key, tmp)
+    d.cleanup()
+    bcert, bkey = make_cert(tmp, "bound", "bound.test")
+    b = it.Daemon(tmp, "bound", ["-S", "0", "-s", "0", "-C", bcert,
+                                 "-K", bkey, "--tls-handshakes", "1",
+                                 "--tls-timeout", "2"])
+    if TAP.ok(b.start(), "nfspamd starts with --tls-handshakes 1 "
+                         "--tls-timeout 2"):
+        it.section("bound", t_bound, b)
+
+
 def main():
-    tmp = tempfile.mkdtemp(prefix="nfspamd-tls.")
-    t_start = time.monotonic()
-
-    def on_alarm(signum, frame):
-        raise it.Watchdog("watchdog after %d s" % WATCHDOG)
-
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(WATCHDOG)
-    try:
-        cert, key = make_cert(tmp, "first", "first.test")
-        _, other_key = make_cert(tmp, "other", "other.test")
-        it.section("errors", t_errors, tmp, cert, key, other_key)
-        common = ["-G", "%ds:1h:1h" % it.PASSTIME, "-S", "0", "-s", "0",
-                  "-C", cert, "-K", key]
-        d = it.Daemon(tmp, "tls", common)
-        if TAP.ok(d.start(), "nfspamd starts with -C/-K"):
-            TAP.ok(d.wait_log(r"listening .* starttls=on") is not None,
-                   "the listening line says starttls=on")
-            it.section("offer", t_offer, d)
-            it.section("smtplib", t_smtplib, d)
-            it.section("s_client", t_s_client, d)
-            it.section("pipelined", t_pipelined, d)
-            it.section("garbage", t_garbage, d)
-            it.section("black", t_black, d)
-            it.section("reload", t_reload, d, cert, key, tmp)
-        d.cleanup()
-        bcert, bkey = make_cert(tmp, "bound", "bound.test")
-        b = it.Daemon(tmp, "bound", ["-S", "0", "-s", "0", "-C", bcert,
-                                     "-K", bkey, "--tls-handshakes", "1",
-                                     "--tls-timeout", "2"])
-        if TAP.ok(b.start(), "nfspamd starts with --tls-handshakes 1 "
-                             "--tls-timeout 2"):
-            it.section("bound", t_bound, b)
-    except it.Watchdog as e:
-        TAP.ok(False, "finished in time, uninterrupted", str(e))
-    except Exception as e:
-        TAP.ok(False, "test script ran to the end",
-               "%s: %s" % (type(e).__name__, e))
-    finally:
-        signal.alarm(0)
-        status = nfstest.finish(TAP, it.DAEMONS, tmp, t_start, 15)
-    return status
+    return nfstest.run(TAP, it.DAEMONS, 'nfspamd-tls.', WATCHDOG, body, 15)
 
 
 if __name__ == "__main__":
