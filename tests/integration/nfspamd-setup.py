@@ -49,6 +49,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 from nfstest import DaemonLog, Tap, Watchdog, selected  # noqa: E402
+from nfstest import free_port as nfstest_free_port  # noqa: E402
 
 TOP_BUILDDIR = os.environ.get("top_builddir") or "."
 SETUP = os.environ.get("NFSPAMD_SETUP") or os.path.join(
@@ -358,12 +359,7 @@ def make_cert(tmp):
 # nfspamd
 
 def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
+    return nfstest_free_port(("127.0.0.1",))
 
 
 class Nfspamd(DaemonLog):

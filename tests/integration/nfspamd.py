@@ -72,7 +72,6 @@ TAP = Tap()
 # --------------------------------------------------------------------------
 # helpers: ports, processes, the log, nfspamdb
 
-USED_PORTS = set()
 
 
 def family(addr):
@@ -80,27 +79,7 @@ def family(addr):
 
 
 def free_port(addrs):
-    """A port free on every address in addrs (binds port 0, then the rest)."""
-    for _ in range(100):
-        socks = []
-        try:
-            s = socket.socket(family(addrs[0]), socket.SOCK_STREAM)
-            socks.append(s)
-            s.bind((addrs[0], 0))
-            port = s.getsockname()[1]
-            for a in addrs[1:]:
-                t = socket.socket(family(a), socket.SOCK_STREAM)
-                socks.append(t)
-                t.bind((a, port))
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-        if port not in USED_PORTS:
-            USED_PORTS.add(port)
-            return port
-    raise RuntimeError("no free port on %s" % (addrs,))
+    return nfstest.free_port(addrs)
 
 
 def proc_children(ppid):

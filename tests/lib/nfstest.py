@@ -153,6 +153,47 @@ class DaemonLog:
             return False
 
 
+_PORTS_GIVEN = set()
+
+
+def free_port(addrs=("127.0.0.1",)):
+    """A TCP port free on every address in addrs and on its family's
+    wildcard, below the kernel's range for ephemeral ports: a client
+    socket of another test running at the same time never holds it."""
+    import random
+    import socket
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    first = max(1024, low - 12000)
+    rng = random.Random()
+    for _ in range(500):
+        port = rng.randrange(first, low)
+        if port in _PORTS_GIVEN:
+            continue
+        wild = {"0.0.0.0" if ":" not in a else "::" for a in addrs}
+        socks = []
+        try:
+            for a in list(addrs) + sorted(wild):
+                s = socket.socket(socket.AF_INET6 if ":" in a else
+                                  socket.AF_INET, socket.SOCK_STREAM)
+                socks.append(s)
+                if ":" in a:
+                    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                s.bind((a, port))
+                socks[-1].close()
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+        _PORTS_GIVEN.add(port)
+        return port
+    raise RuntimeError("no free port on %s" % (addrs,))
+
+
 def run(tap, daemons, prefix, watchdog, body, log_lines=8):
     """A test script's main: a temporary directory, a watchdog, body(tmp)
     with any exception reported as a failed check, then finish().
