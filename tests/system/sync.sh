@@ -64,6 +64,11 @@ done
 like "$(cat "$LAB_TMP/mx2.log")" 'sync: listening on eth0 port 8025 \(multicast 224\.0\.1\.240\)' \
     "-Y eth0 sends to and joins 224.0.1.240 on eth0"
 
+# The clients' addresses, on mx1's lo: not loopback, which a peer never
+# takes from another host (another host's loopback is not its own).
+lab_exec mx1 ip addr add 192.0.2.77/32 dev lo &&
+    lab_exec mx1 ip addr add 192.0.2.88/32 dev lo || bail_out "client addresses"
+
 # smtp HOST SRC RCPT: one greylisting dialogue with nfspamd in HOST.
 smtp()
 {
@@ -89,29 +94,29 @@ in_set()
 }
 
 # --- a trap ---
-smtp mx1 127.0.0.77 '<trap@example.org>'
-ok 'lab_wait 5 eval "db mx2 \"^TRAPPED\\|127\\.0\\.0\\.77\\|\" >/dev/null"' \
+smtp mx1 192.0.2.77 '<trap@example.org>'
+ok 'lab_wait 5 eval "db mx2 \"^TRAPPED\\|192\\.0\\.2\\.77\\|\" >/dev/null"' \
     "a trap on mx1 is TRAPPED in mx2's database"
-ok 'lab_wait 5 in_set mx2 spamd-greytrap 127.0.0.77' \
+ok 'lab_wait 5 in_set mx2 spamd-greytrap 192.0.2.77' \
     "... and in mx2's @spamd-greytrap"
 
 # --- a tuple that passes ---
-smtp mx1 127.0.0.88 '<bob@example.org>'
-ok 'lab_wait 5 eval "db mx2 \"^GREY\\|127\\.0\\.0\\.88\\|\" >/dev/null"' \
+smtp mx1 192.0.2.88 '<bob@example.org>'
+ok 'lab_wait 5 eval "db mx2 \"^GREY\\|192\\.0\\.2\\.88\\|\" >/dev/null"' \
     "a tuple greylisted on mx1 is in mx2's database"
 # Past passtime without waiting for the clock: the first attempt moved
 # back 3 s in both stores (nfspamdb --import keeps times as given).
 for h in mx1 mx2; do
-	db "$h" '^GREY\|127\.0\.0\.88\|' |
+	db "$h" '^GREY\|192\.0\.2\.88\|' |
 	    awk -F'|' 'BEGIN { OFS = "|" } { $6 -= 3; print }' |
 	    "$NFSPAMDB" --db "$LAB_TMP/$h/db" --import - 2>/dev/null
 done
-smtp mx1 127.0.0.88 '<bob@example.org>'
-ok 'lab_wait 5 in_set mx1 spamd-white 127.0.0.88' \
+smtp mx1 192.0.2.88 '<bob@example.org>'
+ok 'lab_wait 5 in_set mx1 spamd-white 192.0.2.88' \
     "the retry after passtime passes on mx1: @spamd-white"
-ok 'lab_wait 5 eval "db mx2 \"^WHITE\\|127\\.0\\.0\\.88\\|\" >/dev/null"' \
+ok 'lab_wait 5 eval "db mx2 \"^WHITE\\|192\\.0\\.2\\.88\\|\" >/dev/null"' \
     "the retry's GREY passes it on mx2 too: WHITE"
-ok 'lab_wait 5 in_set mx2 spamd-white 127.0.0.88' \
+ok 'lab_wait 5 in_set mx2 spamd-white 192.0.2.88' \
     "... and in mx2's @spamd-white"
 
 # --- spamlogd's WHITE: nfspamlogd on mx1, mx1's MTA mailing out ---
