@@ -67,6 +67,27 @@ next(uint32_t *s)
 	return *s;
 }
 
+/*
+ * A deflate stream for each window and memory level, made once: making
+ * one per input (hundreds of kilobytes, mapped and unmapped under the
+ * sanitizer) was most of the harness's time.  deflateReset puts one
+ * back to its start; the level and strategy are set again after it.
+ */
+static z_stream *
+deflater(int wbits, int memlevel)
+{
+	static z_stream	*cache[2][10];
+	z_stream	**zs = &cache[wbits == 9 ? 0 : 1][memlevel];
+
+	if (*zs == NULL) {
+		CHECK((*zs = calloc(1, sizeof(**zs))) != NULL);
+		CHECK(deflateInit2(*zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
+		    wbits + 16, memlevel, Z_DEFAULT_STRATEGY) == Z_OK);
+	} else
+		CHECK(deflateReset(*zs) == Z_OK);
+	return *zs;
+}
+
 /* Deflate d[0..n) as one gzip member onto out. */
 static void
 member(const uint8_t *d, size_t n, const uint8_t *h, struct buf *out)
@@ -75,14 +96,14 @@ member(const uint8_t *d, size_t n, const uint8_t *h, struct buf *out)
 	    Z_FILTERED, Z_HUFFMAN_ONLY, Z_RLE, Z_FIXED };
 	static char		 name[] = "list.txt", comment[] = "fuzz";
 	static uint8_t		 extra[] = { 'N', 'f', 4, 0, 1, 2, 3, 4 };
-	gz_header		 hdr;
-	z_stream		 zs;
+	static gz_header	 hdr;	/* the stream keeps a pointer to it */
+	z_stream		*zs;
 	uint8_t			 tmp[4096];
-	int			 rv, wbits = (h[2] & 0x80) ? 9 : 15;
+	int			 rv;
 
-	memset(&zs, 0, sizeof(zs));
-	CHECK(deflateInit2(&zs, h[1] % 10, Z_DEFLATED, wbits + 16,
-	    1 + h[1] % 9, strategies[(h[1] / 10) % 5]) == Z_OK);
+	zs = deflater((h[2] & 0x80) ? 9 : 15, 1 + h[1] % 9);
+	CHECK(deflateParams(zs, h[1] % 10, strategies[(h[1] / 10) % 5]) ==
+	    Z_OK);
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.os = 3;
 	hdr.time = 1700000000;
@@ -95,17 +116,16 @@ member(const uint8_t *d, size_t n, const uint8_t *h, struct buf *out)
 		hdr.extra_len = sizeof(extra);
 	}
 	hdr.hcrc = (h[2] & 0x20) != 0;
-	CHECK(deflateSetHeader(&zs, &hdr) == Z_OK);
-	zs.next_in = (Bytef *)(uintptr_t)d;
-	zs.avail_in = (uInt)n;
+	CHECK(deflateSetHeader(zs, &hdr) == Z_OK);
+	zs->next_in = (Bytef *)(uintptr_t)d;
+	zs->avail_in = (uInt)n;
 	do {
-		zs.next_out = tmp;
-		zs.avail_out = sizeof(tmp);
-		rv = deflate(&zs, Z_FINISH);
+		zs->next_out = tmp;
+		zs->avail_out = sizeof(tmp);
+		rv = deflate(zs, Z_FINISH);
 		CHECK(rv == Z_OK || rv == Z_STREAM_END || rv == Z_BUF_ERROR);
-		CHECK(buf_append(out, tmp, sizeof(tmp) - zs.avail_out) == 0);
+		CHECK(buf_append(out, tmp, sizeof(tmp) - zs->avail_out) == 0);
 	} while (rv != Z_STREAM_END);
-	CHECK(deflateEnd(&zs) == Z_OK);
 }
 
 static size_t
