@@ -120,6 +120,7 @@ msg_settings_encode(const struct msg_settings *s, uint8_t *out)
 	put64(&w, s->maxcon);
 	put64(&w, s->maxblack);
 	put64(&w, (uint64_t)s->started);
+	put32(&w, (uint32_t)s->syncfd);
 	put32(&w, s->nfds);
 	for (uint32_t i = 0; i < s->nfds; i++)
 		put32(&w, (uint32_t)s->fds[i]);
@@ -250,6 +251,7 @@ get_settings(struct rd *r, struct msg_settings *s)
 	s->maxcon = get64(r);
 	s->maxblack = get64(r);
 	s->started = (int64_t)get64(r);
+	s->syncfd = (int32_t)get32(r);
 	if ((s->nfds = get32(r)) > MSG_MAXFDS) {
 		if (r->why == NULL)
 			r->why = "too many descriptors";

@@ -40,11 +40,15 @@ enum msg_type {
 	MSG_NTYPES
 };
 
-/* MSG_SETTINGS: the worker's share, its listening sockets' numbers. */
+/*
+ * MSG_SETTINGS: the worker's share, the descriptor numbers of the shared
+ * sync state and of its listening sockets.
+ */
 struct msg_settings {
 	uint32_t	 id;
 	uint64_t	 maxcon, maxblack;
 	int64_t		 started;	/* the daemon's start, for -M */
+	int32_t		 syncfd;	/* shared sync state; -1: none */
 	uint32_t	 nfds;
 	int32_t		 fds[MSG_MAXFDS];
 };

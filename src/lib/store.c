@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -17,11 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "owner.h"
 #include "store.h"
 #include "util.h"
 
 #define META_SCHEMA	"schema"
+#define META_EPOCH	"journal-epoch"
 
 static const char *const dbnames[STORE_NTYPES] = {
 	[STORE_WHITE] = "white",
@@ -48,6 +51,7 @@ struct store {
 struct store_txn {
 	struct store	*st;
 	MDB_txn		*txn;
+	struct journal_buf *jb;		/* logged update; NULL: not */
 	int		 mdberr;	/* last LMDB error, to spot MAP_FULL */
 	char		 err[256];
 };
@@ -454,9 +458,9 @@ end(struct store *st)
 	pthread_rwlock_unlock(&st->maplock);
 }
 
-int
-store_update(struct store *st, store_fn fn, void *arg, char *err,
-    size_t errlen)
+static int
+update(struct store *st, store_fn fn, void *arg, struct journal_buf *jb,
+    uint64_t *txnid, char *err, size_t errlen)
 {
 	struct store_txn t;
 	uint64_t now;
@@ -467,8 +471,14 @@ store_update(struct store *st, store_fn fn, void *arg, char *err,
 	for (;;) {
 		memset(&t, 0, sizeof(t));
 		t.st = st;
+		if (jb != NULL) {
+			journal_buf_begin(jb);
+			t.jb = jb;
+		}
 		if (begin(st, 0, &t.txn, err, errlen) == -1)
 			return -1;
+		if (txnid != NULL)
+			*txnid = mdb_txn_id(t.txn);
 		r = fn(&t, arg);
 		if (t.mdberr == MDB_MAP_FULL) {
 			mdb_txn_abort(t.txn);
@@ -510,6 +520,20 @@ store_update(struct store *st, store_fn fn, void *arg, char *err,
 	if (now - st->lastsync_ms >= st->sync_ms)
 		return sync_now(st, err, errlen);
 	return 0;
+}
+
+int
+store_update(struct store *st, store_fn fn, void *arg, char *err,
+    size_t errlen)
+{
+	return update(st, fn, arg, NULL, NULL, err, errlen);
+}
+
+int
+store_update_logged(struct store *st, store_fn fn, void *arg,
+    struct journal_buf *jb, uint64_t *txnid, char *err, size_t errlen)
+{
+	return update(st, fn, arg, jb, txnid, err, errlen);
 }
 
 int
@@ -591,6 +615,8 @@ store_put(struct store_txn *t, enum store_type type, const void *key,
 	store_rec_encode(r, buf);
 	if ((rc = mdb_put(t->txn, t->st->dbi[type], &k, &v, 0)) != 0)
 		return txn_fail(t, rc, "writing", type);
+	if (t->jb != NULL)
+		journal_buf_put(t->jb, type, key, keylen, buf);
 	return 0;
 }
 
@@ -608,6 +634,8 @@ store_del(struct store_txn *t, enum store_type type, const void *key,
 		return 1;
 	if (rc != 0)
 		return txn_fail(t, rc, "deleting from", type);
+	if (t->jb != NULL)
+		journal_buf_del(t->jb, type, key, keylen);
 	return 0;
 }
 
@@ -702,4 +730,70 @@ store_count(struct store_txn *t, enum store_type type)
 	if ((rc = mdb_stat(t->txn, t->st->dbi[type], &ms)) != 0)
 		return txn_fail(t, rc, "counting", type);
 	return (long)ms.ms_entries;
+}
+
+static int
+epoch_body(struct store_txn *t, void *arg)
+{
+	uint64_t *epoch = arg;
+	MDB_val k = { sizeof(META_EPOCH) - 1, (void *)META_EPOCH }, v;
+	uint8_t buf[8];
+	int rc;
+
+	if ((rc = mdb_get(t->txn, t->st->meta, &k, &v)) == 0 &&
+	    v.mv_size == sizeof(buf)) {
+		memcpy(epoch, v.mv_data, sizeof(*epoch));
+		return 0;
+	}
+	/* Never 0, so that 0 can mean "none" to a reader. */
+	do {
+		if (getrandom(buf, sizeof(buf), 0) != (ssize_t)sizeof(buf)) {
+			snprintf(t->err, sizeof(t->err), "%s: getrandom: %s",
+			    t->st->dir, strerror(errno));
+			return -1;
+		}
+		memcpy(epoch, buf, sizeof(*epoch));
+	} while (*epoch == 0);
+	v.mv_size = sizeof(buf);
+	v.mv_data = buf;
+	if ((rc = mdb_put(t->txn, t->st->meta, &k, &v, 0)) != 0) {
+		snprintf(t->err, sizeof(t->err), "%s: writing the journal "
+		    "epoch: %s", t->st->dir, mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_epoch(struct store *st, uint64_t *epoch, char *err, size_t errlen)
+{
+	*epoch = 0;
+	return update(st, epoch_body, epoch, NULL, NULL, err, errlen) == 0 ?
+	    0 : -1;
+}
+
+uint64_t
+store_last_txnid(struct store *st)
+{
+	MDB_envinfo info;
+
+	if (mdb_env_info(st->env, &info) != 0)
+		return 0;
+	return (uint64_t)info.me_last_txnid;
+}
+
+int
+store_apply(struct store_txn *t, const struct journal_op *op)
+{
+	struct store_rec r;
+
+	if (op->op == JOURNAL_DEL)
+		return store_del(t, op->type, op->key, op->keylen) == -1 ?
+		    -1 : 0;
+	if (store_rec_decode(op->rec, STORE_RECSIZE, &r) != 0) {
+		snprintf(t->err, sizeof(t->err), "%s: a journal record that "
+		    "does not decode", t->st->dir);
+		return -1;
+	}
+	return store_put(t, op->type, op->key, op->keylen, &r);
 }

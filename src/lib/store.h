@@ -61,6 +61,16 @@ size_t		store_mapsize(const struct store *);
 typedef int	(*store_fn)(struct store_txn *, void *arg);
 int		store_update(struct store *, store_fn, void *arg,
 		    char *err, size_t errlen);
+/*
+ * Same, and every put and delete that commits is also written into jb
+ * (journal.h) as one record, with the transaction's id in *txnid: what
+ * the durable mode appends to its journal.
+ */
+struct journal_buf;
+struct journal_op;
+int		store_update_logged(struct store *, store_fn, void *arg,
+		    struct journal_buf *jb, uint64_t *txnid, char *err,
+		    size_t errlen);
 /* Same, in a read-only transaction (a snapshot). */
 int		store_view(struct store *, store_fn, void *arg,
 		    char *err, size_t errlen);
@@ -118,6 +128,16 @@ int		store_scan(struct store_txn *, enum store_type,
 /* The same, over the keys that start with prefix only. */
 int		store_scan_prefix(struct store_txn *, enum store_type,
 		    const void *prefix, size_t plen, store_scan_fn, void *arg);
+/*
+ * The database's journal epoch (journal.h), made on first use: a random
+ * number that tells its journals from another database's.
+ */
+int		store_epoch(struct store *, uint64_t *, char *err,
+		    size_t errlen);
+/* The id of the last transaction committed; 0 if unknown. */
+uint64_t	store_last_txnid(struct store *);
+/* Inside a transaction: one journal operation, done again. */
+int		store_apply(struct store_txn *, const struct journal_op *);
 /* Entries in one database, -1 on error. */
 long		store_count(struct store_txn *, enum store_type);
 

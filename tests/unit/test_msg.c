@@ -30,7 +30,7 @@ static void
 test_settings(void **state)
 {
 	struct msg_settings s = { .id = 3, .maxcon = 16000, .maxblack = 15900,
-	    .started = 1767225600, .nfds = 2, .fds = { 5, 6 } };
+	    .started = 1767225600, .syncfd = 4, .nfds = 2, .fds = { 5, 6 } };
 	uint8_t buf[MSG_MAXSIZE];
 	struct msg m;
 	const char *why = NULL;
@@ -38,7 +38,7 @@ test_settings(void **state)
 
 	(void)state;
 	len = msg_settings_encode(&s, buf);
-	assert_int_equal(len, MSG_HDRSIZE + 4 + 8 * 3 + 4 + 2 * 4);
+	assert_int_equal(len, MSG_HDRSIZE + 4 + 8 * 3 + 4 + 4 + 2 * 4);
 	assert_int_equal(buf[0], MSG_VERSION);
 	assert_int_equal(buf[1], MSG_SETTINGS);
 	assert_int_equal(msg_decode(buf, len, &m, &why), 0);
@@ -47,6 +47,7 @@ test_settings(void **state)
 	assert_int_equal(m.u.settings.maxcon, 16000);
 	assert_int_equal(m.u.settings.maxblack, 15900);
 	assert_int_equal(m.u.settings.started, 1767225600);
+	assert_int_equal(m.u.settings.syncfd, 4);
 	assert_int_equal(m.u.settings.nfds, 2);
 	assert_int_equal(m.u.settings.fds[1], 6);
 	s.nfds = MSG_MAXFDS + 1;
