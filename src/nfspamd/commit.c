@@ -246,6 +246,7 @@ void
 commit_log_stats(struct worker *w)
 {
 	log_info(w->log, "worker stats worker=%d tuples-lost=%" PRIu64
-	    " tuples-capped=%" PRIu64, w->a->id, w->tuples_lost,
-	    w->tuples_capped);
+	    " tuples-capped=%" PRIu64 " fsyncs=%" PRIu64 " fsyncs-spared=%"
+	    PRIu64, w->a->id, w->tuples_lost, w->tuples_capped,
+	    atomic_load(&w->wr.syncs), atomic_load(&w->wr.syncs_spared));
 }

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -33,6 +34,7 @@
 
 #include "bl.h"
 #include "fw.h"
+#include "jfile.h"
 #include "greylist.h"
 #include "msg.h"
 #include "nfspamd.h"
@@ -144,7 +146,8 @@ send_settings(struct sup *s, int id, int ctl, const int *fds, size_t nfds)
 		.maxcon = (uint64_t)((c->maxcon + c->workers - 1) / c->workers),
 		.maxblack = (uint64_t)((c->maxblack + c->workers - 1) /
 		    c->workers),
-		.started = s->started, .nfds = (uint32_t)nfds,
+		.started = s->started, .syncfd = s->syncfd,
+		.nfds = (uint32_t)nfds,
 	};
 	uint8_t buf[MSG_MAXSIZE];
 	size_t len;
@@ -194,6 +197,8 @@ spawn(struct sup *s, int id)
 		for (size_t i = 0; i < n; i++)
 			fcntl(fds[i], F_SETFD, 0);
 		fcntl(sp[1], F_SETFD, 0);
+		if (s->syncfd >= 0)
+			fcntl(s->syncfd, F_SETFD, 0);
 		execv("/proc/self/exe", av);
 		_exit(127);
 	}
@@ -486,6 +491,32 @@ instance_lock(struct sup *s)
 	return 0;
 }
 
+/*
+ * What the durable mode's journals hold and the database lacks (after a
+ * crash of the system) is done again before any worker runs.
+ */
+static int
+replay_journal(struct sup *s)
+{
+	struct jfile_replay r;
+	char err[512];
+
+	if (jfile_replay(s->store, s->conf.common.db, &r, err,
+	    sizeof(err)) == -1) {
+		log_warnx(&s->log, "journal replay: %s; move %s/%s aside to "
+		    "start without it", err, s->conf.common.db, JFILE_NAME);
+		return -1;
+	}
+	if (r.records > 0)
+		log_info(&s->log, "journal replayed commits=%u changes=%lu "
+		    "regions=%u", r.records, r.ops, r.regions);
+	if (r.foreign > 0)
+		log_warnx(&s->log, "journal: %u regions of %s/%s were not this "
+		    "database's (restored from elsewhere?), ignored",
+		    r.foreign, s->conf.common.db, JFILE_NAME);
+	return 0;
+}
+
 static int
 sup_open(struct sup *s)
 {
@@ -501,6 +532,8 @@ sup_open(struct sup *s)
 		log_warnx(&s->log, "%s", err);
 		return -1;
 	}
+	if (s->store != NULL && replay_journal(s) == -1)
+		return -1;
 	if ((s->bl = bl_new()) == NULL)
 		return -1;
 	if (bl_load(s->bl, c->lists, err, sizeof(err)) != 0)
@@ -605,6 +638,26 @@ tls_check(struct sup *s, bool reload)
 	return 0;
 }
 
+/*
+ * The page the workers' fsync threads share: made once and kept open
+ * here, so a restarted worker finds the others' state; ftruncate zeroes
+ * it.  Without it each worker syncs on its own.
+ */
+static void
+syncshare_create(struct sup *s)
+{
+	if (s->conf.blackonly)
+		return;
+	if ((s->syncfd = memfd_create("nfspamd-sync", MFD_CLOEXEC)) == -1 ||
+	    ftruncate(s->syncfd, sizeof(struct syncshare)) == -1) {
+		log_warn(&s->log, "shared sync state; each worker syncs on "
+		    "its own");
+		if (s->syncfd != -1)
+			close(s->syncfd);
+		s->syncfd = -1;
+	}
+}
+
 static int
 supervise(struct sup *s)
 {
@@ -626,6 +679,7 @@ supervise(struct sup *s)
 		s->status = 1;
 		goto out;
 	}
+	syncshare_create(s);
 	for (int i = 0; i < s->nw; i++)
 		if (spawn(s, i) == -1) {
 			s->status = 1;
@@ -653,6 +707,8 @@ out:
 		unlink(s->conf.control);
 	if (s->lock_fd != -1)
 		close(s->lock_fd);
+	if (s->syncfd != -1)
+		close(s->syncfd);
 	prog_loop_close(&loop);
 	fw_close(s->fw);
 	bl_free(s->bl);
@@ -684,6 +740,7 @@ worker_settings(struct sup *s, struct worker_args *a)
 	a->maxcon = (long)m->maxcon;
 	a->maxblack = (long)m->maxblack;
 	a->started = m->started;
+	a->syncfd = m->syncfd;
 	a->nfds = m->nfds;
 	for (uint32_t i = 0; i < m->nfds; i++)
 		a->fds[i] = m->fds[i];
@@ -701,6 +758,7 @@ main(int argc, char **argv)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		errx(1, "out of memory");
 	s->lock_fd = -1;
+	s->syncfd = -1;
 	s->argc = argc;
 	s->argv = argv;
 	parse_args(argc, argv, &s->conf, &wo);

@@ -6,6 +6,7 @@
 #ifndef NFSPAMD_H
 #define NFSPAMD_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -80,6 +81,22 @@ struct conf {
  * MSG_SETTINGS (id, share of -c and -B, listening sockets) there first.
  */
 
+/*
+ * What the workers' fsync threads share (writer.c), on a page the
+ * supervisor makes once and hands to every worker it starts: syncpace's
+ * view of the fsyncs of the database and of the journal file,
+ * CLOCK_MONOTONIC nanoseconds.
+ */
+struct syncclock {
+	_Atomic uint64_t	 started;	/* latest fsync begun */
+	_Atomic uint64_t	 covered;	/* start of the latest done */
+};
+
+struct syncshare {
+	struct syncclock	 db;
+	struct syncclock	 journal;
+};
+
 struct worker_args {
 	const struct conf	*conf;
 	struct logger		*log;
@@ -90,6 +107,7 @@ struct worker_args {
 	long			 maxcon;	/* this worker's share */
 	long			 maxblack;
 	int64_t			 started;	/* daemon start (for -M) */
+	int			 syncfd;	/* shared sync state; -1 */
 };
 
 int	worker_main(const struct worker_args *);

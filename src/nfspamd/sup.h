@@ -44,6 +44,7 @@ struct sup {
 	struct priv_user user;
 	pid_t		 helper_pid;
 	int		 lock_fd;	/* <db>/nfspamd.pid, locked */
+	int		 syncfd;	/* struct syncshare, or -1 */
 	int		 helper_fd;
 	uv_pipe_t	 control;
 	bool		 have_control;

@@ -18,6 +18,7 @@
 #include "bl.h"
 #include "conn.h"
 #include "greylist.h"
+#include "journal.h"
 #include "msg.h"
 #include "nfspamd.h"
 #include "store.h"
@@ -46,12 +47,26 @@ struct writer {
 	pthread_t		 thread;
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
-	bool			 wanted;	/* mu: an fsync is asked for */
+	bool			 wanted_store;	/* mu: a database fsync */
+	bool			 wanted_journal; /* mu: a journal fsync */
 	bool			 stop;		/* mu: the thread ends */
-	uint64_t		 syncs;		/* mu: fsyncs done */
+	uint64_t		 want_store;	/* mu: commit to cover */
+	uint64_t		 want_journal;	/* mu: commit to cover */
+	struct jfile		*jf[2];		/* --db-sync-ms 0 */
+	int			 jcur;		/* mu: the one appended to */
+	bool			 journal;	/* jf are open */
+	struct journal_buf	 jb;		/* loop: the commit's record */
+	time_t			 warned;	/* loop: journal trouble */
+	uint64_t		 txnid;		/* loop: its transaction */
+	_Atomic uint64_t	 syncs;		/* fsyncs done */
+	_Atomic uint64_t	 syncs_spared;	/* covered by one already begun */
+	struct syncshare	*share;		/* database fsyncs: mapped, or
+						   &own */
+	struct syncshare	 own;		/* without the shared page */
+	uint64_t		 last_commit;	/* loop: when it completed */
 	bool			 running;	/* the thread was started */
 	bool			 dirty;		/* committed since the last ask */
-	uv_timer_t		 sync_timer;	/* --db-sync-ms > 0 */
+	uv_timer_t		 sync_timer;	/* database syncs */
 	uv_idle_t		 again;		/* more tuples were queued */
 	struct pending		*batch;		/* being committed */
 	int64_t			 batch_now;

@@ -3,24 +3,83 @@
 /*
  * writer: a worker's store writes.  The tuples of each loop iteration
  * commit in one transaction at its end (LMDB without fsync: memory and
- * the page cache, microseconds).  The fsync that makes them durable
- * runs on a thread of its own, never on the loop:
+ * the page cache, microseconds), and the replies wait for that commit
+ * only.  What makes commits durable runs on a thread of its own, never
+ * on the loop:
  *
- *   --db-sync-ms 0   an fsync starts after every commit, or as soon as
- *                    the one running ends (group commit: one fsync covers
- *                    every commit made while the last one ran);
- *   --db-sync-ms N   an fsync at most every N ms while anything changed.
+ *   --db-sync-ms N   an fsync of the database at most every N ms while
+ *                    anything changed (default 1000);
+ *   --db-sync-ms 0   every commit is also appended to the worker's
+ *                    region of the journal (jfile.h), whose fdatasync
+ *                    follows each commit, WRITER_GAP after the last at
+ *                    most; the database is synced every
+ *                    STORE_SYNC_MS_DEFAULT, and the worker then turns to
+ *                    its other region.
+ *
+ * Why a journal: an fsync of the database writes every B-tree page the
+ * commits since the last one touched, some 10 KiB a tuple when they are
+ * a few ms apart (unique tuples land on leaves all over the tree), where
+ * a journal record is a few hundred bytes; fsyncing the database back
+ * to back cost the durable mode a quarter of the dialogues per second.
+ *
+ * fsyncs are shared by the workers (syncpace.h over a page the supervisor
+ * made): all write one database file and one journal file, so an fsync
+ * of either covers every worker's writes made before it began, and one
+ * that began after a worker's last commit spares that worker its own.
  *
  * The loop only sets a flag under a mutex and wakes the thread when it
  * sleeps: no syscall per commit while an fsync runs, no wakeup back.
  */
 #include "config.h"
 
+#include <sys/mman.h>
+
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "jfile.h"
+#include "journal.h"
 #include "log.h"
+#include "syncpace.h"
 #include "worker.h"
+
+#define NS		1000000000ULL
+/*
+ * 5 ms between journal fsyncs, the daemon's together: two hundred a
+ * second at most, whatever the load; a device slower than that sets its
+ * own pace.  An fsync costs some 100 us of CPU on a virtual machine
+ * whatever it carries; at 1 ms apart the durable mode lost 10-25 % of
+ * the grouped mode's dialogues per second (bench/RESULTS.md).
+ */
+#define WRITER_GAP	(5 * NS / 1000)
+#define WRITER_POLL	(NS / 10000)	/* looks at another's fsync */
+#define WRITER_STALE	(NS / 10)	/* a killed worker's fsync */
+
+static const struct syncpace_conf writer_pace = {
+	.gap = WRITER_GAP, .poll = WRITER_POLL, .stale = WRITER_STALE
+};
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+}
+
+static void
+sleep_until(uint64_t t)
+{
+	struct timespec ts = { (time_t)(t / NS), (long)(t % NS) };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	    EINTR)
+		;
+}
 
 static void
 on_again(uv_idle_t *h)
@@ -28,39 +87,171 @@ on_again(uv_idle_t *h)
 	uv_idle_stop(h);
 }
 
+/*
+ * Make durable what completed by `commit`, with fsync (the database or
+ * the journal) over the view sh: by an fsync of our own, or by one begun
+ * after it (another worker's, for the database).  false: fsync failed.
+ */
+static bool
+sync_covering(struct worker *w, struct syncclock *sh, uint64_t commit,
+    int (*fsync_fn)(struct worker *, char *, size_t))
+{
+	struct writer *wr = &w->wr;
+	char err[256];
+	bool ok;
+
+	for (;;) {
+		struct syncpace_view v = {
+			atomic_load(&sh->started), atomic_load(&sh->covered)
+		};
+		uint64_t now = mono_ns(), until, seen;
+
+		switch (syncpace_next(&v, &writer_pace, commit, now, &until)) {
+		case SYNCPACE_COVERED:
+			wr->syncs_spared++;
+			return true;
+		case SYNCPACE_WAIT:
+			sleep_until(until);
+			continue;
+		case SYNCPACE_START:
+			break;
+		}
+		if (!atomic_compare_exchange_strong(&sh->started, &v.started,
+		    now))
+			continue;	/* another began one: look again */
+		if (!(ok = fsync_fn(w, err, sizeof(err)) == 0))
+			log_warnx(w->log, "worker=%d: %s", w->a->id, err);
+		seen = atomic_load(&sh->covered);
+		while (seen < now &&
+		    !atomic_compare_exchange_weak(&sh->covered, &seen, now))
+			;
+		wr->syncs++;
+		return ok;
+	}
+}
+
+static int
+fsync_store(struct worker *w, char *err, size_t errlen)
+{
+	return store_sync(w->store, err, errlen);
+}
+
+static int
+fsync_journal(struct worker *w, char *err, size_t errlen)
+{
+	struct writer *wr = &w->wr;
+	struct jfile *j;
+
+	pthread_mutex_lock(&wr->mu);
+	j = wr->jf[wr->jcur];
+	pthread_mutex_unlock(&wr->mu);
+	return jfile_sync(j, err, errlen);
+}
+
+/*
+ * A database sync; with a journal, it first turns to the other file:
+ * every record of the one it leaves was committed before the sync
+ * begins, so the sync covers them, and the file is free to be written
+ * over from the next turn on.
+ */
+static void
+sync_store(struct worker *w)
+{
+	struct writer *wr = &w->wr;
+	uint64_t upto;
+
+	pthread_mutex_lock(&wr->mu);
+	upto = wr->want_store;
+	if (wr->journal) {
+		wr->jcur ^= 1;
+		jfile_rewind(wr->jf[wr->jcur]);
+		upto = mono_ns();
+	}
+	pthread_mutex_unlock(&wr->mu);
+	sync_covering(w, &wr->share->db, upto, fsync_store);
+}
+
 static void *
 syncer(void *arg)
 {
 	struct worker *w = arg;
 	struct writer *wr = &w->wr;
-	char err[256];
+	uint64_t commit;
 
 	pthread_mutex_lock(&wr->mu);
 	for (;;) {
-		while (!wr->wanted && !wr->stop)
+		while (!wr->wanted_store && !wr->wanted_journal && !wr->stop)
 			pthread_cond_wait(&wr->cv, &wr->mu);
-		if (!wr->wanted)
+		if (wr->wanted_store) {
+			/* First: it covers what the journal would. */
+			wr->wanted_store = false;
+			wr->wanted_journal = false;
+			pthread_mutex_unlock(&wr->mu);
+			sync_store(w);
+		} else if (wr->wanted_journal) {
+			wr->wanted_journal = false;
+			commit = wr->want_journal;
+			pthread_mutex_unlock(&wr->mu);
+			if (!sync_covering(w, &wr->share->journal, commit,
+			    fsync_journal)) {
+				pthread_mutex_lock(&wr->mu);
+				wr->wanted_store = true;  /* the next best */
+				continue;
+			}
+		} else
 			break;		/* stop, and nothing left to sync */
-		wr->wanted = false;
-		pthread_mutex_unlock(&wr->mu);
-		/* Covers every commit made before it starts. */
-		if (store_sync(w->store, err, sizeof(err)) != 0)
-			log_warnx(w->log, "worker=%d: %s", w->a->id, err);
 		pthread_mutex_lock(&wr->mu);
-		wr->syncs++;
 	}
 	pthread_mutex_unlock(&wr->mu);
 	return NULL;
 }
 
 static void
-want_sync(struct writer *wr)
+want_sync(struct writer *wr, bool store)
 {
 	pthread_mutex_lock(&wr->mu);
-	wr->wanted = true;
+	if (store) {
+		wr->wanted_store = true;
+		wr->want_store = wr->last_commit;
+		wr->dirty = false;
+	} else {
+		wr->wanted_journal = true;
+		wr->want_journal = wr->last_commit;
+	}
 	pthread_cond_signal(&wr->cv);
 	pthread_mutex_unlock(&wr->mu);
-	wr->dirty = false;
+}
+
+/* The commit's record into the current journal file. */
+static void
+journal_append(struct worker *w)
+{
+	struct writer *wr = &w->wr;
+	char err[256];
+	int rc;
+
+	if (wr->jb.nops == 0)
+		return;
+	if (journal_buf_seal(&wr->jb, wr->txnid) == -1) {
+		log_warnx(w->log, "worker=%d: a commit too big for the "
+		    "journal; it is durable at the next database sync",
+		    w->a->id);
+		return;
+	}
+	pthread_mutex_lock(&wr->mu);
+	rc = jfile_append(wr->jf[wr->jcur], wr->jb.p, wr->jb.len, err,
+	    sizeof(err));
+	pthread_mutex_unlock(&wr->mu);
+	if (rc == 0)
+		return;
+	/* A database sync now: it covers the commit, and turns the region. */
+	want_sync(wr, true);
+	if (time(NULL) - wr->warned >= 60) {
+		wr->warned = time(NULL);
+		log_warnx(w->log, "worker=%d: journal: %s; commits are made "
+		    "durable by a database sync instead (logged at most once "
+		    "a minute)", w->a->id, err);
+	}
 }
 
 void
@@ -79,15 +270,25 @@ writer_commit(struct worker *w)
 	wr->batch_err[0] = '\0';
 	/* -b: nothing is kept, replies need not wait. */
 	if (w->store != NULL) {
-		rc = store_update(w->store, commit_body, w, wr->batch_err,
-		    sizeof(wr->batch_err)) == 0 ? 0 : -1;
-		if (rc == 0)
+		if (wr->journal)
+			rc = store_update_logged(w->store, commit_body, w,
+			    &wr->jb, &wr->txnid, wr->batch_err,
+			    sizeof(wr->batch_err));
+		else
+			rc = store_update(w->store, commit_body, w,
+			    wr->batch_err, sizeof(wr->batch_err));
+		rc = rc == 0 ? 0 : -1;
+		if (rc == 0) {
 			wr->dirty = true;
+			wr->last_commit = mono_ns();
+			if (wr->journal) {
+				journal_append(w);
+				want_sync(wr, false);
+			}
+		}
 	}
 	wr->batch = NULL;
 	commit_done(w, batch, rc, wr->batch_err, wr->batch_now);
-	if (wr->dirty && wr->running && w->conf->common.sync_ms == 0)
-		want_sync(wr);
 	/*
 	 * Released replies may have let input already read make new tuples:
 	 * the next iteration commits them without waiting in epoll.
@@ -104,7 +305,54 @@ on_sync_timer(uv_timer_t *t)
 	struct worker *w = t->data;
 
 	if (w->wr.dirty && w->wr.running)
-		want_sync(&w->wr);
+		want_sync(&w->wr, true);
+}
+
+static void
+map_share(struct worker *w)
+{
+	struct writer *wr = &w->wr;
+	void *p;
+
+	wr->share = &wr->own;
+	if (w->a->syncfd < 0)
+		return;
+	p = mmap(NULL, sizeof(struct syncshare), PROT_READ | PROT_WRITE,
+	    MAP_SHARED, w->a->syncfd, 0);
+	if (p == MAP_FAILED)
+		log_warn(w->log, "worker=%d: mapping the shared sync state "
+		    "(each worker syncs on its own)", w->a->id);
+	else
+		wr->share = p;
+	close(w->a->syncfd);
+}
+
+/*
+ * The durable mode's journal files.  The database is synced first: a
+ * worker before this one (killed, restarted) may have left commits that
+ * only its journal made durable, and the files are now rewritten.
+ */
+static int
+journal_open(struct worker *w)
+{
+	struct writer *wr = &w->wr;
+	const char *dir = w->conf->common.db;
+	uint64_t epoch;
+	char err[512];
+
+	if (store_epoch(w->store, &epoch, err, sizeof(err)) == -1 ||
+	    store_sync(w->store, err, sizeof(err)) == -1 ||
+	    jfile_open(&wr->jf[0], dir, w->a->id, 0, epoch, err,
+	    sizeof(err)) == -1 ||
+	    jfile_open(&wr->jf[1], dir, w->a->id, 1, epoch, err,
+	    sizeof(err)) == -1) {
+		log_warnx(w->log, "worker=%d: journal: %s", w->a->id, err);
+		jfile_close(wr->jf[0], 0);
+		wr->jf[0] = NULL;
+		return -1;
+	}
+	wr->journal = true;
+	return 0;
 }
 
 int
@@ -114,6 +362,7 @@ writer_init(struct worker *w)
 	unsigned ms = w->conf->common.sync_ms;
 	int rc;
 
+	map_share(w);
 	pthread_mutex_init(&wr->mu, NULL);
 	pthread_cond_init(&wr->cv, NULL);
 	uv_timer_init(w->loop, &wr->sync_timer);
@@ -121,14 +370,17 @@ writer_init(struct worker *w)
 	uv_idle_init(w->loop, &wr->again);
 	if (w->store == NULL)
 		return 0;
+	if (ms == 0 && journal_open(w) == -1)
+		return -1;
 	if ((rc = pthread_create(&wr->thread, NULL, syncer, w)) != 0) {
 		log_warnx(w->log, "worker=%d: starting the sync thread: %s",
 		    w->a->id, strerror(rc));
 		return -1;
 	}
 	wr->running = true;
-	if (ms > 0)
-		uv_timer_start(&wr->sync_timer, on_sync_timer, ms, ms);
+	if (ms == 0)
+		ms = STORE_SYNC_MS_DEFAULT;
+	uv_timer_start(&wr->sync_timer, on_sync_timer, ms, ms);
 	return 0;
 }
 
@@ -139,14 +391,27 @@ writer_drain(struct worker *w)
 
 	uv_timer_stop(&wr->sync_timer);
 	writer_commit(w);
-	if (!wr->running)
-		return;
-	pthread_mutex_lock(&wr->mu);
-	wr->wanted = wr->wanted || wr->dirty;
-	wr->stop = true;
-	pthread_cond_signal(&wr->cv);
-	pthread_mutex_unlock(&wr->mu);
-	pthread_join(wr->thread, NULL);
-	wr->running = false;
-	wr->dirty = false;
+	if (wr->running) {
+		pthread_mutex_lock(&wr->mu);
+		if (wr->dirty) {
+			wr->wanted_store = true;
+			wr->want_store = wr->last_commit;
+		}
+		wr->stop = true;
+		pthread_cond_signal(&wr->cv);
+		pthread_mutex_unlock(&wr->mu);
+		pthread_join(wr->thread, NULL);
+		wr->running = false;
+		wr->dirty = false;
+	}
+	/* The database is synced: the journal holds nothing it lacks. */
+	for (int i = 0; i < 2; i++) {
+		jfile_close(wr->jf[i], 1);
+		wr->jf[i] = NULL;
+	}
+	wr->journal = false;
+	journal_buf_free(&wr->jb);
+	if (wr->share != &wr->own)
+		munmap(wr->share, sizeof(struct syncshare));
+	wr->share = &wr->own;
 }
