@@ -16,10 +16,8 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -261,34 +259,25 @@ def t_permissions(tmp):
     os.chmod(locked, 0o700)
 
 
+def body(tmp):
+    for name, fn in (("version and help", t_version_help),
+                     ("default listen", t_default_listen),
+                     ("loopback refused", t_loopback_refused),
+                     ("default firewall", t_default_firewall),
+                     ("unknown user", t_unknown_user),
+                     ("one instance", t_one_instance),
+                     ("worker names", t_worker_names),
+                     ("permissions", t_permissions)):
+        it.section(name, fn, tmp)
+
+
 def main():
     for prog in (it.NFSPAMD,):
         if not os.access(prog, os.X_OK):
             print("Bail out! no executable %s" % prog, flush=True)
             return 1
 
-    def on_alarm(signum, frame):
-        raise nfstest.Watchdog("the test ran longer than %d s" % WATCHDOG)
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(WATCHDOG)
-    t_start = time.monotonic()
-    tmp = tempfile.mkdtemp(prefix="nfspamd-inst.")
-    try:
-        for name, fn in (("version and help", t_version_help),
-                         ("default listen", t_default_listen),
-                         ("loopback refused", t_loopback_refused),
-                         ("default firewall", t_default_firewall),
-                         ("unknown user", t_unknown_user),
-                         ("one instance", t_one_instance),
-                         ("worker names", t_worker_names),
-                         ("permissions", t_permissions)):
-            it.section(name, fn, tmp)
-    except nfstest.Watchdog as e:
-        TAP.ok(False, "finished in time", str(e))
-    finally:
-        signal.alarm(0)
-        status = nfstest.finish(TAP, it.DAEMONS, tmp, t_start)
-    return status
+    return nfstest.run(TAP, it.DAEMONS, "nfspamd-inst.", WATCHDOG, body)
 
 
 if __name__ == "__main__":

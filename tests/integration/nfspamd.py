@@ -23,14 +23,13 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 import nfstest  # noqa: E402
-from nfstest import DaemonLog, Tap, Watchdog, finish  # noqa: E402
+from nfstest import DaemonLog, Tap, Watchdog  # noqa: E402
 
 TOP_BUILDDIR = os.environ.get("top_builddir") or "."
 NFSPAMD = os.environ.get("NFSPAMD") or os.path.join(
@@ -1198,109 +1197,91 @@ def t_usage(tmp):
 
 # --------------------------------------------------------------------------
 
+def body(tmp):
+    grey = ["-G", "%ds:1h:1h" % PASSTIME, "-S", "0", "-s", "0",
+            "--scan-interval", "3600"]
+    main_d = Daemon(tmp, "main", grey,
+                    domains="example.org\nexample.net\n")
+    if not TAP.ok(main_d.start(), "main instance starts and listens"):
+        raise RuntimeError("nfspamd does not start")
+    g = None
+    try:
+        g = t_first_attempt(main_d)
+    except Exception as e:
+        TAP.ok(False, "first attempt: ran to the end", repr(e))
+    section("retry", t_retry, main_d, g)
+    section("spamtrap", t_spamtrap, main_d)
+    section("alloweddomains", t_alloweddomains, main_d)
+    section("ipv6", t_ipv6, main_d)
+    section("hostile clients", t_hostile, main_d)
+
+    black = Daemon(tmp, "black", ["-S", "0", "-s", "0"])
+    if TAP.ok(black.start(), "blacklist instance (-s 0) starts"):
+        section("blacklist", t_black_sm0, black)
+    black.cleanup()
+
+    stut = Daemon(tmp, "stutter", ["-S", "0"])
+    if TAP.ok(stut.start(), "stutter instance (default -s 1) starts"):
+        section("stutter", t_black_stutter, stut)
+    stut.cleanup()
+
+    d550 = Daemon(tmp, "550", ["-5", "-S", "0", "-s", "0"])
+    if TAP.ok(d550.start(), "-5 instance starts"):
+        section("-5", t_black_550, d550)
+    d550.cleanup()
+
+    lowprio = Daemon(tmp, "lowprio", ["-M", "127.0.0.2", "--mx-grace",
+                                      "0", "-S", "0", "-s", "0"],
+                     listen=("127.0.0.1", "127.0.0.2"))
+    if TAP.ok(lowprio.start(), "-M instance starts"):
+        section("-M", t_lowprio, lowprio)
+    lowprio.cleanup()
+
+    maxcon = Daemon(tmp, "maxcon", ["-c", "3", "-B", "3", "-S", "0",
+                                    "-s", "0"])
+    if TAP.ok(maxcon.start(), "-c 3 -B 3 instance starts"):
+        section("maxcon", t_maxcon, maxcon)
+    maxcon.cleanup()
+
+    fl = Daemon(tmp, "flood", ["-S", "0", "-s", "0",
+                               "--max-tuples-per-ip", "20",
+                               "--db-max-size", "1"])
+    if TAP.ok(fl.start(), "--max-tuples-per-ip 20 --db-max-size 1 "
+                          "instance starts"):
+        section("flood", t_flood, fl)
+    fl.cleanup()
+
+    dur = Daemon(tmp, "durable", ["-j", "2", "--db-sync-ms", "0",
+                                  "-S", "0", "-s", "0"])
+    if TAP.ok(dur.start(), "-j 2 --db-sync-ms 0 instance starts"):
+        section("durable", t_durable, dur)
+    dur.cleanup()
+    section("journal replay", t_journal_replay, tmp)
+
+    two = Daemon(tmp, "workers", ["-j", "2", "-S", "0", "-s", "0"])
+    if TAP.ok(two.start(), "-j 2 instance starts"):
+        section("-j 2", t_workers, two)
+    two.cleanup()
+
+    refused = [(n, r) for n, r in STARTS if r]
+    TAP.ok(STARTS and not refused,
+           "every start: connections are accepted as soon as the "
+           "listening line is logged (%d of %d starts refused)"
+           % (len(refused), len(STARTS)),
+           *["%s: refused on %s" % (n, ", ".join(r))
+             for n, r in refused])
+
+    section("SIGTERM", t_sigterm, main_d)
+    section("usage errors", t_usage, tmp)
+
+
 def main():
     for prog in (NFSPAMD, NFSPAMDB):
         if not os.access(prog, os.X_OK):
             print("Bail out! no executable %s (set NFSPAMD / NFSPAMDB)"
                   % prog, flush=True)
             return 1
-
-    def on_alarm(signum, frame):
-        raise Watchdog("the test ran longer than %d s" % WATCHDOG)
-    def on_term(signum, frame):
-        raise Watchdog("stopped by signal %d" % signum)
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, on_term)
-    signal.alarm(WATCHDOG)
-
-    t_start = time.monotonic()
-    tmp = tempfile.mkdtemp(prefix="nfspamd-it.")
-    try:
-        grey = ["-G", "%ds:1h:1h" % PASSTIME, "-S", "0", "-s", "0",
-                "--scan-interval", "3600"]
-        main_d = Daemon(tmp, "main", grey,
-                        domains="example.org\nexample.net\n")
-        if not TAP.ok(main_d.start(), "main instance starts and listens"):
-            raise RuntimeError("nfspamd does not start")
-        g = None
-        try:
-            g = t_first_attempt(main_d)
-        except Exception as e:
-            TAP.ok(False, "first attempt: ran to the end", repr(e))
-        section("retry", t_retry, main_d, g)
-        section("spamtrap", t_spamtrap, main_d)
-        section("alloweddomains", t_alloweddomains, main_d)
-        section("ipv6", t_ipv6, main_d)
-        section("hostile clients", t_hostile, main_d)
-
-        black = Daemon(tmp, "black", ["-S", "0", "-s", "0"])
-        if TAP.ok(black.start(), "blacklist instance (-s 0) starts"):
-            section("blacklist", t_black_sm0, black)
-        black.cleanup()
-
-        stut = Daemon(tmp, "stutter", ["-S", "0"])
-        if TAP.ok(stut.start(), "stutter instance (default -s 1) starts"):
-            section("stutter", t_black_stutter, stut)
-        stut.cleanup()
-
-        d550 = Daemon(tmp, "550", ["-5", "-S", "0", "-s", "0"])
-        if TAP.ok(d550.start(), "-5 instance starts"):
-            section("-5", t_black_550, d550)
-        d550.cleanup()
-
-        lowprio = Daemon(tmp, "lowprio", ["-M", "127.0.0.2", "--mx-grace",
-                                          "0", "-S", "0", "-s", "0"],
-                         listen=("127.0.0.1", "127.0.0.2"))
-        if TAP.ok(lowprio.start(), "-M instance starts"):
-            section("-M", t_lowprio, lowprio)
-        lowprio.cleanup()
-
-        maxcon = Daemon(tmp, "maxcon", ["-c", "3", "-B", "3", "-S", "0",
-                                        "-s", "0"])
-        if TAP.ok(maxcon.start(), "-c 3 -B 3 instance starts"):
-            section("maxcon", t_maxcon, maxcon)
-        maxcon.cleanup()
-
-        fl = Daemon(tmp, "flood", ["-S", "0", "-s", "0",
-                                   "--max-tuples-per-ip", "20",
-                                   "--db-max-size", "1"])
-        if TAP.ok(fl.start(), "--max-tuples-per-ip 20 --db-max-size 1 "
-                              "instance starts"):
-            section("flood", t_flood, fl)
-        fl.cleanup()
-
-        dur = Daemon(tmp, "durable", ["-j", "2", "--db-sync-ms", "0",
-                                      "-S", "0", "-s", "0"])
-        if TAP.ok(dur.start(), "-j 2 --db-sync-ms 0 instance starts"):
-            section("durable", t_durable, dur)
-        dur.cleanup()
-        section("journal replay", t_journal_replay, tmp)
-
-        two = Daemon(tmp, "workers", ["-j", "2", "-S", "0", "-s", "0"])
-        if TAP.ok(two.start(), "-j 2 instance starts"):
-            section("-j 2", t_workers, two)
-        two.cleanup()
-
-        refused = [(n, r) for n, r in STARTS if r]
-        TAP.ok(STARTS and not refused,
-               "every start: connections are accepted as soon as the "
-               "listening line is logged (%d of %d starts refused)"
-               % (len(refused), len(STARTS)),
-               *["%s: refused on %s" % (n, ", ".join(r))
-                 for n, r in refused])
-
-        section("SIGTERM", t_sigterm, main_d)
-        section("usage errors", t_usage, tmp)
-    except Watchdog as e:
-        TAP.ok(False, "finished in time, uninterrupted", str(e))
-    except Exception as e:
-        TAP.ok(False, "test script ran to the end",
-               "%s: %s" % (type(e).__name__, e))
-    finally:
-        signal.alarm(0)
-        status = finish(TAP, DAEMONS, tmp, t_start, 8)
-    return status
+    return nfstest.run(TAP, DAEMONS, "nfspamd-it.", WATCHDOG, body, 8)
 
 
 if __name__ == "__main__":

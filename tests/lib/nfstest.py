@@ -206,7 +206,12 @@ def run(tap, daemons, prefix, watchdog, body, log_lines=8):
     def on_alarm(signum, frame):
         raise Watchdog("watchdog after %d s" % watchdog)
 
+    def on_term(signum, frame):
+        raise Watchdog("stopped by signal %d" % signum)
+
     signal.signal(signal.SIGALRM, on_alarm)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
     signal.alarm(watchdog)
     try:
         body(tmp)
