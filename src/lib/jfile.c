@@ -270,11 +270,13 @@ jfile_replay(struct store *s, const char *dir, struct jfile_replay *st,
 		return util_seterr(err, errlen, "%s: %s", path,
 		    strerror(errno));
 	}
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
-	    (size_t)sb.st_size > JFILE_READMAX) {
-		util_seterr(err, errlen, "%s: %s", path, errno != 0 &&
-		    !S_ISREG(sb.st_mode) ? "not a regular file" :
-		    "longer than any journal");
+	if (fstat(fd, &sb) == -1) {
+		util_seterr(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode) || (size_t)sb.st_size > JFILE_READMAX) {
+		util_seterr(err, errlen, "%s: %s", path, !S_ISREG(sb.st_mode) ?
+		    "not a regular file" : "longer than any journal");
 		goto out;
 	}
 	if (sb.st_size == 0) {
