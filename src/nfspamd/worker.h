@@ -55,6 +55,8 @@ struct writer {
 	struct jfile		*jf[2];		/* --db-sync-ms 0 */
 	int			 jcur;		/* mu: the one appended to */
 	bool			 journal;	/* jf are open */
+	bool			 store_synced;	/* thread: the last database
+						   sync succeeded */
 	struct journal_buf	 jb;		/* loop: the commit's record */
 	time_t			 warned;	/* loop: journal trouble */
 	uint64_t		 txnid;		/* loop: its transaction */

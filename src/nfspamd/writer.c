@@ -162,13 +162,17 @@ sync_store(struct worker *w)
 
 	pthread_mutex_lock(&wr->mu);
 	upto = wr->want_store;
-	if (wr->journal) {
+	/*
+	 * The region turned to was covered by the last database sync only
+	 * if that sync succeeded; after a failed one, stay where we are.
+	 */
+	if (wr->journal && wr->store_synced) {
 		wr->jcur ^= 1;
 		jfile_rewind(wr->jf[wr->jcur]);
 		upto = mono_ns();
 	}
 	pthread_mutex_unlock(&wr->mu);
-	sync_covering(w, &wr->share->db, upto, fsync_store);
+	wr->store_synced = sync_covering(w, &wr->share->db, upto, fsync_store);
 }
 
 static void *
@@ -352,6 +356,7 @@ journal_open(struct worker *w)
 		return -1;
 	}
 	wr->journal = true;
+	wr->store_synced = true;	/* just above */
 	return 0;
 }
 
