@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "store.h"
 #include "sup.h"
 #include "sync.h"
@@ -35,14 +36,16 @@ static const char usage_text[] =
 "               [-Y target] [-y address|interface] [--sync-port port]\n"
 "               [--sync-replay-window secs] [-C certfile -K keyfile]\n"
 "               [--tls-handshakes n] [--tls-timeout secs]\n"
-"               [--max-tuples-per-ip n]\n"
+"               [--max-tuples-per-ip n] [--metrics address:port]\n"
+"               [--metrics-file path]\n"
 "       nfspamd --help | --version\n";
 
 enum {
 	OPT_CONTROL = 256, OPT_DOMAINS, OPT_LISTS, OPT_FIREWALL,
 	OPT_SCAN, OPT_IDLE, OPT_GRACE, OPT_LISTMAX,
 	OPT_BACKLOG, OPT_WORKER, OPT_SYNCPORT, OPT_SYNCREPLAY,
-	OPT_TLSHS, OPT_TLSTIMEOUT, OPT_MAXTUPLES, OPT_HELP
+	OPT_TLSHS, OPT_TLSTIMEOUT, OPT_MAXTUPLES, OPT_METRICS,
+	OPT_METRICSFILE, OPT_HELP
 };
 
 static const struct option longopts[] = {
@@ -64,6 +67,8 @@ static const struct option longopts[] = {
 	{ "tls-handshakes", required_argument, NULL, OPT_TLSHS },
 	{ "tls-timeout", required_argument, NULL, OPT_TLSTIMEOUT },
 	{ "max-tuples-per-ip", required_argument, NULL, OPT_MAXTUPLES },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "metrics-file", required_argument, NULL, OPT_METRICSFILE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	PROG_LONGOPTS_END
 };
@@ -125,6 +130,8 @@ void
 parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 {
 	struct sync_target st;
+	struct addr ma;
+	uint16_t mport;
 	const char *why;
 	long maxblack = -1;
 	int ch;
@@ -248,6 +255,18 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 			break;
 		case OPT_TLSTIMEOUT: c->tls_timeout = (unsigned)prog_number(
 			    "--tls-timeout", optarg, 1, 3600);
+			break;
+		case OPT_METRICS:
+			if (metrics_endpoint_parse(optarg, &ma, &mport,
+			    &why) == -1)
+				errx(1, "--metrics %s: %s", optarg, why);
+			c->metrics = optarg;
+			break;
+		case OPT_METRICSFILE:
+			if (*optarg != '/')
+				errx(1, "--metrics-file %s: not an absolute "
+				    "path", optarg);
+			c->metrics_file = optarg;
 			break;
 		case OPT_MAXTUPLES: c->grey.maxtuples = (unsigned)prog_number(
 			    "--max-tuples-per-ip", optarg, 0, 10000000);

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "worker.h"
 
 #define COMMIT_WARN_EVERY	60	/* seconds between repeated warnings */
@@ -149,6 +150,41 @@ capped(struct worker *w, const char *ip)
 		    w->tuples_capped);
 }
 
+/* The outcome's counters. */
+static void
+count(struct worker *w, const struct greylist_result *r, int64_t now)
+{
+	static const double bounds[] = WS_WAITED_BOUNDS;
+	struct wstats *st = w->st;
+	int64_t waited;
+
+	switch (r->outcome) {
+	case GREYLIST_GREY:
+		ws_add(&st->c[r->new_tuple ? WS_GREY_NEW : WS_GREY_AGAIN], 1);
+		break;
+	case GREYLIST_PASSED:
+		waited = now - r->rec.first;
+		if (waited < 0)
+			waited = 0;
+		ws_add(&st->c[WS_PASSED], 1);
+		ws_add(&st->c[WS_WAITED_S], (uint64_t)waited);
+		ws_add(&st->waited[metrics_bucket(bounds, WS_NWAITED,
+		    (double)waited)], 1);
+		break;
+	case GREYLIST_TRAPPED:
+		ws_add(&st->c[strcmp(r->why, "spamtrap") == 0 ?
+		    WS_TRAP_SPAMTRAP : strcmp(r->why, "alloweddomains") == 0 ?
+		    WS_TRAP_DOMAINS : WS_TRAP_LOWPRIO], 1);
+		break;
+	case GREYLIST_SKIPPED:
+		ws_add(&st->c[WS_SKIPPED], 1);
+		break;
+	case GREYLIST_CAPPED:
+		ws_add(&st->c[WS_CAPPED], 1);
+		break;
+	}
+}
+
 static void
 report(struct worker *w, struct pending *p, int64_t now)
 {
@@ -159,6 +195,7 @@ report(struct worker *w, struct pending *p, int64_t now)
 		snprintf(tls, sizeof(tls), " tls=%s", p->tlsver);
 
 	addr_format(&p->rcpt.addr, ip, sizeof(ip));
+	count(w, r, now);
 	switch (r->outcome) {
 	case GREYLIST_GREY:
 		snprintf(extra, sizeof(extra), " new=%d attempts=%d%s",
@@ -221,6 +258,7 @@ commit_done(struct worker *w, struct pending *batch, int rc,
 		n++;
 	if (rc != 0) {
 		w->tuples_lost += n;
+		ws_add(&w->st->c[WS_LOST], n);
 		if (warn_now(&w->warned_lost))
 			log_warnx(w->log, "%zu tuples lost: %s (tuples-lost=%"
 			    PRIu64 ", logged at most once a minute)", n, err,

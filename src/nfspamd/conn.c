@@ -62,9 +62,12 @@ conn_write(struct conn *c)
 	size_t n = c->out.len;
 	uv_buf_t ub;
 	int r;
+	bool stutter = false;
 
-	if (n > 0 && conn_stuttering(c) && w->nconns + 5 < w->a->maxcon)
+	if (n > 0 && conn_stuttering(c) && w->nconns + 5 < w->a->maxcon) {
 		n = 1;
+		stutter = true;
+	}
 	if (c->tls != NULL) {
 		if (n > 0 && c->cout.len == 0) {
 			if (tls_conn_write(c->tls, c->out.data, n) == -1) {
@@ -72,6 +75,8 @@ conn_write(struct conn *c)
 				return -1;
 			}
 			buf_consume(&c->out, n);
+			if (stutter)
+				ws_add(&w->st->c[WS_STUTTER_BYTES], n);
 			if (c->out.len == 0)
 				buf_free(&c->out);
 		}
@@ -98,6 +103,8 @@ conn_write(struct conn *c)
 	if (r > 0) {
 		buf_consume(b, (size_t)r);
 		c->since = uv_now(w->loop);
+		if (stutter && b == &c->out)
+			ws_add(&w->st->c[WS_STUTTER_BYTES], (uint64_t)r);
 	}
 	if (b->len == 0)
 		buf_free(b);
@@ -204,6 +211,7 @@ tls_failed(struct conn *c, const char *why)
 
 	log_info(w->log, "starttls ip=%s failed reason=\"%s\"",
 	    conn_ip(c, ip, sizeof(ip)), why);
+	ws_add(&w->st->c[WS_TLS_FAILED], 1);
 	w->handshakes--;
 	tls_conn_free(c->tls);
 	c->tls = NULL;
@@ -228,6 +236,7 @@ conn_tls_step(struct conn *c)
 		c->state = CONN_TLS;
 		w->handshakes--;
 		smtp_tls_started(&c->smtp);
+		ws_add(&w->st->c[WS_TLS_OK], 1);
 		log_info(w->log, "starttls ip=%s version=%s",
 		    conn_ip(c, ip, sizeof(ip)), tls_conn_version(c->tls));
 		break;

@@ -58,14 +58,17 @@ struct conn {
 	char			*in;		/* unconsumed input */
 	uint16_t		 inlen;
 	uint8_t			 state;		/* enum conn_state */
+	uint8_t			 class;		/* enum ws_class */
 	struct addr		 addr;
 	int64_t			 start;		/* wall clock, seconds */
 	uint64_t		 since;		/* last progress, loop ms */
+	uint64_t		 since0;	/* accepted, loop ms */
 	char			*blackreply;	/* built when first needed */
 	uint32_t		 blackreplylen;
 	bool			 black;		/* blacklisted or trapped */
 	bool			 trapped;
 	bool			 stutter;	/* this connection is stuttered */
+	bool			 stuttered;	/* it was, from the start */
 	bool			 reading;	/* uv_read_start in effect */
 	bool			 lowprio;	/* reached the -M address */
 	bool			 held_due;	/* the wheel came while held */

@@ -52,6 +52,46 @@ control_reply(struct control_conn *cc, struct buf *out)
 }
 
 static void
+control_written(uv_write_t *req, int status)
+{
+	struct control_conn *cc = req->data;
+
+	(void)status;
+	free(req);
+	uv_close((uv_handle_t *)&cc->pipe, control_closed);
+}
+
+/*
+ * "metrics\n": the metrics, for nfspamdb --stats.  Tens of kilobytes,
+ * so written properly rather than tried once; the buffer goes with
+ * the request.
+ */
+static void
+control_metrics(struct control_conn *cc)
+{
+	struct sup *s = cc->sup;
+	uv_write_t *req;
+	uv_buf_t b;
+
+	buf_free(&cc->in);
+	if (expose_render(s, &cc->in) == -1 ||
+	    (req = calloc(1, sizeof(*req))) == NULL) {
+		s->stats.control_errors++;
+		buf_reset(&cc->in);
+		buf_puts(&cc->in, "error: out of memory\n");
+		control_reply(cc, &cc->in);
+		return;
+	}
+	req->data = cc;
+	b = uv_buf_init(cc->in.data, (unsigned)cc->in.len);
+	if (uv_write(req, (uv_stream_t *)&cc->pipe, &b, 1,
+	    control_written) != 0) {
+		free(req);
+		uv_close((uv_handle_t *)&cc->pipe, control_closed);
+	}
+}
+
+static void
 control_apply(struct control_conn *cc)
 {
 	struct sup *s = cc->sup;
@@ -59,6 +99,12 @@ control_apply(struct control_conn *cc)
 	struct bl_list l;
 	char *p = cc->in.data, *end = p + cc->in.len, *nl, err[512];
 	size_t line = 0, ok = 0, bad = 0;
+
+	s->stats.control_requests++;
+	if (cc->in.len == 8 && memcmp(cc->in.data, "metrics\n", 8) == 0) {
+		control_metrics(cc);
+		return;
+	}
 
 	for (; p != NULL && p < end; p = nl + 1) {
 		line++;
@@ -95,6 +141,8 @@ control_apply(struct control_conn *cc)
 		} else
 			tell_workers(s, MSG_RELOAD_LISTS);
 	}
+	if (bad > 0)
+		s->stats.control_errors++;
 	buf_printf(&out, "ok lists=%zu refused=%zu total=%zu prefixes=%zu\n",
 	    ok, bad, bl_count(s->bl), bl_prefixes(s->bl));
 	control_reply(cc, &out);

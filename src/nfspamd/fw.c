@@ -14,12 +14,21 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "fw.h"
 #include "fwproto.h"
+#include "metrics.h"
 #include "reconcile.h"
 #include "util.h"
 
 #define RECONCILE_SLACK	120	/* seconds of expiry drift tolerated */
+
+/* Seconds from a pass (or trap) to its element in the kernel set. */
+static const double op_bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01,
+    0.025, 0.05, 0.1, 0.25, 1 };
+#define NOPB	(sizeof(op_bounds) / sizeof(op_bounds[0]))
+
+enum { OP_WHITE, OP_TRAP, NOP };
 
 /*
  * What we put into one kernel set.  The kernel cannot list a big set
@@ -40,7 +49,24 @@ struct fw {
 	bool		 synced;	/* a full replace has happened */
 	size_t		 last_white, last_trapped;	/* as last logged */
 	struct shadow	 shadow[FWP_TRAP6 + 1];
+	/* Counters for the metrics. */
+	uint64_t	 ops[NOP], op_errors[NOP];
+	uint64_t	 op_hist[NOP][NOPB + 1];
+	double		 op_seconds[NOP];
+	uint64_t	 syncs[2], sync_errors;	/* diff, replace */
+	uint64_t	 sync_added, sync_deleted;
+	double		 sync_seconds, last_sync_seconds;
 };
+
+static double
+elapsed(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (double)(b.tv_sec - a->tv_sec) +
+	    (double)(b.tv_nsec - a->tv_nsec) / 1e9;
+}
 
 /* --- talking to the helper --- */
 
@@ -129,6 +155,9 @@ static int
 one(struct fw *fw, unsigned v4set, const char *op, const struct addr *a,
     int64_t expire, int64_t now)
 {
+	int k = v4set == FWP_WHITE ? OP_WHITE : OP_TRAP;
+	struct timespec t0;
+	double dt;
 	char ip[ADDR_STRLEN], err[FWP_ERRMAX + 64];
 	int64_t left = expire > now ? expire - now : 0;
 	struct nftset_elem e;
@@ -147,10 +176,16 @@ one(struct fw *fw, unsigned v4set, const char *op, const struct addr *a,
 	e.pfx.len = (uint8_t)addr_bits(a);
 	e.timeout_ms = (uint64_t)left * 1000;
 	r.set = (uint8_t)fwp_set_for(v4set, a->family);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (request(fw, &r, NULL, NULL, err, sizeof(err)) == -1) {
+		fw->op_errors[k]++;
 		log_warnx(fw->log, "firewall=nft op=%s ip=%s: %s", op, ip, err);
 		return -1;
 	}
+	dt = elapsed(&t0);
+	fw->ops[k]++;
+	fw->op_seconds[k] += dt;
+	fw->op_hist[k][metrics_bucket(op_bounds, NOPB, dt)]++;
 	shadow_add(&fw->shadow[r.set], a, expire);
 	log_info(fw->log, "firewall=nft op=%s ip=%s set=%s timeout=%lld", op,
 	    ip, fwp_set_name(r.set), (long long)left);
@@ -288,6 +323,13 @@ fw_sync(struct fw *fw, const struct greylist_scan *s, int64_t now)
 	}
 	if (rc == 0)
 		fw->synced = true;
+	else
+		fw->sync_errors++;
+	fw->syncs[full]++;
+	fw->sync_added += added;
+	fw->sync_deleted += deleted;
+	fw->last_sync_seconds = elapsed(&a);
+	fw->sync_seconds += fw->last_sync_seconds;
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	quiet = rc == 0 && !full && added == 0 && deleted == 0;
 	log_msg(fw->log, quiet ? LOG_DEBUG : LOG_INFO, "firewall=nft op=sync "
@@ -296,4 +338,72 @@ fw_sync(struct fw *fw, const struct greylist_scan *s, int64_t now)
 	    s->nwhite, s->ntrapped, added, deleted, (long long)((b.tv_sec - a.tv_sec) * 1000 +
 	    (b.tv_nsec - a.tv_nsec) / 1000000));
 	return rc;
+}
+
+int
+fw_metrics(const struct fw *fw, struct buf *b)
+{
+	static const char *const opname[NOP] = { "white", "trap" };
+	struct mlabel l[1];
+	size_t i;
+	int rc = 0;
+
+	if (!fw->nft)
+		return 0;
+	rc |= metrics_head(b, "nfspamd_kernel_set_adds_total", METRICS_COUNTER,
+	    "Addresses added to a kernel set as they passed or were trapped.");
+	for (i = 0; i < NOP; i++) {
+		l[0] = (struct mlabel){ "op", opname[i] };
+		rc |= metrics_sample(b, "nfspamd_kernel_set_adds_total", l, 1,
+		    (double)fw->ops[i]);
+	}
+	rc |= metrics_head(b, "nfspamd_kernel_set_add_errors_total",
+	    METRICS_COUNTER, "Kernel set additions the helper refused or "
+	    "failed.");
+	for (i = 0; i < NOP; i++) {
+		l[0] = (struct mlabel){ "op", opname[i] };
+		rc |= metrics_sample(b, "nfspamd_kernel_set_add_errors_total",
+		    l, 1, (double)fw->op_errors[i]);
+	}
+	rc |= metrics_head(b, "nfspamd_kernel_set_add_seconds",
+	    METRICS_HISTOGRAM, "Time from a pass or a trap reported by a "
+	    "worker to its element in the kernel set.");
+	for (i = 0; i < NOP; i++) {
+		l[0] = (struct mlabel){ "op", opname[i] };
+		rc |= metrics_histogram(b, "nfspamd_kernel_set_add_seconds",
+		    l, 1, op_bounds, NOPB, fw->op_hist[i], fw->op_seconds[i]);
+	}
+	rc |= metrics_head(b, "nfspamd_kernel_set_elements", METRICS_GAUGE,
+	    "Elements nfspamd keeps in each kernel set, as of its last "
+	    "change.");
+	for (i = FWP_WHITE; i <= FWP_TRAP6; i++) {
+		l[0] = (struct mlabel){ "set", fwp_set_name((unsigned)i) };
+		rc |= metrics_sample(b, "nfspamd_kernel_set_elements", l, 1,
+		    (double)fw->shadow[i].n);
+	}
+	rc |= metrics_head(b, "nfspamd_reconcile_runs_total", METRICS_COUNTER,
+	    "Reconciliations of the kernel sets with the database, by mode.");
+	l[0] = (struct mlabel){ "mode", "diff" };
+	rc |= metrics_sample(b, "nfspamd_reconcile_runs_total", l, 1,
+	    (double)fw->syncs[0]);
+	l[0] = (struct mlabel){ "mode", "replace" };
+	rc |= metrics_sample(b, "nfspamd_reconcile_runs_total", l, 1,
+	    (double)fw->syncs[1]);
+	rc |= metrics_one(b, "nfspamd_reconcile_errors_total", METRICS_COUNTER,
+	    "Reconciliations that failed for at least one set.",
+	    (double)fw->sync_errors);
+	rc |= metrics_head(b, "nfspamd_reconcile_elements_total",
+	    METRICS_COUNTER, "Elements reconciliation added to or deleted "
+	    "from the kernel sets.");
+	l[0] = (struct mlabel){ "change", "added" };
+	rc |= metrics_sample(b, "nfspamd_reconcile_elements_total", l, 1,
+	    (double)fw->sync_added);
+	l[0] = (struct mlabel){ "change", "deleted" };
+	rc |= metrics_sample(b, "nfspamd_reconcile_elements_total", l, 1,
+	    (double)fw->sync_deleted);
+	rc |= metrics_one(b, "nfspamd_reconcile_seconds_total", METRICS_COUNTER,
+	    "Time spent reconciling the kernel sets.", fw->sync_seconds);
+	rc |= metrics_one(b, "nfspamd_reconcile_last_seconds", METRICS_GAUGE,
+	    "How long the last reconciliation took.", fw->last_sync_seconds);
+	return rc == 0 ? 0 : -1;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "buf.h"
 #include "greylist.h"
 #include "log.h"
 
@@ -34,5 +35,7 @@ int		 fw_trap(struct fw *, const struct addr *, int64_t expire,
 /* After a scan: make the sets equal to what the store says. */
 int		 fw_sync(struct fw *, const struct greylist_scan *,
 		    int64_t now);
+/* Its counters in Prometheus' format (none for "none").  -1: memory. */
+int		 fw_metrics(const struct fw *, struct buf *);
 
 #endif

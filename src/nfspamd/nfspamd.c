@@ -260,9 +260,11 @@ on_worker_msg(uv_poll_t *h, int status, int events)
 		}
 		switch (m->type) {
 		case MSG_WHITE:
+			s->stats.white_reports++;
 			fw_white(s->fw, &m->u.addr.addr, m->u.addr.expire, now);
 			break;
 		case MSG_TRAPPED:
+			s->stats.trap_reports++;
 			fw_trap(s->fw, &m->u.addr.addr, m->u.addr.expire, now);
 			peers_trapped(s->peers, &m->u.addr.addr,
 			    m->u.addr.expire, now);
@@ -344,8 +346,10 @@ on_restart(uv_timer_t *t)
 
 	for (int i = 0; i < s->nw && !s->stopping; i++)
 		if (s->w[i].pid == 0) {
-			if (spawn(s, i) == 0)
+			if (spawn(s, i) == 0) {
+				s->stats.worker_restarts++;
 				log_info(&s->log, "worker %d restarted", i);
+			}
 			else
 				uv_timer_start(&s->restart, on_restart, 5000,
 				    0);
@@ -378,10 +382,19 @@ on_scan(uv_timer_t *t)
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	if (greylist_scan_run(s->store, &s->conf.grey, now, blacklisted, s,
 	    1000, &r, err, sizeof(err)) != 0) {
+		s->stats.scan_errors++;
 		log_warnx(&s->log, "scan: %s", err);
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
+	s->stats.scans++;
+	s->stats.scan_deleted += r.deleted;
+	s->stats.scan_promoted += r.promoted;
+	s->stats.scan_demoted += r.demoted;
+	s->stats.scan_bogus += r.bogus;
+	s->stats.last_scan_seconds = (double)(b.tv_sec - a.tv_sec) +
+	    (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	s->stats.scan_seconds += s->stats.last_scan_seconds;
 	news = greylist_scan_news(&r, s->scanned_once ? &s->last_scan : NULL);
 	s->scanned_once = true;
 	s->last_scan = (struct greylist_scan){ .nwhite = r.nwhite,
@@ -420,6 +433,8 @@ shutdown_all(struct sup *s)
 		return;
 	s->stopping = true;
 	log_info(&s->log, "stopping");
+	mexport_close(s->mx);
+	s->mx = NULL;
 	uv_timer_stop(&s->scan);
 	uv_timer_stop(&s->restart);
 	for (int i = 0; i < s->nw; i++)
@@ -507,6 +522,7 @@ replay_journal(struct sup *s)
 		    "start without it", err, s->conf.common.db, JFILE_NAME);
 		return -1;
 	}
+	s->stats.replayed = r.records;
 	if (r.records > 0)
 		log_info(&s->log, "journal replayed commits=%u changes=%lu "
 		    "regions=%u", r.records, r.ops, r.regions);
@@ -639,23 +655,46 @@ tls_check(struct sup *s, bool reload)
 }
 
 /*
- * The page the workers' fsync threads share: made once and kept open
- * here, so a restarted worker finds the others' state; ftruncate zeroes
- * it.  Without it each worker syncs on its own.
+ * The page the workers share with the supervisor: their fsync clocks
+ * and their counters.  Made once and kept open here, so a restarted
+ * worker finds the others' state and goes on with its counters;
+ * ftruncate zeroes it.  Without it each worker syncs on its own and
+ * the metrics lack the workers' counters.
  */
 static void
-syncshare_create(struct sup *s)
+share_create(struct sup *s)
 {
-	if (s->conf.blackonly)
-		return;
-	if ((s->syncfd = memfd_create("nfspamd-sync", MFD_CLOEXEC)) == -1 ||
-	    ftruncate(s->syncfd, sizeof(struct syncshare)) == -1) {
-		log_warn(&s->log, "shared sync state; each worker syncs on "
-		    "its own");
+	void *p = MAP_FAILED;
+
+	if ((s->syncfd = memfd_create("nfspamd-share", MFD_CLOEXEC)) == -1 ||
+	    ftruncate(s->syncfd, sizeof(struct share)) == -1 ||
+	    (p = mmap(NULL, sizeof(struct share), PROT_READ | PROT_WRITE,
+	    MAP_SHARED, s->syncfd, 0)) == MAP_FAILED) {
+		log_warn(&s->log, "the page shared with the workers; each "
+		    "syncs on its own, and the metrics lack their counters");
 		if (s->syncfd != -1)
 			close(s->syncfd);
 		s->syncfd = -1;
+		return;
 	}
+	s->share = p;
+}
+
+/* --metrics, --metrics-file: -1 (logged) if the listener cannot be. */
+static int
+metrics_open(struct sup *s)
+{
+	char err[512];
+
+	if (mexport_open(&s->mx, s->loop, s->conf.metrics,
+	    s->conf.metrics_file, 0, expose_render, s, &s->log, err,
+	    sizeof(err)) == -1) {
+		log_warnx(&s->log, "%s", err);
+		return -1;
+	}
+	if (s->conf.metrics != NULL)
+		log_info(&s->log, "metrics listening=%s", s->conf.metrics);
+	return 0;
 }
 
 static int
@@ -679,7 +718,11 @@ supervise(struct sup *s)
 		s->status = 1;
 		goto out;
 	}
-	syncshare_create(s);
+	share_create(s);
+	if (metrics_open(s) == -1) {
+		s->status = 1;
+		goto out;
+	}
 	for (int i = 0; i < s->nw; i++)
 		if (spawn(s, i) == -1) {
 			s->status = 1;
@@ -709,7 +752,12 @@ out:
 		close(s->lock_fd);
 	if (s->syncfd != -1)
 		close(s->syncfd);
+	mexport_close(s->mx);
+	s->mx = NULL;
 	prog_loop_close(&loop);
+	if (s->share != NULL)
+		munmap(s->share, sizeof(struct share));
+	s->share = NULL;
 	fw_close(s->fw);
 	bl_free(s->bl);
 	store_close(s->store);

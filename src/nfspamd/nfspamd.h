@@ -73,6 +73,8 @@ struct conf {
 	long		 tls_handshakes;	/* --tls-handshakes, all
 						   workers together */
 	unsigned	 tls_timeout;		/* --tls-timeout, s */
+	const char	*metrics;		/* --metrics address:port */
+	const char	*metrics_file;		/* --metrics-file */
 };
 
 /*

@@ -20,6 +20,7 @@
 
 #include "domains.h"
 #include "greylist.h"
+#include "metrics.h"
 #include "peers.h"
 #include "sync.h"
 #include "syncsend.h"
@@ -47,6 +48,7 @@ struct peers {
 	uint64_t		 refused[SYNC_NERR];
 	time_t			 warned[SYNC_NERR];
 	uint64_t		 applied;
+	uint64_t		 received;	/* packets */
 	uint64_t		 ignored_addr;	/* messages for no client */
 	time_t			 warned_addr;
 };
@@ -274,6 +276,7 @@ on_readable(uv_poll_t *h, int status, int events)
 		    (struct sockaddr *)&ss, &sl);
 		if (n < 0)
 			break;
+		p->received++;
 		receive_one(p, (size_t)n, &ss);
 	}
 }
@@ -507,4 +510,36 @@ peers_log_stats(struct peers *p)
 	    p->refused[SYNC_EUNKNOWN], p->refused[SYNC_ESTALE],
 	    p->refused[SYNC_EREPLAY], p->replay != NULL ?
 	    sync_replay_forgotten(p->replay) : 0, p->ignored_addr);
+}
+
+int
+peers_metrics(const struct peers *p, struct buf *b)
+{
+	uint64_t sent = 0, errors = 0;
+	struct mlabel l[1];
+	int rc = 0;
+
+	if (p == NULL)
+		return 0;
+	if (p->out != NULL)
+		syncsend_counts(p->out, &sent, &errors);
+	rc |= metrics_one(b, "nfspamd_sync_sent_total", METRICS_COUNTER,
+	    "Sync messages sent, one per -Y target.", (double)sent);
+	rc |= metrics_one(b, "nfspamd_sync_send_errors_total", METRICS_COUNTER,
+	    "Sync messages that could not be sent.", (double)errors);
+	rc |= metrics_one(b, "nfspamd_sync_received_total", METRICS_COUNTER,
+	    "Sync packets received on -y.", (double)p->received);
+	rc |= metrics_one(b, "nfspamd_sync_applied_total", METRICS_COUNTER,
+	    "Sync messages applied to the database.", (double)p->applied);
+	rc |= metrics_head(b, "nfspamd_sync_refused_total", METRICS_COUNTER,
+	    "Sync packets refused, by reason.");
+	for (int e = SYNC_ESHORT; e < SYNC_NERR; e++) {
+		l[0] = (struct mlabel){ "reason", sync_err_name(e) };
+		rc |= metrics_sample(b, "nfspamd_sync_refused_total", l, 1,
+		    (double)p->refused[e]);
+	}
+	rc |= metrics_one(b, "nfspamd_sync_ignored_total", METRICS_COUNTER,
+	    "Sync messages about an address that cannot be an SMTP client.",
+	    (double)p->ignored_addr);
+	return rc == 0 ? 0 : -1;
 }

@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "addr.h"
+#include "buf.h"
 #include "fw.h"
 #include "log.h"
 #include "nfspamd.h"
@@ -34,5 +35,7 @@ void	peers_trapped(struct peers *, const struct addr *, int64_t expire,
 /* Re-read alloweddomains (SIGHUP), which received GREY obeys. */
 void	peers_reload(struct peers *);
 void	peers_log_stats(struct peers *);
+/* Its counters in Prometheus' format (nothing for NULL).  -1: memory. */
+int	peers_metrics(const struct peers *, struct buf *);
 
 #endif

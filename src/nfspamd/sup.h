@@ -16,10 +16,12 @@
 #include "greylist.h"
 #include "msg.h"
 #include "nfspamd.h"
+#include "mexport.h"
 #include "priv.h"
 #include "prog.h"
+#include "stats.h"
 
-#define MAXWORKERS	64
+#define MAXWORKERS	NFSPAMD_MAXWORKERS
 
 struct wproc {
 	pid_t		 pid;
@@ -44,7 +46,20 @@ struct sup {
 	struct priv_user user;
 	pid_t		 helper_pid;
 	int		 lock_fd;	/* <db>/nfspamd.pid, locked */
-	int		 syncfd;	/* struct syncshare, or -1 */
+	int		 syncfd;	/* struct share, or -1 */
+	struct share	*share;		/* mapped here too; NULL without */
+	struct mexport	*mx;		/* --metrics, --metrics-file */
+	struct supstats {
+		uint64_t control_requests;	/* lists received */
+		uint64_t control_errors;	/* refused or failed */
+		uint64_t scans, scan_errors;
+		uint64_t scan_deleted, scan_promoted, scan_demoted;
+		uint64_t scan_bogus;
+		double	 scan_seconds, last_scan_seconds;
+		uint64_t white_reports, trap_reports; /* from workers */
+		uint64_t worker_restarts;
+		uint64_t replayed;		/* journal commits, at start */
+	}		 stats;
 	int		 helper_fd;
 	uv_pipe_t	 control;
 	bool		 have_control;
@@ -75,5 +90,8 @@ int	control_open(struct sup *);
 
 /* nfspamd.c: a message without payload to every running worker. */
 void	tell_workers(struct sup *, enum msg_type);
+
+/* expose.c: every metric of the daemon, in Prometheus' format. */
+int	expose_render(void *sup, struct buf *);
 
 #endif

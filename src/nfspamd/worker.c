@@ -117,28 +117,69 @@ struct trapq {
 	int64_t			 now;
 };
 
+/* 2: trapped; 3: WHITE (yet here: the kernel set lags); 0: neither. */
 static int
 trapq_body(struct store_txn *t, void *arg)
 {
 	struct trapq *q = arg;
+	char ip[ADDR_STRLEN];
+	struct store_rec r;
+	size_t n;
 	int rc = greylist_is_trapped(t, q->addr, q->now);
 
-	return rc == 1 ? 2 : rc;	/* 2: trapped; 0: not */
+	if (rc != 0)
+		return rc == 1 ? 2 : rc;
+	n = addr_format(q->addr, ip, sizeof(ip));
+	if ((rc = store_get(t, STORE_WHITE, ip, n, &r)) != 0)
+		return rc == 1 ? 0 : -1;
+	return r.expire > q->now ? 3 : 0;
 }
 
-static bool
-is_trapped(struct worker *w, const struct addr *a)
+/* The client's standing in the database: WS_TRAPPED, WS_WHITE or WS_GREY. */
+static enum ws_class
+db_class(struct worker *w, const struct addr *a)
 {
 	struct trapq q = { a, wall_now() };
 	char err[256];
 	int rc;
 
 	if (w->store == NULL)
-		return false;
+		return WS_GREY;
 	rc = store_view(w->store, trapq_body, &q, err, sizeof(err));
 	if (rc == -1)
 		log_warnx(w->log, "trap lookup: %s", err);
-	return rc == 2;
+	return rc == 2 ? WS_TRAPPED : rc == 3 ? WS_WHITE : WS_GREY;
+}
+
+/* A blacklisted client, counted under each list that holds it. */
+static void
+count_lists(struct worker *w, const struct addr *a)
+{
+	struct wstats *st = w->st;
+	uint32_t ids[16], nl;
+	size_t n, i, j;
+
+	n = lookup(w, a, ids, 16);
+	for (i = 0; i < n && i < 16; i++) {
+		const char *tag = bl_get(w->bl, ids[i])->tag;
+
+		nl = atomic_load_explicit(&st->nlists, memory_order_relaxed);
+		for (j = 0; j < nl; j++)
+			if (strcmp(st->lists[j].name, tag) == 0)
+				break;
+		if (j == nl) {
+			if (nl == WS_LISTS ||
+			    strlen(tag) >= sizeof(st->lists[0].name)) {
+				ws_add(&st->c[WS_BLACK_OTHER], 1);
+				continue;
+			}
+			/* The name first, then publish it. */
+			memcpy(st->lists[j].name, tag, strlen(tag) + 1);
+			atomic_store_explicit(&st->nlists, nl + 1,
+			    memory_order_release);
+		}
+		ws_add(&st->lists[j].n, 1);
+	}
 }
 
 /*
@@ -168,8 +209,14 @@ classify(struct worker *w, struct conn *c, int fd)
 	uint32_t id;
 	struct addr dst;
 
-	c->trapped = !cf->blackonly && is_trapped(w, &c->addr);
+	c->class = cf->blackonly ? WS_GREY : db_class(w, &c->addr);
+	c->trapped = c->class == WS_TRAPPED;
 	c->black = c->trapped || lookup(w, &c->addr, &id, 1) > 0;
+	if (c->black && !c->trapped) {
+		c->class = WS_BLACK;
+		count_lists(w, &c->addr);
+	}
+	ws_add(&w->st->c[WS_ACCEPTED + c->class], 1);
 	if (c->black)
 		w->nblack++;
 	/* Past maxblack, blacklisted clients are no longer stuttered. */
@@ -178,6 +225,7 @@ classify(struct worker *w, struct conn *c, int fd)
 		    w->nblack <= w->a->maxblack);
 	else
 		c->stutter = cf->stutter > 0 && cf->greystutter > 0;
+	c->stuttered = c->stutter;
 	if (cf->lowprio_set && orig_dst(fd, &dst) &&
 	    addr_eq(&dst, &cf->lowprio) &&
 	    wall_now() - w->a->started >= (int64_t)cf->mx_grace)
@@ -193,6 +241,21 @@ on_close(uv_handle_t *h)
 	c->handle_closed = true;
 	if (c->inflight == 0)
 		free(c);
+}
+
+/* How long c was stuttered at: all its life, or a grey one's -S. */
+static void
+count_stutter(struct conn *c)
+{
+	struct worker *w = c->w;
+	uint64_t ms = uv_now(w->loop), start = (uint64_t)c->since0;
+
+	if (!c->stuttered)
+		return;
+	ms = ms > start ? ms - start : 0;
+	if (!c->black && ms > w->conf->greystutter * 1000ULL)
+		ms = w->conf->greystutter * 1000ULL;
+	ws_add(&w->st->c[WS_STUTTER_MS], ms);
 }
 
 void
@@ -222,8 +285,12 @@ conn_close(struct conn *c)
 	w->nconns--;
 	if (c->black)
 		w->nblack--;
-	if (handshake)
+	if (handshake) {
 		w->handshakes--;
+		ws_add(&w->st->c[WS_TLS_FAILED], 1);
+	}
+	ws_add(&w->st->c[WS_CLOSED + c->class], 1);
+	count_stutter(c);
 	tls_conn_free(c->tls);
 	buf_free(&c->cout);
 	smtp_free(&c->smtp);
@@ -263,6 +330,8 @@ on_connection(uv_stream_t *server, int status)
 	}
 	if (w->stopping || w->nconns >= w->a->maxcon) {
 		refuse(w, server);
+		if (!w->stopping)
+			ws_add(&w->st->c[WS_REFUSED_MAXCON], 1);
 		if (!w->stopping && (w->refused & (w->refused - 1)) == 0)
 			log_warnx(w->log, "refused reason=maxcon clients=%ld "
 			    "refused=%ld", w->nconns, w->refused);
@@ -284,7 +353,7 @@ on_connection(uv_stream_t *server, int status)
 	/* Replies are small and each one waits for the client: no Nagle. */
 	uv_tcp_nodelay(&c->tcp, 1);
 	c->start = wall_now();
-	c->since = uv_now(w->loop);
+	c->since = c->since0 = uv_now(w->loop);
 	c->next = w->conns;
 	if (c->next != NULL)
 		c->next->prev = c;
@@ -554,8 +623,13 @@ worker_main(const struct worker_args *a)
 	uv_loop_t loop;
 	int rc = 0;
 
-	if ((w = calloc(1, sizeof(*w))) == NULL)
+	/* struct wstats is cache-line aligned: so must the worker be. */
+	if ((w = aligned_alloc(_Alignof(struct worker), (sizeof(*w) +
+	    _Alignof(struct worker) - 1) / _Alignof(struct worker) *
+	    _Alignof(struct worker))) == NULL)
 		return 1;
+	memset(w, 0, sizeof(*w));
+	w->st = &w->own_st;
 	w->a = a;
 	w->conf = a->conf;
 	w->log = a->log;

@@ -21,6 +21,7 @@
 #include "journal.h"
 #include "msg.h"
 #include "nfspamd.h"
+#include "stats.h"
 #include "store.h"
 #include "tls.h"
 #include "wheel.h"
@@ -99,6 +100,9 @@ struct worker {
 	struct timespec		 domains_mtime;
 	struct pending		*pending, **pending_tail;
 	struct writer		 wr;
+	struct wstats		*st;		/* this worker's counters: on
+						   the shared page, or &own_st */
+	struct wstats		 own_st;
 	uint64_t		 tuples_lost;	/* store errors, map full */
 	uint64_t		 tuples_capped;	/* per-address limit */
 	time_t			 warned_lost, warned_capped;

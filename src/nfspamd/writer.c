@@ -43,6 +43,7 @@
 #include "jfile.h"
 #include "journal.h"
 #include "log.h"
+#include "metrics.h"
 #include "syncpace.h"
 #include "worker.h"
 
@@ -109,6 +110,7 @@ sync_covering(struct worker *w, struct syncclock *sh, uint64_t commit,
 		switch (syncpace_next(&v, &writer_pace, commit, now, &until)) {
 		case SYNCPACE_COVERED:
 			wr->syncs_spared++;
+			ws_add(&w->st->c[WS_FSYNCS_SPARED], 1);
 			return true;
 		case SYNCPACE_WAIT:
 			sleep_until(until);
@@ -126,6 +128,7 @@ sync_covering(struct worker *w, struct syncclock *sh, uint64_t commit,
 		    !atomic_compare_exchange_weak(&sh->covered, &seen, now))
 			;
 		wr->syncs++;
+		ws_add(&w->st->c[WS_FSYNCS], 1);
 		return ok;
 	}
 }
@@ -263,6 +266,8 @@ writer_commit(struct worker *w)
 {
 	struct writer *wr = &w->wr;
 	struct pending *batch = w->pending;
+	static const double bounds[] = WS_COMMIT_BOUNDS;
+	uint64_t t0;
 	int rc = 0;
 
 	if (batch == NULL)
@@ -274,6 +279,7 @@ writer_commit(struct worker *w)
 	wr->batch_err[0] = '\0';
 	/* -b: nothing is kept, replies need not wait. */
 	if (w->store != NULL) {
+		t0 = mono_ns();
 		if (wr->journal)
 			rc = store_update_logged(w->store, commit_body, w,
 			    &wr->jb, &wr->txnid, wr->batch_err,
@@ -289,6 +295,11 @@ writer_commit(struct worker *w)
 				journal_append(w);
 				want_sync(wr, false);
 			}
+			t0 = mono_ns() - t0;
+			ws_add(&w->st->c[WS_COMMITS], 1);
+			ws_add(&w->st->c[WS_COMMIT_US], t0 / 1000);
+			ws_add(&w->st->commit[metrics_bucket(bounds,
+			    WS_NCOMMIT, (double)t0 / 1e9)], 1);
 		}
 	}
 	wr->batch = NULL;
@@ -312,22 +323,29 @@ on_sync_timer(uv_timer_t *t)
 		want_sync(&w->wr, true);
 }
 
+/*
+ * The page shared with the supervisor and the other workers: the fsync
+ * clocks, and this worker's counters.  Kept mapped until exit.
+ */
 static void
 map_share(struct worker *w)
 {
 	struct writer *wr = &w->wr;
-	void *p;
+	struct share *p;
 
 	wr->share = &wr->own;
+	w->st = &w->own_st;
 	if (w->a->syncfd < 0)
 		return;
-	p = mmap(NULL, sizeof(struct syncshare), PROT_READ | PROT_WRITE,
+	p = mmap(NULL, sizeof(struct share), PROT_READ | PROT_WRITE,
 	    MAP_SHARED, w->a->syncfd, 0);
 	if (p == MAP_FAILED)
-		log_warn(w->log, "worker=%d: mapping the shared sync state "
-		    "(each worker syncs on its own)", w->a->id);
-	else
-		wr->share = p;
+		log_warn(w->log, "worker=%d: mapping the shared page (each "
+		    "worker syncs on its own; no metrics from it)", w->a->id);
+	else if (w->a->id >= 0 && w->a->id < NFSPAMD_MAXWORKERS) {
+		wr->share = &p->sync;
+		w->st = &p->w[w->a->id];
+	}
 	close(w->a->syncfd);
 }
 
@@ -416,7 +434,4 @@ writer_drain(struct worker *w)
 	}
 	wr->journal = false;
 	journal_buf_free(&wr->jb);
-	if (wr->share != &wr->own)
-		munmap(wr->share, sizeof(struct syncshare));
-	wr->share = &wr->own;
 }
