@@ -39,7 +39,7 @@ NFSPAMDB = os.environ.get("NFSPAMDB") or os.path.join(
 
 IO_TIMEOUT = 5.0        # any single socket operation
 START_TIMEOUT = 5.0     # until the "listening" log line
-WATCHDOG = 85           # the whole run
+WATCHDOG = 100          # the whole run
 
 PASSTIME = 2            # -G 2s:1h:1h
 GREYEXP = 3600
@@ -1179,7 +1179,10 @@ def t_usage(tmp):
             "--firewall", "none", "--user", pwd.getpwuid(os.geteuid()).pw_name]
     cases = [(["-c", "0"], "-c 0"), (["-G", "1:2"], "-G 1:2"),
              (["-s", "11"], "-s 11"), (["-l", "nonsense"], "-l nonsense"),
-             (["-Z"], "Z"), (["--bogus-flag"], "--bogus-flag")]
+             (["-Z"], "Z"), (["--bogus-flag"], "--bogus-flag"),
+             (["--metrics", "127.0.0.1"], "--metrics 127.0.0.1"),
+             (["--metrics", "[::1:9"], "--metrics [::1:9"),
+             (["--metrics-file", "x.prom"], "--metrics-file x.prom")]
     for args, needle in cases:
         try:
             r = subprocess.run([NFSPAMD] + base + args,
@@ -1193,6 +1196,186 @@ def t_usage(tmp):
                "usage: %s exits 1 naming %s on stderr" % (" ".join(args),
                                                         needle),
                "rc %r, stderr %r" % (rc, err[:300]))
+
+
+# --------------------------------------------------------------------------
+# metrics
+
+def parse_metrics(text):
+    """{(name, frozenset(labels)): value} of an exposition; # lines
+    skipped."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$',
+                     line)
+        if m is None:
+            raise ValueError("bad exposition line %r" % line)
+        labels = frozenset(re.findall(r'([a-zA-Z_]\w*)="((?:[^"\\]|'
+                                      r'\\.)*)"', m.group(3) or ""))
+        out[(m.group(1), labels)] = float(m.group(4))
+    return out
+
+
+def metric(ms, name, **labels):
+    return ms.get((name, frozenset(labels.items())))
+
+
+def http_get(port, path, method="GET"):
+    """(status, content type, body) of one HTTP/1.0 request."""
+    c = socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT)
+    try:
+        c.sendall(("%s %s HTTP/1.0\r\nHost: x\r\n\r\n"
+                   % (method, path)).encode())
+        data = b""
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            data += b
+    finally:
+        c.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    ctype = ""
+    for l in lines[1:]:
+        if l.lower().startswith("content-type:"):
+            ctype = l.split(":", 1)[1].strip()
+    return status, ctype, body.decode()
+
+
+def promtool_ok(text):
+    """None when promtool is not installed, else (ok, its complaints)."""
+    try:
+        r = subprocess.run(["promtool", "check", "metrics"], input=text,
+                           capture_output=True, text=True, timeout=20)
+    except FileNotFoundError:
+        return None
+    return r.returncode == 0, (r.stdout + r.stderr).strip()
+
+
+def scrape(d):
+    status, ctype, body = http_get(d.mport, "/metrics")
+    if status != 200:
+        raise RuntimeError("GET /metrics: %d" % status)
+    return parse_metrics(body), body, ctype
+
+
+def t_metrics(d):
+    m0, body, ctype = scrape(d)
+    TAP.ok(ctype.startswith("text/plain; version=0.0.4"),
+           "metrics: /metrics is Prometheus' text format 0.0.4",
+           "Content-Type: %r" % ctype)
+    r = promtool_ok(body)
+    if r is None:
+        TAP.skip("metrics: promtool check metrics (no promtool)")
+    else:
+        TAP.ok(r[0], "metrics: promtool check metrics passes", r[1])
+    TAP.ok(metric(m0, "nfspamd_connections_total", **{"class": "grey"})
+           is not None and [v for (n, _), v in m0.items()
+                            if n == "nfspamd_build_info"] == [1],
+           "metrics: connection counters and build_info from the start")
+
+    ip = "127.0.0.20"
+    r1 = dialogue(d.port, ip, "<bob@example.org>")
+    g = db_find(d.db, "GREY", ip)
+    if g:
+        age_tuple(d.db, g[0], PASSTIME + 1)
+    r2 = dialogue(d.port, ip, "<bob@example.org>")
+    TAP.ok(r1["data"] == R_GREY and len(db_find(d.db, "WHITE", ip)) == 1,
+           "metrics: a sender greylisted, then passed", "db: %r"
+           % db_lines(d.db))
+    reply = d.control(LIST_LINE + "\n")
+    TAP.ok(reply.startswith("ok lists=1"), "metrics: a blacklist loaded",
+           reply)
+    dialogue(d.port, BLACK_IP, "<x@example.org>", body=BODY)
+    dialogue(d.port, ip, "<carol@example.org>")   # WHITE, still diverted
+    # The workers count when a connection closes; the last one may still
+    # be closing.
+    end = time.monotonic() + 3
+    while True:
+        m1, body, _ = scrape(d)
+        closed_all = metric(m1, "nfspamd_connections",
+                            **{"class": "white"}) == 0
+        if closed_all or time.monotonic() > end:
+            break
+        time.sleep(0.05)
+
+    def delta(name, **labels):
+        return ((metric(m1, name, **labels) or 0)
+                - (metric(m0, name, **labels) or 0))
+
+    # bob's first attempt, and carol's (a new tuple of a WHITE address
+    # that the firewall did not let past nfspamd).
+    TAP.eq(delta("nfspamd_tuples_total", outcome="greylisted_new"), 2,
+           "metrics: greylisted_new moved by 2")
+    TAP.eq(delta("nfspamd_tuples_total", outcome="passed"), 1,
+           "metrics: passed moved by 1")
+    TAP.eq(delta("nfspamd_reports_white_total"), 1,
+           "metrics: the supervisor heard of 1 pass")
+    TAP.eq(delta("nfspamd_connections_total", **{"class": "grey"}), 2,
+           "metrics: 2 grey connections")
+    TAP.eq(delta("nfspamd_connections_total", **{"class": "black"}), 1,
+           "metrics: 1 black connection")
+    TAP.eq(delta("nfspamd_connections_total", **{"class": "white"}), 1,
+           "metrics: 1 connection from a WHITE address (diverted anyway)")
+    TAP.eq(delta("nfspamd_blacklisted_connections_total", list=LIST_TAG), 1,
+           "metrics: the black connection is counted under its list")
+    TAP.eq(metric(m1, "nfspamd_blacklists"), 1,
+           "metrics: 1 blacklist loaded")
+    TAP.eq(delta("nfspamd_passed_wait_seconds_count"), 1,
+           "metrics: the wait histogram counted the pass")
+    TAP.ok(delta("nfspamd_store_commit_seconds_count") >= 2,
+           "metrics: the commits are timed")
+    TAP.eq(metric(m1, "nfspamd_db_entries", type="white"), 1,
+           "metrics: 1 WHITE entry in the database")
+    TAP.eq(delta("nfspamd_control_requests_total"), 1,
+           "metrics: 1 control request")
+    r = promtool_ok(body)
+    if r is not None:
+        TAP.ok(r[0], "metrics: promtool still happy with labels", r[1])
+
+    st, _, _ = http_get(d.mport, "/nothing")
+    TAP.eq(st, 404, "metrics: another path is 404")
+    st, _, _ = http_get(d.mport, "/metrics", "POST")
+    TAP.eq(st, 405, "metrics: POST is 405")
+    text = d.control("metrics\n")
+    mc = parse_metrics(text)
+    TAP.ok(metric(mc, "nfspamd_tuples_total", outcome="passed") ==
+           metric(m1, "nfspamd_tuples_total", outcome="passed")
+           and metric(mc, "nfspamd_control_requests_total") ==
+           metric(m1, "nfspamd_control_requests_total") + 1,
+           "metrics: the control socket's \"metrics\" gives the same "
+           "counters", text[:300])
+
+    # A second daemon wanting the same port refuses to start, and says so.
+    other = Daemon(os.path.dirname(d.dir), "metrics-busy",
+                   ["--metrics", "127.0.0.1:%d" % d.mport])
+    try:
+        r = subprocess.run(other.args, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=5)
+        rc, err = r.returncode, r.stderr
+    except subprocess.TimeoutExpired as e:
+        rc, err = "still running after 5 s", str(e.stderr)
+    other.cleanup()
+    TAP.ok(rc == 1 and "--metrics 127.0.0.1:%d" % d.mport in err,
+           "metrics: a --metrics port in use stops the start, named",
+           "rc %r, stderr %r" % (rc, err[-400:]))
+
+    rc, _ = d.stop()
+    try:
+        with open(d.mfile) as f:
+            mf = parse_metrics(f.read())
+    except OSError as e:
+        mf = {}
+        TAP.diag("metrics file: %s" % e)
+    TAP.eq(metric(mf, "nfspamd_tuples_total", outcome="passed"), 1,
+           "metrics: --metrics-file holds the totals at exit")
+    TAP.ok(not [f for f in os.listdir(os.path.dirname(d.mfile))
+                if f.startswith(".nfspamd.prom")],
+           "metrics: no temporary file left beside it")
 
 
 # --------------------------------------------------------------------------
@@ -1257,6 +1440,17 @@ def body(tmp):
         section("durable", t_durable, dur)
     dur.cleanup()
     section("journal replay", t_journal_replay, tmp)
+
+    mport = free_port(["127.0.0.1"])
+    mfile = os.path.join(tmp, "nfspamd.prom")
+    met = Daemon(tmp, "metrics", ["-G", "%ds:1h:1h" % PASSTIME, "-S", "0",
+                                  "-s", "0", "--metrics",
+                                  "127.0.0.1:%d" % mport,
+                                  "--metrics-file", mfile])
+    met.mport, met.mfile = mport, mfile
+    if TAP.ok(met.start(), "--metrics instance starts"):
+        section("metrics", t_metrics, met)
+    met.cleanup()
 
     two = Daemon(tmp, "workers", ["-j", "2", "-S", "0", "-s", "0"])
     if TAP.ok(two.start(), "-j 2 instance starts"):
