@@ -438,7 +438,8 @@ lab_cleanup()
 #	lab_standin_ruleset	a minimal ruleset, for when nft/nfspamd.nft
 #				does not exist
 #	lab_nfspamd_start BIN BACKEND	nfspamd in gw (LAB_NFSPAMD_PID,
-#				LAB_NFSPAMD_LOG, LAB_DB, LAB_CTL)
+#				LAB_NFSPAMD_LOG, LAB_DB, LAB_CTL), with the
+#				flags of LAB_NFSPAMD_ARGS added
 #	lab_blacklist		load the "lab" list through the control
 #				socket; prints nfspamd's reply
 #	lab_submit		one message each: snd to user@[10.77.1.1] and
@@ -452,6 +453,7 @@ lab_cleanup()
 #				inet nfspamd SET with a timeout
 
 LAB_PASSTIME=10			# nfspamd -G passtime, seconds
+LAB_NFSPAMD_ARGS=()		# more flags for lab_nfspamd_start
 LAB_BACKEND=nft
 declare -A LAB_ADDR=([4]=10.77.1.2 [6]=fd77:1::2 [bl]=10.77.2.2)
 declare -A LAB_ARE=([4]='10\.77\.1\.2' [6]='fd77:1::2' [bl]='10\.77\.2\.2')
@@ -538,7 +540,8 @@ lab_nfspamd_start()
 	lab_spawn gw "$LAB_NFSPAMD_LOG" "$bin" --firewall "$backend" -d \
 	    -G "${LAB_PASSTIME}s:1h:1h" -S 0 -s 1 -l 0.0.0.0 -l :: -p 8025 \
 	    -h spamd.gw.e2e.test --db "$LAB_DB" --control "$LAB_CTL" \
-	    --user nobody --alloweddomains "$LAB_TMP/alloweddomains"
+	    --user nobody --alloweddomains "$LAB_TMP/alloweddomains" \
+	    "${LAB_NFSPAMD_ARGS[@]}"
 	LAB_NFSPAMD_PID=$LAB_LASTPID
 	# shellcheck disable=SC2016  # eval'd
 	lab_wait 10 eval '! kill -0 $LAB_NFSPAMD_PID ||
