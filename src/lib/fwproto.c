@@ -21,10 +21,23 @@ static const char *const names[FWP_NSETS] = {
 	[FWP_BLACK] = NFTSET_BLACK, [FWP_BLACK6] = NFTSET_BLACK6,
 };
 
+/* The names of the ruleset's counters (nft/nfspamd.nft). */
+static const char *const ctr_names[FWP_NCTRS] = {
+	[FWP_CTR_DIVERTED] = "diverted", [FWP_CTR_WHITE] = "white",
+	[FWP_CTR_NOSPAMD] = "nospamd", [FWP_CTR_BLACK] = "blacklist",
+	[FWP_CTR_BLACK6] = "blacklist6",
+};
+
 const char *
 fwp_set_name(unsigned set)
 {
 	return set < FWP_NSETS ? names[set] : NULL;
+}
+
+const char *
+fwp_ctr_name(unsigned ctr)
+{
+	return ctr < FWP_NCTRS ? ctr_names[ctr] : NULL;
 }
 
 int
@@ -103,7 +116,7 @@ fwp_hdr_decode(const uint8_t *p, size_t len, struct fwp_req *r,
 	r->set = p[1];
 	r->nadd = util_get32be(p + 4);
 	r->ndel = util_get32be(p + 8);
-	if (r->op < FWP_CHECK || r->op > FWP_ADD46) {
+	if (r->op < FWP_CHECK || r->op > FWP_COUNTERS) {
 		*why = "unknown operation";
 		return -1;
 	}
@@ -115,13 +128,17 @@ fwp_hdr_decode(const uint8_t *p, size_t len, struct fwp_req *r,
 		*why = "not an IPv4 address set";
 		return -1;
 	}
+	if (r->op == FWP_COUNTERS && r->set != 0) {
+		*why = "a set named where none is read";
+		return -1;
+	}
 	if (r->nadd > FWP_MAXELEMS || r->ndel > FWP_MAXELEMS) {
 		*why = "too many elements";
 		return -1;
 	}
 	/* Each operation carries exactly what it needs. */
-	if (((r->op == FWP_CHECK || r->op == FWP_LIST || r->op == FWP_GEN) &&
-	    (r->nadd || r->ndel)) ||
+	if (((r->op == FWP_CHECK || r->op == FWP_LIST || r->op == FWP_GEN ||
+	    r->op == FWP_COUNTERS) && (r->nadd || r->ndel)) ||
 	    ((r->op == FWP_ADD || r->op == FWP_REPLACE) && r->ndel) ||
 	    (r->op == FWP_DEL && r->nadd)) {
 		*why = "element counts do not fit the operation";
@@ -221,24 +238,77 @@ fwp_reply_hdr(const uint8_t *p, size_t len, int *status, uint32_t *errlen,
 	return 0;
 }
 
+int
+fwp_counters_encode(const struct fwp_counter c[FWP_NCTRS], struct buf *b)
+{
+	uint8_t h[12] = { 0 }, rec[FWP_CTRSIZE];
+	uint32_t n = 0;
+
+	for (unsigned i = 0; i < FWP_NCTRS; i++)
+		n += c[i].found;
+	util_put32be(h + 8, n);
+	if (buf_append(b, h, sizeof(h)) == -1)
+		return -1;
+	for (unsigned i = 0; i < FWP_NCTRS; i++) {
+		if (!c[i].found)
+			continue;
+		rec[0] = (uint8_t)i;
+		for (int k = 0; k < 8; k++) {
+			rec[1 + k] = (uint8_t)(c[i].packets >> (56 - 8 * k));
+			rec[9 + k] = (uint8_t)(c[i].bytes >> (56 - 8 * k));
+		}
+		if (buf_append(b, rec, sizeof(rec)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+fwp_counters_decode(const uint8_t *p, size_t len, size_t n,
+    struct fwp_counter c[FWP_NCTRS], const char **why)
+{
+	memset(c, 0, FWP_NCTRS * sizeof(*c));
+	if (n > FWP_NCTRS || len != n * FWP_CTRSIZE) {
+		*why = "counter data of the wrong size";
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++, p += FWP_CTRSIZE) {
+		struct fwp_counter *k;
+
+		if (p[0] >= FWP_NCTRS) {
+			*why = "not an nfspamd counter";
+			return -1;
+		}
+		k = &c[p[0]];
+		if (k->found) {
+			*why = "a counter given twice";
+			return -1;
+		}
+		k->found = true;
+		for (int j = 0; j < 8; j++) {
+			k->packets = k->packets << 8 | p[1 + j];
+			k->bytes = k->bytes << 8 | p[9 + j];
+		}
+	}
+	return 0;
+}
+
 /*
- * Send r, read the reply; its elements (LIST) go to *list, its count to
- * *count (GEN's answer, where no elements follow).
+ * Send r and read the reply's header and error text.  0 with *n, the
+ * count of what follows; 1 when the helper refused (its own words in
+ * err; *n still counts what follows); -1 with err when the reply is lost
+ * or malformed (the stream is out of step).
  */
 static int
-call(int fd, const struct fwp_req *r, struct nftset_elem **list,
-    size_t *nlist, uint32_t *count, char *err, size_t errlen)
+ask(int fd, const struct fwp_req *r, uint32_t *n, char *err, size_t errlen)
 {
 	struct buf b = { 0 };
-	uint8_t h[12], *raw = NULL;
-	uint32_t elen, n;
+	uint8_t h[12];
+	char text[FWP_ERRMAX + 1];
+	uint32_t elen;
 	const char *why = NULL;
 	int status, rc = -1;
 
-	if (list != NULL) {
-		*list = NULL;
-		*nlist = 0;
-	}
 	if (fwp_req_encode(r, &b) == -1) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
@@ -248,21 +318,44 @@ call(int fd, const struct fwp_req *r, struct nftset_elem **list,
 		snprintf(err, errlen, "nft helper gone: %s", strerror(errno));
 		goto out;
 	}
-	if (fwp_reply_hdr(h, sizeof(h), &status, &elen, &n, &why) == -1) {
+	if (fwp_reply_hdr(h, sizeof(h), &status, &elen, n, &why) == -1) {
 		snprintf(err, errlen, "nft helper: %s", why);
 		goto out;
 	}
-	{
-		char text[FWP_ERRMAX + 1];
-
-		if (util_read_full(fd, text, elen) != 1) {
-			snprintf(err, errlen, "nft helper gone");
-			goto out;
-		}
-		text[elen] = '\0';
-		if (status != 0)
-			snprintf(err, errlen, "%s", text);
+	if (util_read_full(fd, text, elen) != 1) {
+		snprintf(err, errlen, "nft helper gone");
+		goto out;
 	}
+	text[elen] = '\0';
+	rc = 0;
+	if (status != 0) {
+		snprintf(err, errlen, "%s", text);
+		rc = 1;
+	}
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * Send r, read the reply; its elements (LIST) go to *list, its count to
+ * *count (GEN's answer, where no elements follow).
+ */
+static int
+call(int fd, const struct fwp_req *r, struct nftset_elem **list,
+    size_t *nlist, uint32_t *count, char *err, size_t errlen)
+{
+	uint8_t *raw = NULL;
+	uint32_t n = 0;
+	const char *why = NULL;
+	int status, rc = -1;
+
+	if (list != NULL) {
+		*list = NULL;
+		*nlist = 0;
+	}
+	if ((status = ask(fd, r, &n, err, errlen)) == -1)
+		goto out;
 	*count = n;
 	if (r->op == FWP_GEN)
 		n = 0;
@@ -288,7 +381,6 @@ call(int fd, const struct fwp_req *r, struct nftset_elem **list,
 	rc = status == 0 ? 0 : -1;
 out:
 	free(raw);
-	buf_free(&b);
 	return rc;
 }
 
@@ -311,4 +403,33 @@ fwp_gen(int fd, bool *changed, char *err, size_t errlen)
 	rc = call(fd, &r, NULL, NULL, &count, err, errlen);
 	*changed = rc == -1 || count != 0;
 	return rc;
+}
+
+int
+fwp_counters(int fd, struct fwp_counter c[FWP_NCTRS], char *err,
+    size_t errlen)
+{
+	struct fwp_req r = { .op = FWP_COUNTERS };
+	uint8_t raw[FWP_NCTRS * FWP_CTRSIZE];
+	const char *why = NULL;
+	uint32_t n = 0;
+
+	memset(c, 0, FWP_NCTRS * sizeof(*c));
+	if (ask(fd, &r, &n, err, errlen) != 0)
+		return -1;	/* a refusal carries no records */
+	if (n > FWP_NCTRS) {
+		snprintf(err, errlen, "nft helper: %u counters, more than "
+		    "there are", (unsigned)n);
+		return -1;
+	}
+	if (util_read_full(fd, raw, (size_t)n * FWP_CTRSIZE) != 1) {
+		snprintf(err, errlen, "nft helper: reply lost");
+		return -1;
+	}
+	if (fwp_counters_decode(raw, (size_t)n * FWP_CTRSIZE, n, c,
+	    &why) == -1) {
+		snprintf(err, errlen, "nft helper: %s", why);
+		return -1;
+	}
+	return 0;
 }

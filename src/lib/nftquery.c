@@ -3,7 +3,8 @@
 #include "config.h"
 
 /*
- * nftquery: GETTABLE, GETSET and dumps for nftset.  See nftquery.h.
+ * nftquery: GETTABLE, GETSET and dumps (set elements, counter objects)
+ * for nftset.  See nftquery.h.
  *
  * A dump of an interval set costs O(n^2) in the kernel (0.4 s at 100,000
  * prefixes, 60 s at a million): nftset dumps only to list a set and to
@@ -11,6 +12,8 @@
  */
 
 #include <sys/socket.h>
+
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
+#include <libnftnl/object.h>
 #include <libnftnl/set.h>
 
 #include "nftquery.h"
@@ -213,6 +217,81 @@ setinfo_get(struct nftset *s, const char *name, const char *op, char *err,
 	si->next = s->cache;
 	s->cache = si;
 	return si;
+}
+
+/* Counters. */
+
+struct ctrdump {
+	const char		*table;
+	struct nftset_counter	*c;
+	size_t			 n;
+};
+
+/* One counter object of the dump: ours if it has one of the names. */
+static int
+counter_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ctrdump		*d = data;
+	struct nftnl_obj	*o;
+	const char		*table, *name;
+	size_t			 i;
+
+	if ((o = nftnl_obj_alloc()) == NULL)
+		return MNL_CB_ERROR;
+	if (nftnl_obj_nlmsg_parse(nlh, o) == -1) {
+		nftnl_obj_free(o);
+		return MNL_CB_ERROR;
+	}
+	/* The kernel filters by table and type; checked all the same. */
+	table = nftnl_obj_get_str(o, NFTNL_OBJ_TABLE);
+	name = nftnl_obj_get_str(o, NFTNL_OBJ_NAME);
+	if (table != NULL && name != NULL && strcmp(table, d->table) == 0 &&
+	    nftnl_obj_is_set(o, NFTNL_OBJ_TYPE) &&
+	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER)
+		for (i = 0; i < d->n; i++)
+			if (strcmp(d->c[i].name, name) == 0) {
+				d->c[i].found = true;
+				d->c[i].packets = nftnl_obj_get_u64(o,
+				    NFTNL_OBJ_CTR_PKTS);
+				d->c[i].bytes = nftnl_obj_get_u64(o,
+				    NFTNL_OBJ_CTR_BYTES);
+			}
+	nftnl_obj_free(o);
+	return MNL_CB_OK;
+}
+
+int
+dump_counters(struct nftset *s, struct nftset_counter *c, size_t n,
+    char *err, size_t errlen)
+{
+	struct ctrdump	 d = { s->table, c, n };
+	struct nlmsghdr	*nlh;
+	size_t		 i;
+	int		 e, tries;
+
+	/* As in dump_ranges: a commit during the dump interrupts it. */
+	for (tries = 0;; tries++) {
+		for (i = 0; i < n; i++) {
+			c[i].found = false;
+			c[i].packets = c[i].bytes = 0;
+		}
+		nlh = request(s, NFT_MSG_GETOBJ, NLM_F_DUMP);
+		nft_put_names(nlh, s->table, NFTA_OBJ_TABLE, NULL, 0);
+		mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
+		if (talk(s, nlh, counter_cb, &d) == 0)
+			return 0;
+		e = errno;
+		if (e == EINTR && tries < 3)
+			continue;
+		for (i = 0; i < n; i++)
+			c[i].found = false;
+		if (e == EPERM)
+			return nft_fail(err, errlen, e, "table inet %s: "
+			    "counters: %s (needs CAP_NET_ADMIN)", s->table,
+			    strerror(e));
+		return nft_fail(err, errlen, e, "table inet %s: counters: %s",
+		    s->table, strerror(e));
+	}
 }
 
 /* Dumps. */

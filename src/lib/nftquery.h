@@ -2,9 +2,10 @@
 /* Copyright (c) 2026 The nfspamd authors */
 /*
  * nftquery: nftset's requests that are not batches: GETTABLE, GETSET
- * (with a cache of what it said, per set name) and a dump of a set's
- * elements.  Each takes the socket of struct nftset; errors are written
- * to err with nft_fail, naming the set and the caller's operation (op).
+ * (with a cache of what it said, per set name), a dump of a set's
+ * elements and one of the table's counters.  Each takes the socket of
+ * struct nftset; errors are written to err with nft_fail, naming the set
+ * and the caller's operation (op).
  */
 #ifndef NFS_NFTQUERY_H
 #define NFS_NFTQUERY_H
@@ -34,6 +35,13 @@ struct setinfo *setinfo_get(struct nftset *, const char *name,
 	    const char *op, char *err, size_t errlen);
 /* Drop the set from the cache (the ruleset may have changed). */
 void	setinfo_forget(struct nftset *, const char *name);
+
+/*
+ * The table's counter objects named in c (nftset_counters): a dump of
+ * the table's counters, restarted when a commit interrupts it.
+ */
+int	dump_counters(struct nftset *, struct nftset_counter *c, size_t n,
+	    char *err, size_t errlen);
 
 /*
  * The set's content as sorted, disjoint ranges (*out is the caller's to

@@ -697,3 +697,10 @@ nftset_list(struct nftset *s, const char *set, struct nftset_elem **out,
 	*n = l.n;
 	return 0;
 }
+
+int
+nftset_counters(struct nftset *s, struct nftset_counter *c, size_t n,
+    char *err, size_t errlen)
+{
+	return dump_counters(s, c, n, err, errlen);
+}

@@ -94,4 +94,19 @@ int	nftset_commit(struct nftset *, const struct nftset_change *,
 int	nftset_list(struct nftset *, const char *set,
 	    struct nftset_elem **out, size_t *n, char *err, size_t errlen);
 
+/*
+ * Named counters of the table ("counter NAME { }" in the ruleset): for
+ * each of c[0..n-1], found, packets and bytes by its name; a counter the
+ * table lacks (a ruleset older than it) is not found, and no error.  One
+ * dump of the table's counter objects, nothing else.
+ */
+struct nftset_counter {
+	const char	*name;
+	bool		 found;
+	uint64_t	 packets, bytes;
+};
+
+int	nftset_counters(struct nftset *, struct nftset_counter *c, size_t n,
+	    char *err, size_t errlen);
+
 #endif

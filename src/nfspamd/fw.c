@@ -22,6 +22,12 @@
 #include "util.h"
 
 #define RECONCILE_SLACK	120	/* seconds of expiry drift tolerated */
+/*
+ * Seconds a reading of the ruleset's counters serves further scrapes:
+ * each reading is a request to the helper and a dump of the table's
+ * counter objects (a millisecond), which a scrape storm need not repeat.
+ */
+#define CTR_CACHE	1.0
 
 /* Seconds from a pass (or trap) to its element in the kernel set. */
 static const double op_bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01,
@@ -56,6 +62,13 @@ struct fw {
 	uint64_t	 syncs[2], sync_errors;	/* diff, replace */
 	uint64_t	 sync_added, sync_deleted;
 	double		 sync_seconds, last_sync_seconds;
+	/* The ruleset's counters (fwproto.h), as last read. */
+	struct fwp_counter ctr[FWP_NCTRS];
+	struct timespec	 ctr_at;	/* when */
+	bool		 ctr_read;	/* ever */
+	bool		 ctr_failing;	/* the last reading failed (logged) */
+	unsigned	 ctr_missing;	/* bits of the counters missing, as
+					   last logged */
 };
 
 static double
@@ -340,8 +353,120 @@ fw_sync(struct fw *fw, const struct greylist_scan *s, int64_t now)
 	return rc;
 }
 
+/* --- the ruleset's counters --- */
+
+/* Say once which counters the ruleset lacks, when that changes. */
+static void
+ctr_missing_log(struct fw *fw, unsigned missing)
+{
+	char names[128] = "";
+	size_t len = 0;
+
+	if (missing == 0 || missing == fw->ctr_missing)
+		return;
+	for (unsigned i = 0; i < FWP_NCTRS; i++)
+		if (missing & (1u << i) && len < sizeof(names))
+			len += (size_t)snprintf(names + len, sizeof(names) -
+			    len, "%s%s", len > 0 ? ", " : "", fwp_ctr_name(i));
+	log_warnx(fw->log, "firewall=nft: table inet nfspamd has no counter "
+	    "%s (a ruleset older than nfspamd's counters?); the metrics leave "
+	    "out what is missing until the ruleset is reloaded (nft -f "
+	    "/etc/nfspamd/nfspamd.nft)", names);
+}
+
+/*
+ * Read the counters through the helper, unless the last reading is
+ * recent.  A failure leaves them all out of the metrics, with one line
+ * when the failing starts.
+ */
+static void
+ctr_fetch(struct fw *fw)
+{
+	char err[FWP_ERRMAX + 64];
+	unsigned missing = 0;
+
+	if (fw->ctr_read && elapsed(&fw->ctr_at) < CTR_CACHE)
+		return;
+	fw->ctr_read = true;
+	clock_gettime(CLOCK_MONOTONIC, &fw->ctr_at);
+	if (fwp_counters(fw->fd, fw->ctr, err, sizeof(err)) == -1) {
+		if (!fw->ctr_failing)
+			log_warnx(fw->log, "firewall=nft counters: %s; the "
+			    "kernel's counters are left out of the metrics",
+			    err);
+		fw->ctr_failing = true;
+		memset(fw->ctr, 0, sizeof(fw->ctr));
+		return;
+	}
+	fw->ctr_failing = false;
+	for (unsigned i = 0; i < FWP_NCTRS; i++)
+		if (!fw->ctr[i].found)
+			missing |= 1u << i;
+	ctr_missing_log(fw, missing);
+	fw->ctr_missing = missing;
+}
+
+/*
+ * One family of the counters first..last, a sample for each the ruleset
+ * has: their packets, or their bytes.  Left out when it has none.  The
+ * blacklist counters are labelled by the set they count.
+ */
+static int
+ctr_family(const struct fw *fw, struct buf *b, const char *name,
+    const char *help, const char *label, unsigned first, unsigned last,
+    bool bytes)
+{
+	struct mlabel l[1];
+	unsigned i;
+	bool any = false;
+	int rc = 0;
+
+	for (i = first; i <= last; i++)
+		any = any || fw->ctr[i].found;
+	if (!any)
+		return 0;
+	rc |= metrics_head(b, name, METRICS_COUNTER, help);
+	for (i = first; i <= last; i++) {
+		if (!fw->ctr[i].found)
+			continue;
+		l[0] = (struct mlabel){ label, i >= FWP_CTR_BLACK ?
+		    fwp_set_name(FWP_BLACK + (i - FWP_CTR_BLACK)) :
+		    fwp_ctr_name(i) };
+		rc |= metrics_sample(b, name, l, 1, (double)(bytes ?
+		    fw->ctr[i].bytes : fw->ctr[i].packets));
+	}
+	return rc;
+}
+
+static int
+ctr_metrics(struct fw *fw, struct buf *b)
+{
+	int rc = 0;
+
+	ctr_fetch(fw);
+	rc |= ctr_family(fw, b, "nfspamd_kernel_packets_total",
+	    "New SMTP connections by the ruleset's verdict: diverted to "
+	    "nfspamd, passed to the MTA as white (@spamd-white, "
+	    "@spamd-white6) or as nospamd (@nospamd, @nospamd6).  The "
+	    "first packet of each, counted by the counters of table inet "
+	    "nfspamd.", "verdict", FWP_CTR_DIVERTED, FWP_CTR_NOSPAMD, false);
+	rc |= ctr_family(fw, b, "nfspamd_kernel_bytes_total",
+	    "Bytes of the packets of nfspamd_kernel_packets_total (the "
+	    "first packet of each connection only).", "verdict",
+	    FWP_CTR_DIVERTED, FWP_CTR_NOSPAMD, true);
+	rc |= ctr_family(fw, b, "nfspamd_kernel_blacklist_packets_total",
+	    "New SMTP connections diverted to nfspamd from an address in a "
+	    "kernel blacklist set (nfspamd-setup -b), by set.  A set holds "
+	    "every list at once; nfspamd_blacklisted_connections_total says "
+	    "which list.", "set", FWP_CTR_BLACK, FWP_CTR_BLACK6, false);
+	rc |= ctr_family(fw, b, "nfspamd_kernel_blacklist_bytes_total",
+	    "Bytes of the packets of nfspamd_kernel_blacklist_packets_total.",
+	    "set", FWP_CTR_BLACK, FWP_CTR_BLACK6, true);
+	return rc;
+}
+
 int
-fw_metrics(const struct fw *fw, struct buf *b)
+fw_metrics(struct fw *fw, struct buf *b)
 {
 	static const char *const opname[NOP] = { "white", "trap" };
 	struct mlabel l[1];
@@ -350,6 +475,7 @@ fw_metrics(const struct fw *fw, struct buf *b)
 
 	if (!fw->nft)
 		return 0;
+	rc |= ctr_metrics(fw, b);
 	rc |= metrics_head(b, "nfspamd_kernel_set_adds_total", METRICS_COUNTER,
 	    "Addresses added to a kernel set as they passed or were trapped.");
 	for (i = 0; i < NOP; i++) {

@@ -35,7 +35,11 @@ int		 fw_trap(struct fw *, const struct addr *, int64_t expire,
 /* After a scan: make the sets equal to what the store says. */
 int		 fw_sync(struct fw *, const struct greylist_scan *,
 		    int64_t now);
-/* Its counters in Prometheus' format (none for "none").  -1: memory. */
-int		 fw_metrics(const struct fw *, struct buf *);
+/*
+ * Its counters in Prometheus' format (none for "none"), and the
+ * ruleset's counters of its verdicts, read through the helper at most
+ * once a second (those the ruleset lacks are left out).  -1: memory.
+ */
+int		 fw_metrics(struct fw *, struct buf *);
 
 #endif

@@ -3,6 +3,9 @@
 /*
  * libFuzzer harness for what the netlink helper reads: a request header
  * and its elements.  Whatever it accepts must re-encode to the same bytes.
+ * The same input is also read as what the supervisor reads back for
+ * FWP_COUNTERS: a reply header, its text, and counter records, which
+ * must decode to exactly the count announced and survive a round trip.
  */
 #include "config.h"
 
@@ -13,6 +16,47 @@
 #include "fwproto.h"
 #include "fuzz.h"
 
+static void
+counters_reply(const uint8_t *data, size_t size)
+{
+	struct fwp_counter c[FWP_NCTRS], back[FWP_NCTRS];
+	struct buf b = { 0 };
+	const char *why = NULL;
+	uint32_t elen, n, found = 0;
+	size_t off;
+	int status;
+
+	if (fwp_reply_hdr(data, size, &status, &elen, &n, &why) == -1) {
+		if (why == NULL)
+			abort();
+		return;
+	}
+	off = 12 + (size_t)elen;
+	if (status != 0 || off > size)
+		return;
+	if (fwp_counters_decode(data + off, size - off, n, c, &why) == -1) {
+		if (why == NULL)
+			abort();
+		return;
+	}
+	for (unsigned i = 0; i < FWP_NCTRS; i++)
+		found += c[i].found;
+	if (found != n || n > FWP_NCTRS)
+		abort();
+	if (fwp_counters_encode(c, &b) == -1)
+		return;
+	if (b.len != 12 + (size_t)n * FWP_CTRSIZE ||
+	    fwp_counters_decode((const uint8_t *)b.data + 12, b.len - 12, n,
+	    back, &why) == -1)
+		abort();
+	for (unsigned i = 0; i < FWP_NCTRS; i++)
+		if (back[i].found != c[i].found ||
+		    back[i].packets != c[i].packets ||
+		    back[i].bytes != c[i].bytes)
+			abort();
+	buf_free(&b);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -22,6 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t back[FWP_ELEMSIZE];
 	size_t n;
 
+	counters_reply(data, size);
 	if (fwp_hdr_decode(data, size, &r, &why) == -1) {
 		if (why == NULL)
 			abort();

@@ -15,7 +15,9 @@
 # user@[10.77.1.1] and user@[IPv6:fd77:1::1]; it is greylisted, retries by
 # itself, passes, lands in @spamd-white / @spamd-white6 and delivers.  bl:
 # an address on a blacklist loaded through the control socket; it is
-# stuttered and its Postfix never delivers.
+# stuttered and its Postfix never delivers.  nfspamd's metrics (the
+# control socket's "metrics") show the ruleset's counters moving: diverted
+# with the greylisted connections, white with the deliveries.
 #
 # Prints TAP, the plan last; each step as a "#" line as it happens.  Takes
 # about 40 s; every wait has a deadline, the whole stays under 3 minutes.
@@ -29,7 +31,7 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir/build/plain}
-NTESTS=32
+NTESTS=35
 
 # --- TAP ---
 tap_n=0 tap_failed=0
@@ -204,6 +206,28 @@ check "blacklist lab (10.77.2.0/24) loaded through the control socket" \
     say "reply: $reply"
 step "control socket: $reply"
 
+# --- the ruleset's counters, in nfspamd's metrics ---
+# kcounter TEXT VERDICT: the packets of nfspamd_kernel_packets_total for
+# the verdict in a scrape.
+kcounter()
+{
+	sed -n 's/^nfspamd_kernel_packets_total{verdict="'"$2"'"} \([0-9]*\)$/\1/p' \
+	    <<<"$1"
+}
+metrics0=$(lab_control gw "$LAB_CTL" metrics 2>&1)
+div0=$(kcounter "$metrics0" diverted)
+white0=$(kcounter "$metrics0" white)
+if [ "$LAB_BACKEND" = nft ]; then
+	check "metrics: the kernel's counters are there (diverted, white, nospamd)" \
+	    eval '[ -n "$div0" ] && [ -n "$white0" ] &&
+	    [ -n "$(kcounter "$metrics0" nospamd)" ]' ||
+	    say "$(grep -E '^(# [A-Z]+ )?nfspamd_kernel' <<<"$metrics0")"
+else
+	fail "metrics: the kernel's counters are there (diverted, white, nospamd)" \
+	    "no nft backend"
+fi
+step "kernel counters: diverted=$div0 white=$white0"
+
 # --- mail from snd (IPv4 and IPv6) and from bl ---
 check "three messages submitted with sendmail (snd: IPv4, IPv6; bl)" \
     lab_submit
@@ -235,6 +259,28 @@ check "nfspamdb lists 10.77.1.2 and fd77:1::2 as WHITE" eval \
     say "$dbl"
 check "the receiving Postfix got mail from 10.77.1.2 and fd77:1::2 only" \
     eval '! grep -E "client=" "$LAB_TMP/postfix-gw/maillog" | grep -Ev "client=unknown\[(10\.77\.1\.2|fd77:1::2)\]" | grep -q .'
+
+# --- the counters moved ---
+# The greylisted attempts and bl's connections were diverted; the
+# deliveries of the two passed senders went through @spamd-white(6).
+metrics1=$(lab_control gw "$LAB_CTL" metrics 2>&1)
+div1=$(kcounter "$metrics1" diverted)
+white1=$(kcounter "$metrics1" white)
+step "kernel counters: diverted=$div1 white=$white1"
+if [ "$LAB_BACKEND" = nft ]; then
+	check "metrics: diverted counted the greylisted and blacklisted connections (3 or more)" \
+	    eval '[ -n "$div1" ] && [ -n "$div0" ] && [ "$div1" -ge $((div0 + 3)) ]' ||
+	    say "$(grep -E '^nfspamd_kernel' <<<"$metrics1")"
+	check "metrics: white counted the two deliveries from whitelisted senders" \
+	    eval '[ -n "$white1" ] && [ -n "$white0" ] &&
+	    [ "$white1" -ge $((white0 + 2)) ]' ||
+	    say "$(lab_exec gw nft list counters table inet nfspamd 2>&1)"
+else
+	fail "metrics: diverted counted the greylisted and blacklisted connections (3 or more)" \
+	    "no nft backend"
+	fail "metrics: white counted the two deliveries from whitelisted senders" \
+	    "no nft backend"
+fi
 
 # --- the blacklisted sender, at the end of the window ---
 step "blacklisted sender: $(grep -cE 'connected ip=10\.77\.2\.2 ' "$LAB_NFSPAMD_LOG") connection(s) to nfspamd so far"

@@ -15,7 +15,10 @@
 # (spamd) keep it applying differences and leave their elements alone;
 # commits by nft, also by a copy of nft named nfspamlogd, are logged and
 # the next scan replaces the sets (what nft added is gone); after that,
-# differences again.
+# differences again.  Then the ruleset's counters: in the metrics with
+# nft/nfspamd.nft; a ruleset without them (an older one) leaves them out
+# of the metrics with one log line, and nfspamd goes on; the counters
+# come back with nft/nfspamd.nft.
 #
 # Environment: top_srcdir, top_builddir, NFSPAMD, NFSPAMDB, NFSPAMLOGD,
 # NFSPAMD_SETUP.
@@ -56,6 +59,7 @@ lab_spawn gw "$log" "$NFSPAMD" -d -v -S 0 -s 0 -p 8025 \
     -h spamd.gw.test --db "$db" --control "$LAB_TMP/run/control.sock" \
     --user nobody --alloweddomains "$LAB_TMP/alloweddomains" \
     --firewall nft --scan-interval 1
+nfspamd_pid=$LAB_LASTPID
 lab_wait_log 10 "$log" "listening " ||
     bail_out "nfspamd did not start: $(cat "$log")"
 
@@ -157,6 +161,32 @@ last=$(grep 'firewall=nft op=sync ' "$log" | grep -n 'mode=replace' |
 wait_syncs $((last + 2)) 10
 is "$(modes $((last + 1)) $((last + 2)))" "diff diff" \
     "after the replace, differences again"
+
+# --- (5) the ruleset's counters ------------------------------------------
+scrape() { lab_control gw "$LAB_TMP/run/control.sock" metrics 2>&1; }
+kernel_samples() { scrape | grep -c '^nfspamd_kernel_\(blacklist_\)\?\(packets\|bytes\)_total{'; }
+is "$(kernel_samples)" 10 \
+    "metrics: packets and bytes of the five counters of nft/nfspamd.nft"
+# An older ruleset: the same without the counters (loading it leaves the
+# counters it does not mention; nft deletes them once no rule uses them).
+sed -e 's/ counter name "[a-z0-9]*"//g' -e '/^\tcounter [a-z0-9]* {$/,/^\t}$/d' \
+    "$top_srcdir/nft/nfspamd.nft" >"$LAB_TMP/old.nft"
+lab_exec gw nft -f "$LAB_TMP/old.nft" &&
+    for c in diverted white nospamd blacklist blacklist6; do
+	    lab_exec gw nft delete counter inet nfspamd "$c" || break
+    done
+is "$(lab_exec gw nft list counters table inet nfspamd | grep -c counter)" \
+    0 "a ruleset without counters is loaded"
+sleep 1.2	# past the metrics' cache of the counters
+is "$(kernel_samples)" 0 "metrics: the kernel counters are left out"
+sleep 1.2
+scrape >/dev/null
+ok "kill -0 $nfspamd_pid" "nfspamd goes on"
+is "$(grep -c 'table inet nfspamd has no counter diverted, white, nospamd, blacklist, blacklist6 ' "$log")" \
+    1 "one log line names the missing counters, after two scrapes"
+lab_exec gw nft -f "$top_srcdir/nft/nfspamd.nft"
+sleep 1.2
+is "$(kernel_samples)" 10 "nft/nfspamd.nft again: the counters are back"
 
 if [ "$_tap_failed" -gt 0 ]; then
 	diag "nfspamd's log:"

@@ -12,7 +12,10 @@
 #  - nft -j agrees with nftset_list on small sets, both ways;
 #  - real connections from a second namespace over a veth pair: tcp/25
 #    from an unknown sender lands on :8025, from @spamd-white(6) or
-#    @nospamd(6) on :25; the NFLOG rules count what they should;
+#    @nospamd(6) on :25; the NFLOG rules count what they should, and so
+#    do the named counters of the verdicts (diverted, white, nospamd,
+#    blacklist, blacklist6), which nftset_counters reads as nft does and
+#    a reload of the ruleset leaves alone;
 #  - the same through nft/nfspamd-gateway.nft: client -- gateway -- mail
 #    server, DNAT (v4) or routing (v6) to the mail server for whitelisted
 #    senders, nfspamd on the gateway for the others.
@@ -243,7 +246,8 @@ S "$drv" replace spamd-white >/dev/null
 S "$drv" replace spamd-white6 >/dev/null
 S "$drv" replace nospamd >/dev/null
 S "$drv" replace nospamd6 >/dev/null
-S nft -f "$ruleset"	# zeroes the counters
+S nft -f "$ruleset"	# zeroes the rules' counters
+S nft reset counters table inet nfspamd >/dev/null	# and the named ones
 
 ip link add "v${$}s" netns "$srv" type veth peer name "v${$}c" netns "$cli"
 S ip addr add 10.99.0.1/24 dev "v${$}s"
@@ -306,10 +310,17 @@ counted()
 	S nft list chain inet nfspamd "$1" | grep -F -- "$2" |
 	    grep -o 'packets [0-9]*' | cut -d' ' -f2
 }
+# The packets of the named counter $1, as nft says (run in namespace $2,
+# default the server's).
+named()
+{
+	ip netns exec "${2:-$srv}" nft list counter inet nfspamd "$1" |
+	    grep -o 'packets [0-9]*' | cut -d' ' -f2
+}
 
 is "$(lands 10.99.0.1)" 8025 "v4: an unknown sender is redirected to :8025"
 is "$(lands fd00:99::1)" 8025 "v6: an unknown sender is redirected to :8025"
-is "$(counted smtp-in redirect)" 2 "the redirect rule counted 2"
+is "$(named diverted)" 2 "counter diverted counted 2"
 is "$(counted log-in 'ip saddr @spamd-white')" 0 \
     "no nfspamd-in log for redirected senders"
 
@@ -321,6 +332,8 @@ is "$(counted log-in 'ip saddr @spamd-white')" 1 \
     "nfspamd-in logged the v4 connection (one SYN)"
 is "$(counted log-in 'ip6 saddr @spamd-white6')" 1 \
     "nfspamd-in logged the v6 connection"
+is "$(named white) $(named diverted)" "2 2" \
+    "counter white counted both, diverted nothing more"
 
 S "$drv" replace spamd-white
 S "$drv" replace spamd-white6
@@ -330,10 +343,31 @@ is "$(lands 10.99.0.1)" 25 "v4: a @nospamd sender reaches :25"
 is "$(lands fd00:99::1)" 25 "v6: a @nospamd6 sender reaches :25"
 is "$(counted log-in 'ip saddr @spamd-white')" 1 \
     "nospamd senders are not logged as nfspamd-in"
+is "$(named nospamd) $(named white)" "2 2" \
+    "counter nospamd counted both, white nothing more"
 S "$drv" replace nospamd
 S "$drv" replace nospamd6
 is "$(lands 10.99.0.1)" 8025 "out of the sets again: redirected"
-is "$(counted smtp-in redirect)" 3 "the redirect rule counted 3"
+is "$(named diverted)" 3 "counter diverted counted 3"
+is "$(named blacklist)" 0 "counter blacklist counted nothing yet"
+# Blacklisted: still diverted (the greylisting ruleset), and counted by
+# the blacklist set's counter as well.
+S "$drv" add spamd 0 10.99.0.0/24
+S "$drv" add spamd6 0 fd00:99::/64
+is "$(lands 10.99.0.1)" 8025 "v4: a blacklisted sender is redirected"
+is "$(lands fd00:99::1)" 8025 "v6: a blacklisted sender is redirected"
+is "$(named blacklist) $(named blacklist6) $(named diverted)" "1 1 5" \
+    "counters blacklist and blacklist6 counted one each, diverted both"
+S "$drv" replace spamd
+S "$drv" replace spamd6
+got=$(S "$drv" counters diverted white nospamd blacklist blacklist6 \
+    nosuchcounter | sed 's/^\([a-z0-9]*\) \([0-9]*\) [0-9][0-9]*$/\1 \2/' |
+    tr '\n' ' ')
+is "$got" "diverted 5 white 2 nospamd 2 blacklist 1 blacklist6 1 nosuchcounter missing " \
+    "nftset_counters reads what nft says, and misses what is not there"
+S nft -f "$ruleset"
+is "$(named diverted) $(named white)" "5 2" \
+    "a reload of the ruleset keeps the named counters' values"
 
 is "$(S python3 "$tmp/connect.py" 10.99.0.2)" 25 \
     "the server connects out to a remote :25"
@@ -400,12 +434,15 @@ is "$(lands 10.98.0.1)" mta "gateway v4: whitelisted sender DNATed to the mail s
 is "$(lands fd00:97::25)" mta "gateway v6: whitelisted sender routed to the mail server"
 is "$(gcounted log-in 'ip saddr @spamd-white')" 1 "gateway: nfspamd-in v4 logged"
 is "$(gcounted log-in 'ip6 saddr @spamd-white6')" 1 "gateway: nfspamd-in v6 logged"
+is "$(named diverted "$gw") $(named white "$gw")" "2 2" \
+    "gateway: counters diverted and white counted 2 each"
 G "$drv" replace spamd-white
 G "$drv" replace spamd-white6
 G "$drv" add nospamd 0 10.98.0.0/24
 G "$drv" add nospamd6 0 fd00:98::/64
 is "$(lands 10.98.0.1)" mta "gateway v4: @nospamd sender DNATed to the mail server"
 is "$(lands fd00:97::25)" mta "gateway v6: @nospamd6 sender routed to the mail server"
+is "$(named nospamd "$gw")" 2 "gateway: counter nospamd counted 2"
 is "$(M python3 "$tmp/connect.py" 10.98.0.2)" 25 \
     "the mail server connects out through the gateway"
 M python3 "$tmp/connect.py" fd00:98::2 >/dev/null

@@ -17,6 +17,8 @@
  *	nftset_check list SET		print "prefix timeout_ms expires_ms" lines
  *	nftset_check add SET T PFX...	add prefixes with timeout T ms
  *	nftset_check replace SET PFX...	make the set exactly these
+ *	nftset_check counters NAME...	print "name packets bytes" lines, or
+ *					"name missing"
  */
 
 #include <sys/socket.h>
@@ -834,6 +836,34 @@ cmd_list(struct ctx *c, const char *set)
 	return 0;
 }
 
+/* The named counters, a line each: NAME PACKETS BYTES, or NAME missing. */
+static int
+cmd_counters(struct ctx *c, char **names, int n)
+{
+	struct nftset_counter	*v;
+	int			 i;
+
+	if ((v = calloc((size_t)n + 1, sizeof(*v))) == NULL)
+		return 1;
+	for (i = 0; i < n; i++)
+		v[i].name = names[i];
+	if (nftset_counters(c->s, v, (size_t)n, c->err, sizeof(c->err)) ==
+	    -1) {
+		fprintf(stderr, "%s\n", c->err);
+		free(v);
+		return 1;
+	}
+	for (i = 0; i < n; i++)
+		if (v[i].found)
+			printf("%s %llu %llu\n", v[i].name,
+			    (unsigned long long)v[i].packets,
+			    (unsigned long long)v[i].bytes);
+		else
+			printf("%s missing\n", v[i].name);
+	free(v);
+	return 0;
+}
+
 static int
 cmd_change(struct ctx *c, bool replace, const char *set, uint64_t timeout,
     char **argv, int argc)
@@ -978,6 +1008,8 @@ main(int argc, char **argv)
 		    10), argv + 4, argc - 4);
 	else if (strcmp(cmd, "replace") == 0 && argc >= 3)
 		ret = cmd_change(&c, true, argv[2], 0, argv + 3, argc - 3);
+	else if (strcmp(cmd, "counters") == 0 && argc >= 3)
+		ret = cmd_counters(&c, argv + 2, argc - 2);
 	else {
 		if (strcmp(cmd, "all") == 0) {
 			test_check(&c);
@@ -995,7 +1027,8 @@ main(int argc, char **argv)
 		else {
 			fprintf(stderr, "usage: nftset_check [all | timing | "
 			    "notable | vanish | list SET | add SET TIMEOUT "
-			    "PFX... | replace SET PFX...]\n");
+			    "PFX... | replace SET PFX... | counters "
+			    "NAME...]\n");
 			nftset_close(c.s);
 			return 2;
 		}

@@ -9,7 +9,9 @@
 # reaches a stand-in MTA on port 25) and nfspamd; a client namespace (cl)
 # connects from listed and unlisted IPv4 and IPv6 addresses.  Checked:
 # -b loads the sets (whole, then as differences), the listed client gets
-# nfspamd and its list's message, the unlisted one the MTA; a refresh
+# nfspamd and its list's message, the unlisted one the MTA, and the
+# ruleset's counters blacklist, blacklist6 and diverted count the
+# listed ones; a refresh
 # moves them; a set flushed behind nfspamd-setup's back is noticed and
 # loaded whole; a list that fails keeps its addresses in the set; the
 # nospamd file reaches @nospamd/@nospamd6; a root run on a state
@@ -57,8 +59,8 @@ lab_exec gw nft -f - <<'EOF' || bail_out "blacklist-only rules"
 flush chain inet nfspamd smtp-in
 table inet nfspamd {
 	chain smtp-in {
-		ip saddr @spamd tcp dport 25 redirect to :8025
-		ip6 saddr @spamd6 tcp dport 25 redirect to :8025
+		ip saddr @spamd tcp dport 25 counter name "blacklist" counter name "diverted" redirect to :8025
+		ip6 saddr @spamd6 tcp dport 25 counter name "blacklist6" counter name "diverted" redirect to :8025
 	}
 }
 EOF
@@ -194,6 +196,13 @@ out=$(talk 10.77.0.20 10.77.0.1)
 is "$out" "220 mta.gw real MTA" "an unlisted IPv4 client reaches the MTA"
 out=$(talk fd77::20 fd77::1)
 is "$out" "220 mta.gw real MTA" "an unlisted IPv6 client reaches the MTA"
+named()
+{
+	lab_exec gw nft list counter inet nfspamd "$1" |
+	    grep -o 'packets [0-9]*' | cut -d' ' -f2
+}
+is "$(named blacklist) $(named blacklist6) $(named diverted)" "1 1 2" \
+    "counters blacklist and blacklist6 counted the listed clients, diverted both"
 
 # --- refresh: a difference --------------------------------------------
 printf '10.77.0.20\nfd77::20\n203.0.113.0/24\n' >"$setdir/a.txt"

@@ -12,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "fwproto.h"
+#include "util.h"
 
 static struct nftset_elem
 E(const char *p, uint64_t timeout)
@@ -144,7 +146,7 @@ test_refused(void **state)
 	assert_string_equal(why, "not an IPv4 address set");
 	h[1] = FWP_NOSPAMD;
 	assert_int_equal(fwp_hdr_decode(h, sizeof(h), &r, &why), -1);
-	h[0] = FWP_ADD46 + 1;
+	h[0] = FWP_COUNTERS + 1;
 	h[1] = FWP_WHITE;
 	assert_int_equal(fwp_hdr_decode(h, sizeof(h), &r, &why), -1);
 	assert_string_equal(why, "unknown operation");
@@ -202,6 +204,146 @@ test_reply(void **state)
 	buf_free(&b);
 }
 
+/* Field by field: the structs' padding is nobody's business. */
+static void
+ctr_equal(const struct fwp_counter *a, const struct fwp_counter *b)
+{
+	for (unsigned i = 0; i < FWP_NCTRS; i++) {
+		assert_int_equal(a[i].found, b[i].found);
+		assert_true(a[i].packets == b[i].packets);
+		assert_true(a[i].bytes == b[i].bytes);
+	}
+}
+
+static void
+test_counters_names(void **state)
+{
+	(void)state;
+	assert_string_equal(fwp_ctr_name(FWP_CTR_DIVERTED), "diverted");
+	assert_string_equal(fwp_ctr_name(FWP_CTR_WHITE), "white");
+	assert_string_equal(fwp_ctr_name(FWP_CTR_NOSPAMD), "nospamd");
+	assert_string_equal(fwp_ctr_name(FWP_CTR_BLACK), "blacklist");
+	assert_string_equal(fwp_ctr_name(FWP_CTR_BLACK6), "blacklist6");
+	assert_null(fwp_ctr_name(FWP_NCTRS));
+}
+
+/* The request carries nothing and names no set. */
+static void
+test_counters_request(void **state)
+{
+	struct fwp_req r = { .op = FWP_COUNTERS }, d;
+	struct buf b = { 0 };
+	uint8_t h[FWP_HDRSIZE];
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(fwp_req_encode(&r, &b), 0);
+	assert_int_equal(b.len, FWP_HDRSIZE);
+	assert_int_equal(fwp_hdr_decode((uint8_t *)b.data, b.len, &d, &why),
+	    0);
+	assert_int_equal(d.op, FWP_COUNTERS);
+	assert_int_equal(d.nadd + d.ndel + d.nadd6, 0);
+	memcpy(h, b.data, sizeof(h));
+	h[1] = FWP_WHITE6;
+	assert_int_equal(fwp_hdr_decode(h, sizeof(h), &d, &why), -1);
+	assert_string_equal(why, "a set named where none is read");
+	h[1] = 0;
+	h[7] = 1;
+	assert_int_equal(fwp_hdr_decode(h, sizeof(h), &d, &why), -1);
+	assert_string_equal(why, "element counts do not fit the operation");
+	h[7] = 0;
+	h[11] = 1;
+	assert_int_equal(fwp_hdr_decode(h, sizeof(h), &d, &why), -1);
+	buf_free(&b);
+}
+
+static void
+test_counters_reply(void **state)
+{
+	struct fwp_counter c[FWP_NCTRS] = { 0 }, got[FWP_NCTRS];
+	struct buf b = { 0 };
+	uint32_t elen, n;
+	uint8_t *rec;
+	int status;
+	const char *why = NULL;
+
+	(void)state;
+	c[FWP_CTR_DIVERTED] = (struct fwp_counter){ true, 7, 420 };
+	c[FWP_CTR_BLACK6] = (struct fwp_counter){ true, 0x0102030405060708,
+	    UINT64_MAX };
+	assert_int_equal(fwp_counters_encode(c, &b), 0);
+	assert_int_equal(b.len, 12 + 2 * FWP_CTRSIZE);
+	assert_int_equal(fwp_reply_hdr((uint8_t *)b.data, b.len, &status, &elen,
+	    &n, &why), 0);
+	assert_int_equal(status, 0);
+	assert_int_equal(elen, 0);
+	assert_int_equal(n, 2);
+	rec = (uint8_t *)b.data + 12;
+	assert_int_equal(fwp_counters_decode(rec, 2 * FWP_CTRSIZE, 2, got,
+	    &why), 0);
+	ctr_equal(got, c);
+	assert_false(got[FWP_CTR_WHITE].found);
+
+	/* Sizes, numbers, repeats. */
+	assert_int_equal(fwp_counters_decode(rec, 2 * FWP_CTRSIZE - 1, 2, got,
+	    &why), -1);
+	assert_string_equal(why, "counter data of the wrong size");
+	assert_int_equal(fwp_counters_decode(rec, 0, FWP_NCTRS + 1, got, &why),
+	    -1);
+	rec[FWP_CTRSIZE] = FWP_NCTRS;
+	assert_int_equal(fwp_counters_decode(rec, 2 * FWP_CTRSIZE, 2, got,
+	    &why), -1);
+	assert_string_equal(why, "not an nfspamd counter");
+	rec[FWP_CTRSIZE] = FWP_CTR_DIVERTED;
+	assert_int_equal(fwp_counters_decode(rec, 2 * FWP_CTRSIZE, 2, got,
+	    &why), -1);
+	assert_string_equal(why, "a counter given twice");
+	assert_int_equal(fwp_counters_decode(rec, 0, 0, got, &why), 0);
+	for (unsigned i = 0; i < FWP_NCTRS; i++)
+		assert_false(got[i].found);
+	buf_free(&b);
+}
+
+/*
+ * The client against replies written beforehand on a socket pair: the
+ * counters, a refusal, and a reply that claims more counters than exist.
+ */
+static void
+test_counters_client(void **state)
+{
+	struct fwp_counter c[FWP_NCTRS] = { 0 }, got[FWP_NCTRS];
+	struct buf b = { 0 };
+	uint8_t req[FWP_HDRSIZE], bad[12] = { 0 };
+	char err[128];
+	int sp[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	c[FWP_CTR_WHITE] = (struct fwp_counter){ true, 3, 180 };
+	assert_int_equal(fwp_counters_encode(c, &b), 0);
+	assert_int_equal(util_write_full(sp[1], b.data, b.len), 0);
+	assert_int_equal(fwp_counters(sp[0], got, err, sizeof(err)), 0);
+	ctr_equal(got, c);
+	assert_int_equal(util_read_full(sp[1], req, sizeof(req)), 1);
+	assert_int_equal(req[0], FWP_COUNTERS);
+
+	buf_free(&b);
+	assert_int_equal(fwp_reply_encode(1, "table inet nfspamd: counters: "
+	    "boom", NULL, 0, &b), 0);
+	assert_int_equal(util_write_full(sp[1], b.data, b.len), 0);
+	assert_int_equal(fwp_counters(sp[0], got, err, sizeof(err)), -1);
+	assert_string_equal(err, "table inet nfspamd: counters: boom");
+	assert_false(got[FWP_CTR_WHITE].found);
+
+	bad[11] = FWP_NCTRS + 1;
+	assert_int_equal(util_write_full(sp[1], bad, sizeof(bad)), 0);
+	assert_int_equal(fwp_counters(sp[0], got, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "more than there are"));
+	close(sp[0]);
+	close(sp[1]);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -211,6 +353,10 @@ main(void)
 		cmocka_unit_test(test_roundtrip_add46),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_reply),
+		cmocka_unit_test(test_counters_names),
+		cmocka_unit_test(test_counters_request),
+		cmocka_unit_test(test_counters_reply),
+		cmocka_unit_test(test_counters_client),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

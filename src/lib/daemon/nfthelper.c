@@ -94,6 +94,34 @@ reply_gen(int fd, size_t changed)
 	return util_write_full(fd, h, sizeof(h));
 }
 
+/*
+ * FWP_COUNTERS: the ruleset's counters, asked for by their names in
+ * fwproto and answered by number.  Nothing the supervisor sends names an
+ * object: it cannot reach any other, nor any other table's.
+ */
+static int
+reply_counters(int fd, struct nftset *ns)
+{
+	struct nftset_counter nc[FWP_NCTRS];
+	struct fwp_counter c[FWP_NCTRS];
+	struct buf b = { 0 };
+	char err[FWP_ERRMAX];
+	unsigned i;
+	int rc = -1;
+
+	for (i = 0; i < FWP_NCTRS; i++)
+		nc[i] = (struct nftset_counter){ .name = fwp_ctr_name(i) };
+	if (nftset_counters(ns, nc, FWP_NCTRS, err, sizeof(err)) == -1)
+		return reply(fd, 1, err, NULL, 0);
+	for (i = 0; i < FWP_NCTRS; i++)
+		c[i] = (struct fwp_counter){ .found = nc[i].found,
+		    .packets = nc[i].packets, .bytes = nc[i].bytes };
+	if (fwp_counters_encode(c, &b) == 0)
+		rc = util_write_full(fd, b.data, b.len);
+	buf_free(&b);
+	return rc;
+}
+
 static int
 check_all(struct nftset *ns, char *err, size_t errlen)
 {
@@ -248,6 +276,12 @@ nfthelper_main(int fd, const struct priv_user *u, struct logger *lg,
 			free(r.add6);
 			status = 1;
 			break;
+		}
+		/* Its own reply: records, not elements (fwproto.h). */
+		if (r.op == FWP_COUNTERS) {
+			if (reply_counters(fd, ns) == -1)
+				break;
+			continue;
 		}
 		err[0] = '\0';
 		rc = serve(ns, &g, &r, &list, &nlist, err, sizeof(err));

@@ -2,7 +2,8 @@
 /* Copyright (c) 2026 The nfspamd authors */
 /*
  * nfthelper: the only nfspamd process with CAP_NET_ADMIN.  It serves
- * fwproto requests for the nfspamd sets on one socket and nothing else.
+ * fwproto requests for the nfspamd sets, and reads the named counters of
+ * the nfspamd table, on one socket and nothing else.
  */
 #ifndef NFSPAMD_NFTHELPER_H
 #define NFSPAMD_NFTHELPER_H
