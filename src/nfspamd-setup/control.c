@@ -76,7 +76,7 @@ control_text(struct ctx *x, struct buf *out)
 		if (!b->ok)
 			continue;
 		if (black_line(b, out, err, sizeof(err)) == -1)
-			black_fail(x, b, err);
+			black_fail(x, b, FAIL_LINE, err);
 		else
 			b->line = ++line;
 	}

@@ -23,8 +23,7 @@
 #include "nftset.h"
 #include "util.h"
 
-/* Write path atomically: a temporary file, fsync, rename, fsync dir. */
-static int
+int
 write_atomic(const char *dir, const char *name, const void *data,
     size_t len, char *err, size_t errlen)
 {
@@ -436,14 +435,19 @@ kernel_apply(struct ctx *x, struct setup_state *next, struct prefix **u,
 	next->loaded = *u;
 	next->nloaded = nu;
 	*u = NULL;
+	x->k.loaded = true;
+	x->k.diff = diff;
+	x->k.n4 = count_family(next->loaded, nu, AF_INET);
+	x->k.n6 = count_family(next->loaded, nu, AF_INET6);
+	x->k.nadd = diff ? d->nadd : 0;
+	x->k.ndel = diff ? d->ndel : 0;
+	x->k.secs = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (x->c.debug || !diff)
 		log_info(&x->log, "sets %s/%s: %zu IPv4 and %zu IPv6 "
 		    "prefixes, %s in %.3f s", black_sets[0], black_sets[1],
-		    count_family(next->loaded, nu, AF_INET),
-		    count_family(next->loaded, nu, AF_INET6),
-		    diff ? "changed by a difference" : "loaded whole",
-		    (double)(t1.tv_sec - t0.tv_sec) +
-		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		    x->k.n4, x->k.n6, diff ? "changed by a difference" :
+		    "loaded whole", x->k.secs);
 	if (x->c.debug && diff)
 		log_info(&x->log, "sets %s/%s: %zu added, %zu deleted",
 		    black_sets[0], black_sets[1], d->nadd, d->ndel);

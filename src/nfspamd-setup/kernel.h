@@ -13,8 +13,16 @@
 #define NFS_SETUP_KERNEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "nfspamd-setup.h"
+
+/*
+ * Replace dir/name with data: a temporary file, fsync, rename, fsync of
+ * the directory, so a crash leaves the old file or the new.  -1 with err.
+ */
+int	write_atomic(const char *dir, const char *name, const void *data,
+	    size_t len, char *err, size_t errlen);
 
 /* Read the state file into x->prev; x->prev_ok says whether it could be. */
 void	state_load(struct ctx *x);

@@ -28,6 +28,7 @@
 
 #include <linux/capability.h>
 
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -42,6 +43,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "expose.h"
 #include "kernel.h"
 #include "nftgen.h"
 #include "owner.h"
@@ -55,12 +57,12 @@ static const char usage_text[] =
 "usage: nfspamd-setup [-bDdn] [-f file] [--control path] [--db dir]\n"
 "                     [--nospamd file] [--user user] [--timeout secs]\n"
 "                     [--connect-timeout secs] [--max-size MiB]\n"
-"                     [--cacert file]\n"
+"                     [--cacert file] [--metrics-file path]\n"
 "       nfspamd-setup -h | -V\n";
 
 enum {
 	OPT_CONTROL = 256, OPT_NOSPAMD, OPT_TIMEOUT,
-	OPT_CTIMEOUT, OPT_MAXSIZE, OPT_CACERT
+	OPT_CTIMEOUT, OPT_MAXSIZE, OPT_CACERT, OPT_METRICSFILE
 };
 
 static void
@@ -74,6 +76,7 @@ parse_args(struct conf *c, int argc, char **argv)
 		{ "connect-timeout", required_argument, NULL, OPT_CTIMEOUT },
 		{ "max-size", required_argument, NULL, OPT_MAXSIZE },
 		{ "cacert", required_argument, NULL, OPT_CACERT },
+		{ "metrics-file", required_argument, NULL, OPT_METRICSFILE },
 		{ "help", no_argument, NULL, 'h' },
 		PROG_LONGOPTS_END
 	};
@@ -114,6 +117,12 @@ parse_args(struct conf *c, int argc, char **argv)
 			    65536) << 20;
 			break;
 		case OPT_CACERT: c->fo.cacert = optarg; break;
+		case OPT_METRICSFILE:
+			if (*optarg != '/')
+				errx(1, "--metrics-file %s: not an absolute "
+				    "path", optarg);
+			c->metrics_file = optarg;
+			break;
 		default: prog_usage(usage_text, 1);
 		}
 	}
@@ -153,7 +162,7 @@ resolve_user(struct ctx *x)
 
 /* Our files in --db: its owner must be able to use every one. */
 static const char *const own_files[] = { LOCK_FILE, STATE_FILE,
-					 NFTGEN_FILE };
+					 HISTORY_FILE, NFTGEN_FILE };
 
 /*
  * " (as user U; D is owned by ...: what to do)" for error e on path, or
@@ -348,6 +357,7 @@ item_ranges(struct ctx *x, struct item *it, const struct fetch_result *res)
 	memset(&rep, 0, sizeof(rep));
 	if (cidr_parse(res->where, res->data, res->len, &it->ranges, &rep) ==
 	    -1) {
+		it->fail = FAIL_MEMORY;
 		it->why = strdup("out of memory");
 		return;
 	}
@@ -359,6 +369,7 @@ item_ranges(struct ctx *x, struct item *it, const struct fetch_result *res)
 	 */
 	if (rep.ranges == 0 && !(!it->l->black &&
 	    it->l->method == SDC_FILE)) {
+		it->fail = FAIL_EMPTY;
 		if (asprintf(&it->why, "%s: no addresses in %zu lines (%zu "
 		    "bytes%s)", res->where, rep.lines, res->raw,
 		    res->gzip ? ", gzip" : "") == -1)
@@ -377,16 +388,25 @@ static void
 fetch_item(struct ctx *x, struct item *it)
 {
 	struct fetch_result	 res;
+	struct timespec		 t0, t1;
 	char			 err[ERRLEN];
+	int			 r;
 
 	it->done = true;
 	if (x->nouser && it->l->method != SDC_FILE) {
+		it->fail = FAIL_USER;
 		if (asprintf(&it->why, "method %s needs user %s to run as",
 		    sdc_method_name(it->l->method), x->c.common.user) == -1)
 			it->why = NULL;
 		return;
 	}
-	if (fetch_list(it->l, &x->c.fo, &res, err, sizeof(err)) == -1) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = fetch_list(it->l, &x->c.fo, &res, err, sizeof(err));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	it->secs = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (r == -1) {
+		it->fail = FAIL_FETCH;
 		it->why = strdup(err);
 		return;
 	}
@@ -409,9 +429,10 @@ add_ranges(struct cidr_list *dst, const struct cidr_list *src)
 }
 
 void
-black_fail(struct ctx *x, struct black *b, const char *why)
+black_fail(struct ctx *x, struct black *b, enum fail fail, const char *why)
 {
 	b->ok = false;
+	b->fail = fail;
 	free(b->why);
 	b->why = strdup(why);
 	log_warnx(&x->log, "list %s: %s; %s", b->l->name, why, x->c.kernel ?
@@ -428,18 +449,19 @@ black_finish(struct ctx *x, struct black *b, struct cidr_list *white,
 	char	why[ERRLEN];
 
 	if (!b->it->ok) {
-		black_fail(x, b, b->it->why != NULL ? b->it->why :
+		black_fail(x, b, b->it->fail != FAIL_NONE ? b->it->fail :
+		    FAIL_MEMORY, b->it->why != NULL ? b->it->why :
 		    "out of memory");
 		return;
 	}
 	if (white_failed) {
 		snprintf(why, sizeof(why), "its white list failed (%s)",
 		    white_why);
-		black_fail(x, b, why);
+		black_fail(x, b, FAIL_WHITE, why);
 		return;
 	}
 	if (cidr_collapse(&b->it->ranges, white, &b->pfx, &b->n) == -1) {
-		black_fail(x, b, "out of memory");
+		black_fail(x, b, FAIL_MEMORY, "out of memory");
 		return;
 	}
 	b->ok = true;
@@ -497,7 +519,7 @@ collect_lists(struct ctx *x)
 			b->l = l;
 			if (!setup_tag_ok(l->name, why, sizeof(why))) {
 				b->it = NULL;
-				black_fail(x, b, why);
+				black_fail(x, b, FAIL_NAME, why);
 				b = NULL;
 				continue;
 			}
@@ -593,24 +615,47 @@ load_conf(struct ctx *x)
 	return 0;
 }
 
+/*
+ * spamd.conf cannot be used: with --metrics-file, the failed run is
+ * still written, with each list as the history has it, so that an alert
+ * on the run fires rather than one on a missing file.
+ */
+static void
+conf_failed(struct ctx *x)
+{
+	int	lockfd;
+
+	if (x->c.metrics_file == NULL || x->c.dryrun ||
+	    become_owner(x) == -1 || (lockfd = lock_db(x)) == -1)
+		return;
+	x->failed++;
+	expose_write(x, false);
+	close(lockfd);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct ctx		 x;
 	struct setup_state	 next;
 	size_t			 i;
-	bool			 delivered;
 	int			 lockfd = -1, rc = 1;
 
 	memset(&x, 0, sizeof(x));
 	memset(&next, 0, sizeof(next));
+	clock_gettime(CLOCK_REALTIME, &x.t0);
+	clock_gettime(CLOCK_MONOTONIC, &x.m0);
 	parse_args(&x.c, argc, argv);
 	log_init(&x.log, "nfspamd-setup", 1, x.c.debug ? LOG_DEBUG :
 	    LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (load_conf(&x) == -1)
+	if (load_conf(&x) == -1) {
+		conf_failed(&x);
+		free_all(&x);
+		log_close(&x.log);
 		return 1;
+	}
 	if (x.c.daemon) {
 		if (daemon(1, 0) == -1) {
 			log_warn(&x.log, "daemon");
@@ -631,9 +676,9 @@ main(int argc, char **argv)
 			break;
 		}
 	collect_lists(&x);
-	if (control_feed(&x, &delivered) == -1)
+	if (control_feed(&x, &x.delivered) == -1)
 		goto done;
-	if (next_state(&x, &next, delivered) == -1) {
+	if (next_state(&x, &next, x.delivered) == -1) {
 		log_warnx(&x.log, "out of memory");
 		goto done;
 	}
@@ -642,6 +687,8 @@ main(int argc, char **argv)
 	nospamd_load(&x);
 	if (!x.c.dryrun && state_save(&x, &next) == -1)
 		x.failed++;
+	if (x.c.metrics_file != NULL && !x.c.dryrun)
+		expose_write(&x, true);
 
 	if (x.failed > 0)
 		log_warnx(&x.log, "%d problem%s, see above", x.failed,

@@ -3,7 +3,8 @@
 /*
  * logd: what nfspamlogd's files share: its settings, its counters and
  * its state (nfspamlogd.c: flags, privileges, bursts into the database
- * and the sets, the loop; nflog.c: the NFLOG group).
+ * and the sets, the loop; nflog.c: the NFLOG group; expose.c: the
+ * counters in Prometheus' format).
  */
 #ifndef NFSPAMLOGD_LOGD_H
 #define NFSPAMLOGD_LOGD_H
@@ -13,8 +14,10 @@
 #include <time.h>
 #include <uv.h>
 
+#include "buf.h"
 #include "log.h"
 #include "logev.h"
+#include "mexport.h"
 #include "nftset.h"
 #include "priv.h"
 #include "prog.h"
@@ -30,6 +33,12 @@
 #define LOGD_QTIMEOUT		2	/* hundredths of a second */
 #define LOGD_WARN_EVERY		10	/* seconds between repeated warnings */
 
+/* Histogram buckets (upper bounds): a burst's latency, in seconds. */
+#define LOGD_BURST_BOUNDS \
+	{ 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, \
+	  0.05, 0.1, 0.25, 1 }
+#define LOGD_NBURST		12
+
 struct conf {
 	unsigned	 group;
 	int64_t		 whiteexp;
@@ -42,6 +51,8 @@ struct conf {
 	const char	*targets[SYNCSEND_MAXTARGETS];	/* -Y */
 	size_t		 ntargets;
 	const char	*keyfile;			/* -k */
+	const char	*metrics;		/* --metrics address:port */
+	const char	*metrics_file;		/* --metrics-file */
 };
 
 struct counters {
@@ -54,6 +65,8 @@ struct counters {
 	uint64_t	 enobufs;	/* receive buffer overruns */
 	uint64_t	 store_errors;
 	uint64_t	 kernel_errors;
+	uint64_t	 burst_ns;	/* time applying bursts, summed */
+	uint64_t	 burst_hist[LOGD_NBURST + 1];	/* per bucket */
 };
 
 struct logd {
@@ -70,6 +83,8 @@ struct logd {
 	uv_poll_t		 poll;
 	uv_timer_t		 stats, flush;
 	struct prog_signals	 sig;
+	struct mexport		*mx;		/* --metrics, --metrics-file */
+	int64_t			 started;	/* time of start */
 	struct logev_burst	 burst;
 	struct nftset_elem	*e4, *e6;	/* one burst's elements */
 	bool			*isnew;		/* per burst entry */
@@ -87,6 +102,9 @@ struct logd {
 void	apply(struct logd *);
 /* nfspamlogd.c: stop the loop; status 0 keeps an earlier failure. */
 void	stop(struct logd *, int status);
+
+/* expose.c: the counters in Prometheus' format (mexport_render_fn). */
+int	logd_metrics(void *arg, struct buf *);
 
 /* nflog.c: bind the group (needs CAP_NET_ADMIN); -1 logged. */
 int	nflog_setup(struct logd *);

@@ -44,6 +44,7 @@
 #include "fwproto.h"
 #include "grey.h"
 #include "logd.h"
+#include "metrics.h"
 #include "nftgen.h"
 #include "nfthelper.h"
 #include "owner.h"
@@ -54,11 +55,12 @@ static const char usage_text[] =
 "usage: nfspamlogd [-DIv] [-k keyfile] [-l group] [-W whiteexp] [-Y target]\n"
 "                  [--db dir] [--user user]\n"
 "                  [--db-sync-ms ms] [--db-max-size MiB] [--rcvbuf MiB]\n"
+"                  [--metrics address:port] [--metrics-file path]\n"
 "                  [--stats-interval secs]\n"
 "       nfspamlogd -h | -V\n";
 
 enum {
-	OPT_RCVBUF = 256, OPT_STATS
+	OPT_RCVBUF = 256, OPT_STATS, OPT_METRICS, OPT_METRICSFILE
 };
 
 static const struct option longopts[] = {
@@ -66,6 +68,8 @@ static const struct option longopts[] = {
 	PROG_LONGOPTS_STORE,
 	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
 	{ "stats-interval", required_argument, NULL, OPT_STATS },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "metrics-file", required_argument, NULL, OPT_METRICSFILE },
 	{ "help", no_argument, NULL, 'h' },
 	PROG_LONGOPTS_END
 };
@@ -74,6 +78,8 @@ static void
 parse_args(int argc, char **argv, struct conf *c)
 {
 	struct sync_target st;
+	struct addr ma;
+	uint16_t mport;
 	const char *why;
 	int ch;
 
@@ -118,6 +124,18 @@ parse_args(int argc, char **argv, struct conf *c)
 			break;
 		case OPT_STATS: c->stats_interval = (unsigned)prog_number(
 			    "--stats-interval", optarg, 0, 86400);
+			break;
+		case OPT_METRICS:
+			if (metrics_endpoint_parse(optarg, &ma, &mport,
+			    &why) == -1)
+				errx(1, "--metrics %s: %s", optarg, why);
+			c->metrics = optarg;
+			break;
+		case OPT_METRICSFILE:
+			if (*optarg != '/')
+				errx(1, "--metrics-file %s: not an absolute "
+				    "path", optarg);
+			c->metrics_file = optarg;
 			break;
 		default: prog_usage(usage_text, 1);
 		}
@@ -215,6 +233,24 @@ log_addresses(struct logd *d)
 	}
 }
 
+/* A burst's time in the database and the sets, into the histogram. */
+static void
+observe(struct logd *d, const struct timespec *t0)
+{
+	static const double bounds[] = LOGD_BURST_BOUNDS;
+	struct timespec t1;
+	int64_t ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ns = (int64_t)(t1.tv_sec - t0->tv_sec) * 1000000000 +
+	    (t1.tv_nsec - t0->tv_nsec);
+	if (ns < 0)
+		ns = 0;
+	d->c.burst_ns += (uint64_t)ns;
+	d->c.burst_hist[metrics_bucket(bounds, LOGD_NBURST,
+	    (double)ns / 1e9)]++;
+}
+
 void
 apply(struct logd *d)
 {
@@ -222,13 +258,17 @@ apply(struct logd *d)
 	struct fwp_req r = { .op = FWP_ADD46, .set = FWP_WHITE };
 	uint64_t timeout_ms = (uint64_t)d->conf.whiteexp * 1000;
 	char err[FWP_ERRMAX + 64];
+	struct timespec t0;
+	bool kfail;
 
 	if (b->n == 0)
 		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	d->now = (int64_t)time(NULL);
 	d->c.bursts++;
 	if (store_update(d->store, apply_txn, d, err, sizeof(err)) != 0) {
 		/* The kernel gets only what the database agrees with. */
+		observe(d, &t0);
 		d->c.store_errors++;
 		log_warnx(&d->log, "database %s: %s: %zu addresses not "
 		    "updated", store_dir(d->store), err, b->n);
@@ -248,7 +288,9 @@ apply(struct logd *d)
 	d->c.updates += b->n;
 	r.add = d->e4;
 	r.add6 = d->e6;
-	if (fwp_call(d->helper_fd, &r, NULL, NULL, err, sizeof(err)) == -1)
+	kfail = fwp_call(d->helper_fd, &r, NULL, NULL, err, sizeof(err)) == -1;
+	observe(d, &t0);
+	if (kfail)
 		warn_kernel(d, err);
 	/* spamlogd's -Y: a WHITE message for each address. */
 	for (size_t i = 0; d->sync != NULL && i < b->n; i++) {
@@ -437,6 +479,23 @@ on_flush(uv_timer_t *t)
 		log_warnx(&d->log, "%s", err);
 }
 
+/* --metrics, --metrics-file: -1 (logged) if the listener cannot be. */
+static int
+metrics_open(struct logd *d)
+{
+	char err[512];
+
+	if (mexport_open(&d->mx, d->loop, d->conf.metrics,
+	    d->conf.metrics_file, 0, logd_metrics, d, &d->log, err,
+	    sizeof(err)) == -1) {
+		log_warnx(&d->log, "%s", err);
+		return -1;
+	}
+	if (d->conf.metrics != NULL)
+		log_info(&d->log, "metrics listening=%s", d->conf.metrics);
+	return 0;
+}
+
 static void
 run(struct logd *d)
 {
@@ -455,7 +514,9 @@ run(struct logd *d)
 	if (d->conf.common.sync_ms > 0)
 		uv_timer_start(&d->flush, on_flush, d->conf.common.sync_ms,
 		    d->conf.common.sync_ms);
-	if (uv_poll_init(&loop, &d->poll, d->nfd) != 0) {
+	if (metrics_open(d) == -1)
+		d->status = 1;
+	else if (uv_poll_init(&loop, &d->poll, d->nfd) != 0) {
 		log_warnx(&d->log, "NFLOG: cannot watch the socket");
 		d->status = 1;
 	} else {
@@ -466,6 +527,8 @@ run(struct logd *d)
 		    d->conf.inbound_only ? "yes" : "no", d->conf.common.db);
 		uv_run(&loop, UV_RUN_DEFAULT);
 	}
+	mexport_close(d->mx);
+	d->mx = NULL;
 	prog_loop_close(&loop);
 	d->loop = NULL;
 }
@@ -480,6 +543,7 @@ main(int argc, char **argv)
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		errx(1, "out of memory");
 	d->helper_fd = d->nfd = -1;
+	d->started = (int64_t)time(NULL);
 	parse_args(argc, argv, &d->conf);
 	log_init(&d->log, "nfspamlogd", d->conf.debug, d->conf.verbose ?
 	    LOG_DEBUG : LOG_INFO);

@@ -19,6 +19,10 @@ anyone else, no --user is given and everything runs as the caller.
 nfspamd-setup is always given --nospamd /nonexistent and never -b: this test
 does not touch the host's nftables.
 
+--metrics-file: the textfile of each run is checked with promtool (check
+metrics) when it is installed, and its values against the lists: entries,
+failures and their reasons, and the last success kept across failed runs.
+
 As root, a --db directory owned by nobody checks that nfspamd-setup works as
 that directory's owner (every file it leaves there is nobody's, old root-owned
 ones are given back) and that a run as nobody then works; and that permission
@@ -479,6 +483,9 @@ def t_usage(st, tmp):
     r = st.run(c, "extra-argument")
     TAP.ok(r.rc == 1 and "usage: nfspamd-setup" in r.err,
            "usage: an operand exits 1 with the usage", r)
+    r = st.run(c, "--metrics-file", "setup.prom")
+    TAP.ok(r.rc == 1 and "--metrics-file setup.prom: not an absolute path"
+           in r.err, "usage: a relative --metrics-file exits 1 naming it", r)
     TAP.ok(r.out == "", "usage: a usage error prints nothing on stdout", r)
 
     version = package_version()
@@ -1104,6 +1111,223 @@ def t_nfspamd(st, tmp, d, web):
            "state: a missing --db directory exits 1 naming the lock file", r)
 
 
+def prom_samples(path):
+    """{'name{labels}': value} of a textfile, or None when unreadable."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return None
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            k, _, v = line.rpartition(" ")
+            out[k] = float(v)
+    return out
+
+
+def promtool(path):
+    """promtool check metrics on path: "" when it passes, else why; None
+    when promtool is not installed."""
+    exe = shutil.which("promtool")
+    if exe is None:
+        return None
+    with open(path, "rb") as f:
+        r = subprocess.run([exe, "check", "metrics"], stdin=f,
+                           capture_output=True, timeout=20)
+    out = (r.stdout + r.stderr).decode(errors="replace")
+    return out if r.returncode != 0 or out else ""
+
+
+def next_second():
+    """Sleep into the next second: runs then have distinct timestamps."""
+    time.sleep(1.02 - time.time() % 1)
+
+
+class Metrics:
+    """Runs of nfspamd-setup with --metrics-file, and their files."""
+
+    def __init__(self, st, tmp, d):
+        self.st, self.d = st, d
+        self.db = os.path.join(tmp, "metrics-db")
+        self.dir = os.path.join(tmp, "textfile")
+        for p in (self.db, self.dir):
+            os.makedirs(p)
+            os.chmod(p, 0o755)
+        self.file = os.path.join(self.dir, "nfspamd-setup.prom")
+        self.m = {}
+        self.t = 0
+
+    def run(self, conf_path, *extra, control=None):
+        next_second()
+        self.t = int(time.time())
+        r = self.st.run(conf_path, "--metrics-file", self.file, *extra,
+                        db=self.db, control=control or self.d.ctl)
+        self.m = prom_samples(self.file) or {}
+        return r
+
+    def check(self, what):
+        v = promtool(self.file)
+        if v is None:
+            TAP.skip("promtool is not installed")
+        else:
+            TAP.ok(v == "", "%s: the file passes promtool check metrics"
+                   % what, v)
+
+    def get(self, name, **labels):
+        """The sample's value; labels in the order the file has them."""
+        if labels:
+            name += "{%s}" % ",".join('%s="%s"' % kv for kv in
+                                      labels.items())
+        return self.m.get(name)
+
+    def lists(self, name):
+        """{list: value} of a per-list family."""
+        pre = name + '{list="'
+        return {k[len(pre):k.index('"', len(pre))]: v
+                for k, v in self.m.items() if k.startswith(pre)}
+
+
+def t_metrics(st, tmp, d, web):
+    """--metrics-file: what each run wrote, across failures."""
+    P = web.port
+    mx = Metrics(st, tmp, d)
+    m1 = write(os.path.join(tmp, "m1.txt"),
+               "127.0.1.0/24\n127.0.2.5\n2001:db8:5::/48\n")
+    m1w = write(os.path.join(tmp, "m1w.txt"), "127.0.1.128/25\n")
+    web.routes["/m2.txt"] = ("body", "text/plain", b"127.0.3.0/24\n")
+    e_m1 = entry("m1", "black", 'msg="m1 %A"', "file=" + m1)
+    e_m1w = entry("m1w", "white", "file=" + m1w)
+    e_m2 = entry("m2", "black", 'msg="m2 %A"', "method=http",
+                 http_file(P, "/m2.txt"))
+    c1 = conf(os.path.join(tmp, "metrics1.conf"), ["m1", "m1w", "m2"],
+              e_m1, e_m1w, e_m2)
+    version = package_version()
+
+    # Run 1: every list works.
+    r = mx.run(c1)
+    t1 = mx.t
+    TAP.ok(r.rc == 0 and mx.m, "metrics run 1: exit 0, the file written",
+           r)
+    mx.check("metrics run 1")
+    TAP.eq((mx.get("nfspamd_setup_build_info", version=version),
+            mx.get("nfspamd_setup_last_run_success"),
+            mx.get("nfspamd_setup_last_run_problems"),
+            mx.get("nfspamd_setup_last_success_timestamp_seconds")),
+           (1, 1, 0, t1), "metrics run 1: build_info, success 1, 0 "
+           "problems, last success now")
+    TAP.ok(abs(mx.get("nfspamd_setup_last_run_timestamp_seconds", ) - t1)
+           <= 1 and 0 < mx.get("nfspamd_setup_last_run_duration_seconds")
+           < RUN_TIMEOUT, "metrics run 1: the run's start and duration",
+           repr(mx.m))
+    TAP.eq(mx.lists("nfspamd_setup_list_entries"),
+           {"m1": 3, "m1w": 1, "m2": 1},
+           "metrics run 1: entries: m1 3 prefixes once m1w is taken away, "
+           "m1w 1, m2 1")
+    TAP.eq(mx.lists("nfspamd_setup_list_failed"),
+           {"m1": 0, "m1w": 0, "m2": 0}, "metrics run 1: no list failed")
+    TAP.eq(mx.lists("nfspamd_setup_list_last_success_timestamp_seconds"),
+           {"m1": t1, "m1w": t1, "m2": t1},
+           "metrics run 1: each list's last success is this run")
+    TAP.eq((mx.lists("nfspamd_setup_list_last_failure_timestamp_seconds"),
+            sorted(mx.lists("nfspamd_setup_list_fetch_seconds"))),
+           ({}, ["m1", "m1w", "m2"]),
+           "metrics run 1: no failure yet; a fetch time for each list")
+    TAP.eq(mx.get("nfspamd_setup_list_info", list="m2", type="black",
+                  method="http"), 1, "metrics run 1: list_info of m2")
+    TAP.ok(d.wait_log(r"blacklist list=m1 prefixes=3$"),
+           "metrics run 1: nfspamd holds m1's 3 prefixes", d.log_tail())
+
+    # Run 2: m2's server answers 404.
+    del web.routes["/m2.txt"]
+    r = mx.run(c1)
+    t2 = mx.t
+    TAP.ok(r.rc == 1, "metrics run 2: exit 1, m2 failed", r)
+    mx.check("metrics run 2")
+    TAP.eq((mx.get("nfspamd_setup_list_failed", list="m2"),
+            mx.get("nfspamd_setup_list_last_failure_timestamp_seconds",
+                   list="m2", reason="fetch"),
+            mx.get("nfspamd_setup_list_last_success_timestamp_seconds",
+                   list="m2"),
+            mx.get("nfspamd_setup_list_entries", list="m2")),
+           (1, t2, t1, 1), "metrics run 2: m2 failed now (reason fetch), "
+           "keeps run 1 as its last success and its entry")
+    TAP.eq((mx.get("nfspamd_setup_list_failed", list="m1"),
+            mx.get("nfspamd_setup_list_last_success_timestamp_seconds",
+                   list="m1")), (0, t2), "metrics run 2: m1 worked now")
+    TAP.eq((mx.get("nfspamd_setup_last_run_success"),
+            mx.get("nfspamd_setup_last_success_timestamp_seconds")),
+           (0, t1), "metrics run 2: the run failed; its last success is "
+           "run 1's")
+
+    # Run 3: m2 is back; m1's white list fails, and so does m1.
+    web.routes["/m2.txt"] = ("body", "text/plain", b"127.0.3.0/24\n")
+    e_m1w = entry("m1w", "white", "method=exec",
+                  "file=/bin/cat " + os.path.join(tmp, "no-m1w.txt"))
+    c3 = conf(os.path.join(tmp, "metrics3.conf"), ["m1", "m1w", "m2"],
+              e_m1, e_m1w, e_m2)
+    r = mx.run(c3)
+    t3 = mx.t
+    TAP.ok(r.rc == 1, "metrics run 3: exit 1, m1w failed", r)
+    mx.check("metrics run 3")
+    TAP.eq(mx.lists("nfspamd_setup_list_failed"),
+           {"m1": 1, "m1w": 1, "m2": 0},
+           "metrics run 3: m1 and m1w failed, m2 worked")
+    TAP.eq(mx.lists("nfspamd_setup_list_last_failure_timestamp_seconds"),
+           {"m1": t3, "m1w": t3, "m2": t2},
+           "metrics run 3: failures now; m2's from run 2 is kept")
+    TAP.ok(mx.get("nfspamd_setup_list_last_failure_timestamp_seconds",
+                  list="m1", reason="white") == t3
+           and mx.get("nfspamd_setup_list_last_failure_timestamp_seconds",
+                      list="m1w", reason="fetch") == t3,
+           "metrics run 3: m1 failed for its white list, m1w to fetch",
+           repr(mx.m))
+    TAP.eq(mx.lists("nfspamd_setup_list_last_success_timestamp_seconds"),
+           {"m1": t2, "m1w": t2, "m2": t3},
+           "metrics run 3: m1 and m1w keep run 2's success")
+
+    # Run 4: nfspamd cannot be reached.
+    r = mx.run(c1, control=st.nosock)
+    t4 = mx.t
+    mx.check("metrics run 4")
+    TAP.ok(r.rc == 1 and mx.get(
+        "nfspamd_setup_list_last_failure_timestamp_seconds", list="m2",
+        reason="control") == t4 and mx.get(
+        "nfspamd_setup_list_failed", list="m1w") == 0,
+        "metrics run 4: without nfspamd, the black lists fail with reason "
+        "control; the white list worked", r, repr(mx.m))
+
+    # -n writes no file.
+    before = os.stat(mx.file).st_mtime_ns
+    r = mx.run(c1, "-n")
+    TAP.ok(r.rc == 0 and os.stat(mx.file).st_mtime_ns == before,
+           "metrics: -n leaves the file alone", r)
+
+    # A spamd.conf that cannot be read: the failed run, the history's lists.
+    bad = write(os.path.join(tmp, "metrics-bad.conf"), "no all here\n")
+    r = mx.run(bad)
+    mx.check("metrics: bad spamd.conf")
+    TAP.eq((r.rc, mx.get("nfspamd_setup_last_run_success"),
+            mx.get("nfspamd_setup_last_run_timestamp_seconds"),
+            mx.lists("nfspamd_setup_list_last_success_timestamp_seconds"),
+            mx.lists("nfspamd_setup_list_failed")),
+           (1, 0, mx.t, {"m1": t2, "m1w": t4, "m2": t3}, {}),
+           "metrics: a bad spamd.conf is a failed run; the lists' last "
+           "successes stay", r)
+
+    # A damaged history: said so, and the times start afresh.
+    hist = os.path.join(mx.db, "setup.history")
+    TAP.ok(os.path.exists(hist), "metrics: --db holds setup.history")
+    with open(hist, "a") as f:
+        f.write("list\tbogus\n")
+    r = mx.run(c1)
+    TAP.ok(r.rc == 0 and "%s: line " % hist in r.err and "start afresh"
+           in r.err, "metrics: a damaged setup.history is named, and the "
+           "run goes on", r)
+    TAP.eq(mx.lists("nfspamd_setup_list_last_failure_timestamp_seconds"),
+           {}, "metrics: ... its failures forgotten")
+
+
 def owners(path):
     """{name: owner uid} of everything in path."""
     return {n: os.lstat(os.path.join(path, n)).st_uid
@@ -1278,6 +1502,7 @@ def main():
         section("dry run", t_dry, st, tmp, d if started else None)
         if started:
             section("nfspamd", t_nfspamd, st, tmp, d, web)
+            section("metrics file", t_metrics, st, tmp, d, web)
             section("owner of --db", t_owner, st, tmp, d)
             TAP.ok(d.proc.poll() is None, "nfspamd is still running",
                    d.log())

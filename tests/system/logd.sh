@@ -16,7 +16,9 @@
 # snd whitelists snd (IPv4 and IPv6), and with -I it does not; packets of
 # another prefix are counted as ignored; the reader holds no capability,
 # its helper CAP_NET_ADMIN only; an NFLOG overrun (the reader stopped
-# while a SYN flood arrives) is logged, counted and survived.  Started as
+# while a SYN flood arrives) is logged, counted and survived; the
+# --metrics listener and the --metrics-file textfile pass promtool and
+# their counters follow the events.  Started as
 # root on a database directory that belongs to nobody, every file it
 # makes there is nobody's.  -V, -h and usage errors are checked first,
 # as any user.
@@ -52,13 +54,19 @@ out=$("$NFSPAMLOGD" --bogus 2>/dev/null)
 is "$?:$out" "1:" "a usage error exits 1, nothing on stdout"
 like "$("$NFSPAMLOGD" --bogus 2>&1 >/dev/null)" '^usage: nfspamlogd' \
     "... and the usage on stderr"
+out=$("$NFSPAMLOGD" --metrics 127.0.0.1 2>&1)
+is "$?:$out" "1:nfspamlogd: --metrics 127.0.0.1: want ADDRESS:PORT" \
+    "--metrics without a port exits 1 naming the flag and value"
+out=$("$NFSPAMLOGD" --metrics-file logd.prom 2>&1)
+is "$?:$out" "1:nfspamlogd: --metrics-file logd.prom: not an absolute path" \
+    "--metrics-file with a relative path exits 1 naming it"
 
 if [ "$(id -u)" != 0 ]; then
 	skip "needs root (network namespaces, nftables, NFLOG)" 1
 	done_testing
 	exit 0
 fi
-for c in postfix postconf nft ip python3; do
+for c in postfix postconf nft ip python3 curl promtool; do
 	if ! command -v "$c" >/dev/null; then
 		skip "$c not installed" 1
 		done_testing
@@ -141,6 +149,26 @@ s.recv(100)
 EOF
 }
 
+# scrape: the reader's /metrics, from inside gw, into $M.
+MPORT=9125
+scrape()
+{
+	M=$(lab_exec gw curl -sf --max-time 5 "http://127.0.0.1:$MPORT/metrics")
+}
+# mval NAME{LABELS} [TEXT]: the sample's value in TEXT (default $M).
+mval()
+{
+	awk -v k="$1" '$1 == k { print $2 }' <<<"${2-$M}"
+}
+# promcheck TEXT: promtool's verdict on TEXT, empty when it passes.
+promcheck()
+{
+	local out
+
+	out=$(promtool check metrics <<<"$1" 2>&1) || out=${out:-failed}
+	echo "$out"
+}
+
 capeff() { awk '/^CapEff:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 uidof() { awk '/^Uid:/ {print $3}' "/proc/$1/status" 2>/dev/null; }
 
@@ -162,9 +190,24 @@ like "$out" 'needs CAP_NET_ADMIN' "... and says what it needs"
 diag "$out"
 
 # --- start ---
-logd_start
+PROMDIR=$LAB_TMP/textfile
+PROM=$PROMDIR/nfspamlogd.prom
+mkdir -p "$PROMDIR" && chown nobody: "$PROMDIR" || bail_out "textfile dir"
+logd_start --metrics "127.0.0.1:$MPORT" --metrics-file "$PROM"
 is "$?" 0 "nfspamlogd starts in gw and binds NFLOG group 25" ||
     { diag "$(cat "$LOG")"; bail_out "nfspamlogd does not start"; }
+like "$(cat "$LOG")" "metrics listening=127\.0\.0\.1:$MPORT" \
+    "it says where the metrics listener is"
+scrape
+is "$(promcheck "$M")" "" "GET /metrics passes promtool check metrics"
+is "$(mval "nfspamd_logd_build_info{version=\"$version\"}"):$(mval \
+    nfspamd_logd_events_total)" "1:0" \
+    "build_info carries the version; no event read yet"
+started=$(mval nfspamd_logd_start_time_seconds)
+ok '[ -n "$started" ] && [ $(($(date +%s) - started)) -le 30 ]' \
+    "start_time_seconds is the start ($started)"
+ok '[ -f "$PROM" ] && [ -z "$(promcheck "$(cat "$PROM")")" ]' \
+    "--metrics-file is written at start and passes promtool"
 helper=$(pgrep -P "$LOGD_PID")
 nobody=$(id -u nobody)
 ok '[ "$(capeff "$LOGD_PID")" = 0000000000000000 ] &&
@@ -198,6 +241,19 @@ ok 'connect snd 10.77.1.5 10.77.1.1 && connect snd fd77:1::5 fd77:1::1' \
 ok 'lab_wait 5 eval "[ \"\$(db_field 10.77.1.5 9)\" = 1 ] &&
     [ \"\$(db_field fd77:1::5 9)\" = 1 ]"' \
     "each connection counts as a pass (pcount 0 -> 1)"
+scrape
+diag "$(grep -v '^#' <<<"$M" | grep -v _bucket | tr '\n' ' ')"
+is "$(mval 'nfspamd_logd_events_applied_total{direction="in"}')" 2 \
+    "metrics: 2 inbound events applied"
+ok '[ "$(mval nfspamd_logd_events_total)" -ge 2 ] &&
+    [ "$(mval nfspamd_logd_db_updates_total)" -ge 2 ] &&
+    [ "$(mval nfspamd_logd_whitelisted_total)" = 0 ]' \
+    "metrics: events read and entries written follow; none new (both were WHITE)"
+b=$(mval nfspamd_logd_bursts_total)
+ok '[ "$b" -ge 1 ] && [ "$(mval nfspamd_logd_burst_seconds_count)" = "$b" ] &&
+    [ "$(mval "nfspamd_logd_burst_seconds_bucket{le=\"+Inf\"}")" = "$b" ]' \
+    "metrics: one burst_seconds observation per burst ($b)"
+is "$(promcheck "$M")" "" "... and the scrape passes promtool"
 new4=$(db_field 10.77.1.5 7)
 new6=$(db_field fd77:1::5 7)
 now=$(date +%s)
@@ -268,9 +324,33 @@ st=$(stats)
 diag "$(echo "$st" | tr '\n' ' ')"
 like "$st" '^in=2$' "the counters say 2 inbound events"
 like "$st" '^lost=0$' "... and nothing lost"
+scrape
+is "$(mval 'nfspamd_logd_events_ignored_total{reason="prefix"}')" 1 \
+    "metrics: the other prefix's event is ignored with reason=\"prefix\""
+out=$(mval 'nfspamd_logd_events_applied_total{direction="out"}')
+ok '[ "$out" -ge 2 ] && [ "$(mval nfspamd_logd_whitelisted_total)" -ge 2 ] &&
+    [ "$(mval nfspamd_logd_events_lost_total)" = 0 ] &&
+    [ "$(mval nfspamd_logd_kernel_errors_total)" = 0 ] &&
+    [ "$(mval nfspamd_logd_store_errors_total)" = 0 ]' \
+    "metrics: outbound events applied, 10.77.1.2 and fd77:1::2 new; nothing lost, no error"
+sum=0
+for k in in out; do
+	sum=$((sum + $(mval "nfspamd_logd_events_applied_total{direction=\"$k\"}")))
+done
+for k in prefix packet address inbound-only; do
+	sum=$((sum + $(mval "nfspamd_logd_events_ignored_total{reason=\"$k\"}")))
+done
+is "$sum" "$(mval nfspamd_logd_events_total)" \
+    "metrics: applied and ignored add up to the events read"
 
 # --- -I: outbound is not whitelisted ---
 logd_stop
+P=$(cat "$PROM" 2>/dev/null)
+is "$(promcheck "$P")" "" "--metrics-file, written again at exit, passes promtool"
+is "$(mval 'nfspamd_logd_events_applied_total{direction="in"}' "$P"):$(mval \
+    'nfspamd_logd_events_ignored_total{reason="prefix"}' "$P")" "2:1" \
+    "... and holds the final counters"
+ok '[ -z "$(find "$PROMDIR" -name ".*")" ]' "... with no temporary file left"
 logd_start -I
 is "$?" 0 "nfspamlogd -I starts"
 "$NFSPAMDB" --db "$DB" -d 10.77.1.2 >/dev/null
@@ -287,7 +367,7 @@ ok 'lab_wait 5 eval "[ \"\$(db_field 10.77.1.5 9)\" = 2 ]"' "... is still refres
 
 # --- overrun: the reader stopped while a flood arrives ---
 logd_stop
-logd_start --rcvbuf 1
+logd_start --rcvbuf 1 --metrics "127.0.0.1:$MPORT"
 is "$?" 0 "nfspamlogd starts with a 1 MiB receive buffer"
 # 10.77.1.9 is nobody: a neighbour entry sends the SYNs out, snd drops them.
 lab_exec gw ip neigh replace 10.77.1.9 lladdr 02:00:00:00:01:09 dev snd0
@@ -309,6 +389,12 @@ ev=$(echo "$st" | sed -n 's/^events=//p')
 lost=$(echo "$st" | sed -n 's/^lost=//p')
 ok '[ $((ev + lost)) -ge 60001 ]' \
     "events read + lost account for every packet sent ($ev + $lost)"
+scrape
+en=$(echo "$st" | sed -n 's/^enobufs=//p')
+ok '[ "$(mval nfspamd_logd_events_lost_total)" -ge "$lost" ] &&
+    [ "$(mval nfspamd_logd_rcvbuf_overruns_total)" -ge "$en" ] &&
+    [ "$(mval nfspamd_logd_events_total)" -ge "$ev" ]' \
+    "metrics: events lost and overruns are exported as logged"
 kill -0 "$LOGD_PID" && kill -TERM "$LOGD_PID"
 lab_wait 5 eval '! kill -0 $LOGD_PID'
 wait "$LOGD_PID"
