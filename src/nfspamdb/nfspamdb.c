@@ -10,7 +10,7 @@
  * go into one transaction.
  *
  * This file holds the flags, the keys and the run; nfspamdb.h says
- * where the rest is.
+ * where the rest is.  --stats is stats.c's.
  */
 
 #include "config.h"
@@ -29,13 +29,16 @@
 #include "log.h"
 #include "nfspamdb.h"
 #include "owner.h"
+#include "stats.h"
 #include "store.h"
+#include "util.h"
 
 static void	usage(FILE *, int) __attribute__((noreturn));
 static void	version(void) __attribute__((noreturn));
 static const char *key_problem(const char *, bool);
 static char	*lower_dup(const char *);
 static void	parse_args(struct nfspamdb *, int, char **);
+static void	check_stats(struct nfspamdb *, bool, int, int);
 static void	prepare_add(struct nfspamdb *, struct item *);
 static void	prepare_find(struct nfspamdb *, struct item *);
 static int	prepare(struct nfspamdb *, char **, int);
@@ -51,6 +54,9 @@ static const struct option longopts[] = {
 	{ "json",	no_argument,		NULL,	'J' },
 	{ "help",	no_argument,		NULL,	'h' },
 	{ "import",	required_argument,	NULL,	'I' },
+	{ "stats",	no_argument,		NULL,	'S' },
+	{ "top",	required_argument,	NULL,	'N' },
+	{ "control",	required_argument,	NULL,	'C' },
 	{ "version",	no_argument,		NULL,	'V' },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -62,7 +68,9 @@ usage(FILE *fp, int status)
 
 	fprintf(fp, "usage: %s [-adGTt] [--db dir] [--json] [keys ...]\n"
 	    "       %s [--db dir] --import file\n"
-	    "       %s -h | -V\n", p, p, p);
+	    "       %s [--db dir] --stats [--json] [--top n] "
+	    "[--control path]\n"
+	    "       %s -h | -V\n", p, p, p, p);
 	if (fflush(fp) == EOF && status == 0)
 		err(1, "standard output");
 	exit(status);
@@ -113,11 +121,37 @@ lower_dup(const char *s)
 	return d;
 }
 
+/*
+ * --stats takes --db, --json, --top and --control, and nothing else;
+ * --top and --control go with --stats only.
+ */
+static void
+check_stats(struct nfspamdb *db, bool other, int ntype, int nkeys)
+{
+	bool	stats = db->act == ACT_STATS;
+
+	if (stats && (other || ntype > 0 || nkeys > 0 ||
+	    db->import != NULL)) {
+		warnx("--stats takes no keys and no other flag but --db, "
+		    "--json, --top and --control");
+		usage(stderr, 1);
+	}
+	if (!stats && (db->control != NULL || db->top != TOP_UNSET)) {
+		warnx("--top and --control go with --stats only");
+		usage(stderr, 1);
+	}
+	if (db->control == NULL)
+		db->control = CONTROL_DEFAULT;
+	if (db->top == TOP_UNSET)
+		db->top = STATS_TOP_DEFAULT;
+}
+
 static void
 parse_args(struct nfspamdb *db, int argc, char **argv)
 {
 	bool	add = false, del = false;
 	int	ch, ntype = 0;
+	long	top;
 
 	while ((ch = getopt_long(argc, argv, "adGhTtV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -157,12 +191,35 @@ parse_args(struct nfspamdb *db, int argc, char **argv)
 			}
 			db->import = optarg;
 			break;
+		case 'S':
+			db->act = ACT_STATS;
+			break;
+		case 'N':
+			if (util_parse_long(optarg, 0, STATS_TOP_MAX,
+			    &top) == -1) {
+				warnx("--top: not a number from 0 to %d: %s",
+				    STATS_TOP_MAX, optarg);
+				usage(stderr, 1);
+			}
+			db->top = (size_t)top;
+			break;
+		case 'C':
+			if (*optarg == '\0') {
+				warnx("--control: empty path");
+				usage(stderr, 1);
+			}
+			db->control = optarg;
+			break;
 		case 'V':
 			version();
 		default:
 			usage(stderr, 1);
 		}
 	}
+
+	check_stats(db, add || del, ntype, argc - optind);
+	if (db->act == ACT_STATS)
+		return;
 
 	if (db->import != NULL && (add || del || ntype > 0 || db->json ||
 	    optind != argc)) {
@@ -319,7 +376,7 @@ open_store(struct nfspamdb *db)
 		return -1;
 	}
 	memset(&opts, 0, sizeof(opts));
-	opts.readonly = db->act == ACT_LIST;
+	opts.readonly = db->act == ACT_LIST || db->act == ACT_STATS;
 	opts.create = db->act == ACT_ADD || db->act == ACT_IMPORT;
 	if (store_open(&db->store, db->dir, &opts, db->err,
 	    sizeof(db->err)) == -1) {
@@ -465,8 +522,16 @@ main(int argc, char *argv[])
 	db.type = NO_TYPE;
 	db.out = stdout;
 	db.now = time(NULL);
+	db.top = TOP_UNSET;
 
 	parse_args(&db, argc, argv);
+	if (db.act == ACT_STATS) {
+		status = open_store(&db) == -1 ? 1 : stats_run(&db);
+		if (finish_output(&db) == -1 && status == 0)
+			status = 1;
+		cleanup(&db);
+		return status;
+	}
 	if (db.act == ACT_IMPORT) {
 		status = run_import(&db);
 		cleanup(&db);

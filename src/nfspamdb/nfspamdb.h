@@ -3,7 +3,7 @@
 /*
  * nfspamdb: what its files share: nfspamdb.c (the flags, the keys, the
  * run), print.c (spamdb's lines and --json), list.c (finding and listing
- * entries) and change.c (-a and -d).
+ * entries), change.c (-a and -d) and stats.c (--stats).
  */
 #ifndef NFSPAMDB_H
 #define NFSPAMDB_H
@@ -20,8 +20,10 @@
 #define SHOWLEN		96	/* a key quoted in a message */
 #define TXN_FAILED	2	/* our transaction function gave up */
 #define NO_TYPE		STORE_NTYPES	/* none of -G, -t, -T */
+#define CONTROL_DEFAULT	"/run/nfspamd/control.sock"	/* nfspamd's */
+#define TOP_UNSET	SIZE_MAX	/* no --top given */
 
-enum action { ACT_LIST, ACT_ADD, ACT_DEL, ACT_IMPORT };
+enum action { ACT_LIST, ACT_ADD, ACT_DEL, ACT_IMPORT, ACT_STATS };
 
 /* How one command line key is looked up. */
 enum kind {
@@ -80,6 +82,8 @@ struct match {
 struct nfspamdb {
 	const char	*dir;
 	const char	*import;	/* --import FILE */
+	const char	*control;	/* --control PATH, for --stats */
+	size_t		 top;		/* --top N, for --stats */
 	enum action	 act;
 	enum store_type	 type;		/* -G, -t, -T, or NO_TYPE */
 	bool		 json;
@@ -126,5 +130,12 @@ void		 clear_matches(struct nfspamdb *);
 int		 add_txn(struct store_txn *, void *);
 int		 del_txn(struct store_txn *, void *);
 int		 delgrey_txn(struct store_txn *, void *);
+
+/*
+ * stats.c: --stats over the open store: the report on db->out and the
+ * exit status (1 when the database could not be read, or held
+ * unreadable entries).
+ */
+int		 stats_run(struct nfspamdb *);
 
 #endif

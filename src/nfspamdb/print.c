@@ -7,14 +7,16 @@
 
 #include "config.h"
 
+#include <err.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
+#include "json.h"
 #include "nfspamdb.h"
 #include "store.h"
 
-static size_t	utf8_len(const unsigned char *, size_t);
 static void	put_json_str(FILE *, const char *, size_t);
 static void	put_json_rec(FILE *, const struct store_rec *);
 static void	print_json(FILE *, enum store_type, const char *, size_t,
@@ -22,68 +24,19 @@ static void	print_json(FILE *, enum store_type, const char *, size_t,
 static void	print_line(FILE *, enum store_type, const char *, size_t,
 		    const struct store_tuple *, const struct store_rec *);
 
-/* Length of the valid UTF-8 sequence at s, or 0 if there is none. */
-static size_t
-utf8_len(const unsigned char *s, size_t len)
-{
-	uint32_t	cp;
-	size_t		i, n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (n > len)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* overlong forms, UTF-16 surrogates, beyond Unicode */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
 /*
- * Tuple fields come from SMTP clients: any byte may appear.  Bytes that
- * are not UTF-8 are written as the code point of the same number, so the
- * line is always valid JSON and nothing is lost.
+ * Tuple fields come from SMTP clients: any byte may appear.  json.h says
+ * how they are written, always as valid JSON and losing nothing.
  */
 static void
 put_json_str(FILE *fp, const char *s, size_t len)
 {
-	const unsigned char	*u = (const unsigned char *)s;
-	size_t			 i, n;
+	struct buf	b = { 0 };
 
-	putc('"', fp);
-	for (i = 0; i < len; i += n) {
-		n = 1;
-		if (u[i] == '"' || u[i] == '\\')
-			fprintf(fp, "\\%c", u[i]);
-		else if (u[i] < 0x20 || u[i] == 0x7f)
-			fprintf(fp, "\\u%04x", u[i]);
-		else if (u[i] < 0x80)
-			putc(u[i], fp);
-		else if ((n = utf8_len(u + i, len - i)) > 0)
-			fwrite(u + i, 1, n, fp);
-		else {
-			fprintf(fp, "\\u%04x", u[i]);
-			n = 1;
-		}
-	}
-	putc('"', fp);
+	if (json_str(&b, s, len) == -1)
+		err(1, NULL);
+	fwrite(b.data, 1, b.len, fp);
+	buf_free(&b);
 }
 
 static void
