@@ -17,7 +17,11 @@
 # nospamd file reaches @nospamd/@nospamd6; a root run on a state
 # directory of nobody's leaves every file there nobody's (nft.gen
 # included) and a run as nobody with CAP_NET_ADMIN, as the service
-# runs, works after it; a missing table is an error.
+# runs, works after it; a missing table is an error.  With
+# --metrics-file, the whole load, the refresh and one more difference
+# write a file promtool accepts whose kernel series (load success, set
+# prefixes, load timestamps by mode, the difference's adds and deletes)
+# tell what nft and the log show.
 #
 # Environment: top_srcdir, top_builddir, NFSPAMD, NFSPAMD_SETUP.
 
@@ -163,19 +167,60 @@ printf '2001:db8:1::/48\n' >"$setdir/white.txt"
 printf '# big senders\n192.0.2.0/24\n2001:db8:ffff::/48\n' \
     >"$setdir/nospamd"
 
+# setup [ARG...]: one -b run, ARGs added (--metrics-file "$prom").
 setup()
 {
 	lab_exec gw "$NFSPAMD_SETUP" -b -d -f "$conf" --db "$setdir/db" \
-	    --control "$ctl" --nospamd "$setdir/nospamd" >"$setdir/out" 2>&1
+	    --control "$ctl" --nospamd "$setdir/nospamd" "$@" \
+	    >"$setdir/out" 2>&1
 }
 elements()
 {
 	lab_exec gw nft list set inet nfspamd "$1" | tr -d '\n\t' | tr -s ' ' |
 	    sed -n 's/.*elements = { \(.*\) }.*/\1/p' | sed 's/ *$//'
 }
+# nelements SET: how many elements nft lists in SET.
+nelements()
+{
+	elements "$1" | awk -F', ' '{ n = NF } END { print n + 0 }'
+}
+
+# The metrics file of the runs given --metrics-file, and its checks.
+prom=$setdir/metrics.prom
+# metric SERIES: the value of the sample named exactly SERIES (name and
+# labels as the file writes them), one line per sample: none when it is
+# absent, two when it is written twice.
+metric()
+{
+	awk -v k="$1" '$1 == k { print $2 }' "$prom"
+}
+# promcheck WHEN: promtool accepts the file (skipped without promtool).
+promcheck()
+{
+	if command -v promtool >/dev/null 2>&1; then
+		ok 'promtool check metrics <"$prom"' \
+		    "$1: promtool check metrics accepts the metrics file"
+	else
+		skip "no promtool" 1
+	fi
+}
+# kernel_metrics WHEN: the series every loading run writes; the set
+# prefixes as nft lists them.
+kernel_metrics()
+{
+	is "$(metric nfspamd_setup_kernel_load_success)" 1 \
+	    "$1: nfspamd_setup_kernel_load_success is 1"
+	is "$(metric 'nfspamd_setup_kernel_set_prefixes{set="spamd"}') $(
+	    metric 'nfspamd_setup_kernel_set_prefixes{set="spamd6"}')" \
+	    "$(nelements spamd) $(nelements spamd6)" \
+	    "$1: nfspamd_setup_kernel_set_prefixes for spamd and spamd6 as nft lists them"
+	like "$(metric nfspamd_setup_kernel_load_seconds)" \
+	    '^[0-9]+(\.[0-9]+)?(e-[0-9]+)?$' \
+	    "$1: nfspamd_setup_kernel_load_seconds is written"
+}
 
 # --- first load: whole -------------------------------------------------
-setup
+setup --metrics-file "$prom"
 is "$?" 0 "first run exits 0"
 diag "$(tr '\n' ' ' <"$setdir/out")"
 ok 'grep -q "loaded whole" "$setdir/out"' "first run loads the sets whole"
@@ -186,6 +231,20 @@ is "$(elements spamd6)" \
     "spamd6: list B minus the white list, and list A"
 is "$(elements nospamd)" "192.0.2.0/24" "nospamd loaded from the file"
 is "$(elements nospamd6)" "2001:db8:ffff::/48" "nospamd6 loaded from the file"
+
+ok '[ -s "$prom" ]' "--metrics-file: the first run writes the file"
+promcheck "whole load"
+kernel_metrics "whole load"
+is "$(nelements spamd) $(nelements spamd6)" "3 17" \
+    "whole load: nft lists 3 prefixes in spamd, 17 in spamd6"
+run0=$(metric nfspamd_setup_last_run_timestamp_seconds)
+like "$run0" '^[1-9][0-9]*$' "whole load: the run's start is written"
+is "$(metric 'nfspamd_setup_kernel_last_load_timestamp_seconds{mode="whole"}')" \
+    "$run0" "whole load: the whole load's timestamp is the run's start"
+is "$(grep -c '^nfspamd_setup_kernel_last_load_timestamp_seconds{mode="difference"}' "$prom")" \
+    0 "whole load: no difference load's timestamp yet"
+is "$(grep -c '^nfspamd_setup_kernel_diff_prefixes' "$prom")" 0 \
+    "whole load: no nfspamd_setup_kernel_diff_prefixes"
 
 out=$(talk 10.77.0.10 10.77.0.1)
 like "$out" "spamd.gw.test" "a listed IPv4 client is sent to nfspamd"
@@ -206,7 +265,7 @@ is "$(named blacklist) $(named blacklist6) $(named diverted)" "1 1 2" \
 
 # --- refresh: a difference --------------------------------------------
 printf '10.77.0.20\nfd77::20\n203.0.113.0/24\n' >"$setdir/a.txt"
-setup
+setup --metrics-file "$prom"
 is "$?" 0 "refresh exits 0"
 ok 'grep -q "changed by a difference" "$setdir/out"' \
     "refresh changes the sets by a difference"
@@ -220,6 +279,41 @@ out=$(talk 10.77.0.10 10.77.0.1)
 is "$out" "220 mta.gw real MTA" "the client no longer listed reaches the MTA"
 out=$(talk fd77::10 fd77::1)
 is "$out" "220 mta.gw real MTA" "and so does its IPv6 address"
+
+# The refresh's metrics: 10.77.0.10 and fd77::10 out, 10.77.0.20 and
+# fd77::20 in.
+promcheck "refresh"
+kernel_metrics "refresh"
+run1=$(metric nfspamd_setup_last_run_timestamp_seconds)
+is "$(metric 'nfspamd_setup_kernel_last_load_timestamp_seconds{mode="difference"}')" \
+    "$run1" "refresh: the difference load's timestamp is the run's start"
+is "$(metric 'nfspamd_setup_kernel_last_load_timestamp_seconds{mode="whole"}')" \
+    "$run0" "refresh: the whole load's timestamp is still the first run's"
+is "$(metric 'nfspamd_setup_kernel_diff_prefixes{change="added"}') $(
+    metric 'nfspamd_setup_kernel_diff_prefixes{change="deleted"}')" "2 2" \
+    "refresh: nfspamd_setup_kernel_diff_prefixes: 2 added, 2 deleted"
+
+# One more difference, uneven so that added and deleted cannot be
+# confused: 10.77.0.40 and fd77::40 in, fd77::20 out.
+printf '10.77.0.20\n10.77.0.40\nfd77::40\n203.0.113.0/24\n' >"$setdir/a.txt"
+setup --metrics-file "$prom"
+is "$?" 0 "an uneven difference exits 0"
+ok 'grep -q "2 added, 1 deleted" "$setdir/out"' \
+    "uneven difference: two adds and one delete"
+is "$(elements spamd)" "10.77.0.20, 10.77.0.40, 198.51.100.0/24, 203.0.113.0/24" \
+    "uneven difference: spamd gains 10.77.0.40"
+promcheck "uneven difference"
+kernel_metrics "uneven difference"
+is "$(nelements spamd) $(nelements spamd6)" "4 17" \
+    "uneven difference: nft lists 4 prefixes in spamd, 17 in spamd6"
+is "$(metric 'nfspamd_setup_kernel_diff_prefixes{change="added"}') $(
+    metric 'nfspamd_setup_kernel_diff_prefixes{change="deleted"}')" "2 1" \
+    "uneven difference: nfspamd_setup_kernel_diff_prefixes: 2 added, 1 deleted"
+is "$(metric 'nfspamd_setup_kernel_last_load_timestamp_seconds{mode="difference"}')" \
+    "$(metric nfspamd_setup_last_run_timestamp_seconds)" \
+    "uneven difference: the difference load's timestamp is the run's start"
+# Back to the refresh's list (the next run loads it whole).
+printf '10.77.0.20\nfd77::20\n203.0.113.0/24\n' >"$setdir/a.txt"
 
 # --- the set flushed behind our back ----------------------------------
 lab_exec gw nft flush set inet nfspamd spamd
