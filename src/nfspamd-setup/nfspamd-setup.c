@@ -118,10 +118,7 @@ parse_args(struct conf *c, int argc, char **argv)
 			break;
 		case OPT_CACERT: c->fo.cacert = optarg; break;
 		case OPT_METRICSFILE:
-			if (*optarg != '/')
-				errx(1, "--metrics-file %s: not an absolute "
-				    "path", optarg);
-			c->metrics_file = optarg;
+			c->metrics_file = prog_metrics_file(optarg);
 			break;
 		default: prog_usage(usage_text, 1);
 		}

@@ -18,7 +18,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "metrics.h"
 #include "store.h"
 #include "sup.h"
 #include "sync.h"
@@ -130,8 +129,6 @@ void
 parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 {
 	struct sync_target st;
-	struct addr ma;
-	uint16_t mport;
 	const char *why;
 	long maxblack = -1;
 	int ch;
@@ -256,17 +253,10 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 		case OPT_TLSTIMEOUT: c->tls_timeout = (unsigned)prog_number(
 			    "--tls-timeout", optarg, 1, 3600);
 			break;
-		case OPT_METRICS:
-			if (metrics_endpoint_parse(optarg, &ma, &mport,
-			    &why) == -1)
-				errx(1, "--metrics %s: %s", optarg, why);
-			c->metrics = optarg;
+		case OPT_METRICS: c->metrics = prog_metrics_listen(optarg);
 			break;
 		case OPT_METRICSFILE:
-			if (*optarg != '/')
-				errx(1, "--metrics-file %s: not an absolute "
-				    "path", optarg);
-			c->metrics_file = optarg;
+			c->metrics_file = prog_metrics_file(optarg);
 			break;
 		case OPT_MAXTUPLES: c->grey.maxtuples = (unsigned)prog_number(
 			    "--max-tuples-per-ip", optarg, 0, 10000000);

@@ -113,6 +113,9 @@ void		 item_error(struct item *, struct store_txn *);
  */
 int		 print_entry(struct nfspamdb *, enum store_type, const char *,
 		    size_t, const struct store_rec *);
+/* print.c: s as a JSON string (json.h), quotes included; exits 1
+   without memory. */
+void		 put_json_str(FILE *, const char *, size_t);
 
 /* list.c: store_view functions: every entry, or the keys asked for. */
 int		 list_txn(struct store_txn *, void *);

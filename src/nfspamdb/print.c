@@ -17,7 +17,6 @@
 #include "nfspamdb.h"
 #include "store.h"
 
-static void	put_json_str(FILE *, const char *, size_t);
 static void	put_json_rec(FILE *, const struct store_rec *);
 static void	print_json(FILE *, enum store_type, const char *, size_t,
 		    const struct store_tuple *, const struct store_rec *);
@@ -28,7 +27,7 @@ static void	print_line(FILE *, enum store_type, const char *, size_t,
  * Tuple fields come from SMTP clients: any byte may appear.  json.h says
  * how they are written, always as valid JSON and losing nothing.
  */
-static void
+void
 put_json_str(FILE *fp, const char *s, size_t len)
 {
 	struct buf	b = { 0 };

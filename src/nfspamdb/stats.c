@@ -233,23 +233,13 @@ print_plain(FILE *fp, const struct nfspamdb *db, const struct dbstats *st,
 
 /* --- JSON --- */
 
-static void
-json_put(FILE *fp, const char *s, size_t len)
-{
-	struct buf	b = { 0 };
-
-	if (json_str(&b, s, len) == -1)
-		err(1, NULL);
-	fwrite(b.data, 1, b.len, fp);
-	buf_free(&b);
-}
 
 /* "name":"value" */
 static void
 json_member(FILE *fp, const char *name, const char *s, size_t len)
 {
 	fprintf(fp, "\"%s\":", name);
-	json_put(fp, s, len);
+	put_json_str(fp, s, len);
 }
 
 /* An entry's key: "ip", with a tuple's "helo", "from" and "to". */

@@ -78,8 +78,6 @@ static void
 parse_args(int argc, char **argv, struct conf *c)
 {
 	struct sync_target st;
-	struct addr ma;
-	uint16_t mport;
 	const char *why;
 	int ch;
 
@@ -125,17 +123,10 @@ parse_args(int argc, char **argv, struct conf *c)
 		case OPT_STATS: c->stats_interval = (unsigned)prog_number(
 			    "--stats-interval", optarg, 0, 86400);
 			break;
-		case OPT_METRICS:
-			if (metrics_endpoint_parse(optarg, &ma, &mport,
-			    &why) == -1)
-				errx(1, "--metrics %s: %s", optarg, why);
-			c->metrics = optarg;
+		case OPT_METRICS: c->metrics = prog_metrics_listen(optarg);
 			break;
 		case OPT_METRICSFILE:
-			if (*optarg != '/')
-				errx(1, "--metrics-file %s: not an absolute "
-				    "path", optarg);
-			c->metrics_file = optarg;
+			c->metrics_file = prog_metrics_file(optarg);
 			break;
 		default: prog_usage(usage_text, 1);
 		}

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "owner.h"
 #include "store.h"
 
@@ -29,6 +30,26 @@ prog_number(const char *flag, const char *s, long min, long max)
 		errx(1, "%s %s: want a whole number from %ld to %ld", flag, s,
 		    min, max);
 	return v;
+}
+
+const char *
+prog_metrics_listen(const char *s)
+{
+	struct addr a;
+	uint16_t port;
+	const char *why;
+
+	if (metrics_endpoint_parse(s, &a, &port, &why) == -1)
+		errx(1, "--metrics %s: %s", s, why);
+	return s;
+}
+
+const char *
+prog_metrics_file(const char *s)
+{
+	if (*s != '/')
+		errx(1, "--metrics-file %s: not an absolute path", s);
+	return s;
 }
 
 void

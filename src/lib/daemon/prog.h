@@ -63,6 +63,12 @@ __attribute__((noreturn)) void prog_version(const char *name);
  * exits 1 naming the flag, the value and the range.
  */
 long	prog_number(const char *flag, const char *s, long min, long max);
+/*
+ * --metrics ADDR:PORT and --metrics-file PATH (an absolute path): s,
+ * once checked, or exit 1 naming the flag, the value and the trouble.
+ */
+const char	*prog_metrics_listen(const char *s);
+const char	*prog_metrics_file(const char *s);
 
 /*
  * One instance per path: take a write lock on path (made 0640 if
