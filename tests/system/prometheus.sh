@@ -12,7 +12,7 @@
 # and none fires.  Prometheus and nfspamd listen on 127.0.0.1 inside the
 # gateway's namespace only.
 #
-# Prints TAP.  Needs root, postfix, nftables, prometheus (Debian's
+# Prints TAP (tests/lib/tap.sh).  Needs root, postfix, nftables, prometheus (Debian's
 # package; the test is skipped without it), curl, python3.  Environment:
 # top_srcdir, top_builddir; PROM_KEEP_LOG=1 prints the logs at the end.
 set -u
@@ -20,49 +20,26 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir/build/plain}
-NTESTS=14
 MPORT=9154
 PPORT=9090
 
-tap_n=0 tap_failed=0
-say()
-{
-	local l
-
-	printf '%s\n' "$@" | while IFS= read -r l; do
-		printf '# %s\n' "$l"
-	done
-}
-step() { say "[+$(lab_elapsed)s] $*"; }
-pass() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1"; }
-fail()
-{
-	tap_n=$((tap_n + 1)) tap_failed=$((tap_failed + 1))
-	echo "not ok $tap_n - $1"
-	shift
-	[ $# -eq 0 ] || say "$@"
-}
+# shellcheck source=../lib/tap.sh
+. "$top_srcdir/tests/lib/tap.sh"
+step() { diag "[+$(lab_elapsed)s] $*"; }
+# check DESC CMD...: CMD runs in this shell (it may set the lab's
+# variables), its status is the result.
 check()
 {
-	local d=$1
+	local d=$1 r=0
 
 	shift
-	if "$@"; then
-		pass "$d"
-	else
-		fail "$d"
-		return 1
-	fi
+	"$@" || r=$?
+	is "$r" 0 "$d"
 }
 skip_all()
 {
-	local i
-
-	for ((i = 1; i <= NTESTS; i++)); do
-		echo "ok $i # SKIP $1"
-	done
-	echo "1..$NTESTS"
-	exit 0
+	skip "$1" 15
+	done_testing
 }
 
 [ "$(id -u)" = 0 ] || skip_all "not root"
@@ -125,7 +102,7 @@ wait_promql()
 		[ "$(date +%s)" -lt $end ] || break
 		sleep 0.5
 	done
-	say "$expr: want $want, got '${got}'"
+	diag "$expr: want $want, got '${got}'"
 	return 1
 }
 
@@ -141,7 +118,7 @@ lab_exec gw nft -f "$ruleset" ||
 LAB_NFSPAMD_ARGS=(--metrics "127.0.0.1:$MPORT")
 check "nfspamd --metrics 127.0.0.1:$MPORT starts in gw" \
     lab_nfspamd_start "$nfspamd" nft ||
-    { say "$(cat "$LAB_NFSPAMD_LOG")"; echo "Bail out!"; exit 1; }
+    { diag "$(cat "$LAB_NFSPAMD_LOG")"; bail_out "nfspamd does not start"; }
 
 mkdir -p "$LAB_TMP/prom"
 chown nobody: "$LAB_TMP/prom"
@@ -166,25 +143,25 @@ lab_spawn gw "$LAB_TMP/prometheus.log" setpriv --reuid=nobody \
 check "Prometheus starts in gw on 127.0.0.1:$PPORT, rules loaded" \
     lab_wait 30 eval 'lab_exec gw curl -sf --max-time 2 \
     "http://127.0.0.1:$PPORT/-/ready" >/dev/null' ||
-    say "$(tail -n 20 "$LAB_TMP/prometheus.log")"
+    diag "$(tail -n 20 "$LAB_TMP/prometheus.log")"
 check "Prometheus scrapes nfspamd (up == 1)" \
     wait_promql 20 'up{job="nfspamd"}' 1
 
 scrape=$(lab_exec gw curl -s --max-time 5 "http://127.0.0.1:$MPORT/metrics")
 out=$(promtool check metrics <<<"$scrape" 2>&1)
 check "promtool check metrics accepts nfspamd's exposition" \
-    [ $? = 0 ] || say "$out"
+    [ $? = 0 ] || diag "$out"
 
 reply=$(lab_blacklist 2>&1)
 check "blacklist lab loaded through the control socket" \
     [ "$reply" = "ok lists=1 refused=0 total=1 prefixes=1" ] ||
-    say "reply: $reply"
+    diag "reply: $reply"
 
 # --- mail; lab_watch follows it until delivered (or a deadline) ---
-lab_submit || fail "three messages submitted" ""
+check "three messages submitted with sendmail" lab_submit
 lab_on_ok() { step "$2: $3"; }
-lab_on_fail() { local d; d=$(lab_stage_desc "$1" "$2"); shift 2; say "lab: $d: $*"; }
-lab_on_note() { shift; say "$@"; }
+lab_on_fail() { local d; d=$(lab_stage_desc "$1" "$2"); shift 2; diag "lab: $d: $*"; }
+lab_on_note() { shift; diag "$*"; }
 lab_watch
 step "lab done: greylisted v4=${LAB_WHEN[4.grey]:-} v6=${LAB_WHEN[6.grey]:-}, passed v4=${LAB_WHEN[4.passed]:-} v6=${LAB_WHEN[6.passed]:-}, delivered v4=${LAB_WHEN[4.delivered]:-} v6=${LAB_WHEN[6.delivered]:-}"
 
@@ -213,7 +190,7 @@ check "Prometheus: the alert rules are loaded and none fires" \
     grep -q NfspamdWhitelistNotReachingKernel'
 
 [ "${PROM_KEEP_LOG:-0}" = 1 ] && dump_logs
-[ $tap_failed = 0 ] || dump_logs
+[ "$_tap_failed" = 0 ] || dump_logs
 
 step "cleanup"
 ns_list=("${LAB_NS[@]}")
@@ -222,7 +199,5 @@ left=
 for ns in "${ns_list[@]}"; do
 	[ -e "/run/netns/$ns" ] && left="$left $ns"
 done
-check "cleanup removed every namespace" [ -z "$left" ] || say "left:$left"
-[ $tap_n = $NTESTS ] || fail "ran $tap_n tests, NTESTS says $NTESTS"
-echo "1..$tap_n"
-[ $tap_failed = 0 ]
+check "cleanup removed every namespace" [ -z "$left" ] || diag "left:$left"
+done_testing
