@@ -433,8 +433,6 @@ shutdown_all(struct sup *s)
 		return;
 	s->stopping = true;
 	log_info(&s->log, "stopping");
-	mexport_close(s->mx);
-	s->mx = NULL;
 	uv_timer_stop(&s->scan);
 	uv_timer_stop(&s->restart);
 	for (int i = 0; i < s->nw; i++)
@@ -752,6 +750,7 @@ out:
 		close(s->lock_fd);
 	if (s->syncfd != -1)
 		close(s->syncfd);
+	/* After the workers: the file gets their last counts. */
 	mexport_close(s->mx);
 	s->mx = NULL;
 	prog_loop_close(&loop);
