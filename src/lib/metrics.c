@@ -25,15 +25,29 @@ is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+size_t
+metrics_name_span(const char *s, size_t len, bool colon)
+{
+	size_t i;
+
+	if (len == 0 || !(is_alpha(s[0]) || (colon && s[0] == ':')))
+		return 0;
+	for (i = 1; i < len; i++)
+		if (!(is_alpha(s[i]) || is_digit(s[i]) ||
+		    (colon && s[i] == ':')))
+			break;
+	return i;
+}
+
 static bool
 name_ok(const char *s, bool colon)
 {
-	if (s == NULL || !(is_alpha(*s) || (colon && *s == ':')))
+	size_t len;
+
+	if (s == NULL)
 		return false;
-	for (s++; *s != '\0'; s++)
-		if (!(is_alpha(*s) || is_digit(*s) || (colon && *s == ':')))
-			return false;
-	return true;
+	len = strlen(s);
+	return len > 0 && metrics_name_span(s, len, colon) == len;
 }
 
 bool

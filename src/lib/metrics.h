@@ -37,6 +37,11 @@ struct mlabel {
 
 bool	metrics_name_ok(const char *);
 bool	metrics_label_ok(const char *);
+/*
+ * How long the metric name (colon) or label name at the start of s
+ * (len bytes, not NUL-terminated) is; 0 if s does not start with one.
+ */
+size_t	metrics_name_span(const char *s, size_t len, bool colon);
 
 /* "# HELP name help" and "# TYPE name type".  -1: bad name or memory. */
 int	metrics_head(struct buf *, const char *name, enum metrics_type,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "promparse.h"
 #include "util.h"
 
@@ -23,12 +24,6 @@ struct cur {
 };
 
 static bool
-is_alpha(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-static bool
 is_digit(char c)
 {
 	return c >= '0' && c <= '9';
@@ -38,14 +33,7 @@ is_digit(char c)
 static size_t
 name_len(const struct cur *c, bool colon)
 {
-	const char	*p = c->p;
-
-	if (p == c->e || !(is_alpha(*p) || (colon && *p == ':')))
-		return 0;
-	for (p++; p < c->e; p++)
-		if (!(is_alpha(*p) || is_digit(*p) || (colon && *p == ':')))
-			break;
-	return (size_t)(p - c->p);
+	return metrics_name_span(c->p, (size_t)(c->e - c->p), colon);
 }
 
 static void
