@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "dbimport.h"
 #include "grey.h"
+#include "util.h"
 
 #define MAXFIELDS	11	/* one more than the longest line has */
 #define SHOWMAX		80	/* bytes of a value quoted in a message */
@@ -24,45 +25,14 @@ struct fields {
 	size_t	 n;		/* all of them, also those not kept in f */
 };
 
-/* Quoted for a one-line message: escapes, and cut after SHOWMAX bytes. */
-static const char *
-quote(char *buf, size_t len, const char *s, size_t slen)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	unsigned char		 c;
-	size_t			 i, o = 0;
-
-	buf[o++] = '"';
-	for (i = 0; i < slen && i < SHOWMAX && o + 8 < len; i++) {
-		c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = (char)c;
-		} else if (c >= 0x20 && c < 0x7f)
-			buf[o++] = (char)c;
-		else {
-			buf[o++] = '\\';
-			buf[o++] = 'x';
-			buf[o++] = hex[c >> 4];
-			buf[o++] = hex[c & 0xf];
-		}
-	}
-	if (i < slen) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
-}
-
 static int
 bad(char *err, size_t errlen, const char *what, const char *val,
     size_t vlen)
 {
 	char	q[QUOTELEN];
 
-	snprintf(err, errlen, "%s: %s", what, quote(q, sizeof(q), val, vlen));
+	snprintf(err, errlen, "%s: %s", what,
+	    util_quote(q, sizeof(q), val, vlen, SHOWMAX));
 	return -1;
 }
 

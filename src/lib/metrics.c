@@ -211,6 +211,18 @@ metrics_one(struct buf *b, const char *name, enum metrics_type t,
 	return metrics_sample(b, name, NULL, 0, v);
 }
 
+int
+metrics_build_info(struct buf *b, const char *name, const char *prog)
+{
+	const struct mlabel l[1] = { { "version", PACKAGE_VERSION } };
+	char help[128];
+
+	snprintf(help, sizeof(help), "Always 1; the version of %s.", prog);
+	if (metrics_head(b, name, METRICS_GAUGE, help) == -1)
+		return -1;
+	return metrics_sample(b, name, l, 1, 1);
+}
+
 size_t
 metrics_bucket(const double *bounds, size_t n, double v)
 {

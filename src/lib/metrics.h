@@ -55,6 +55,12 @@ int	metrics_head(struct buf *, const char *name, enum metrics_type,
 int	metrics_sample(struct buf *, const char *name,
 	    const struct mlabel *, size_t nlabels, double value);
 
+/*
+ * NAME{version="<this build's version>"} 1, with its head: which build
+ * of prog is running (or wrote the file).
+ */
+int	metrics_build_info(struct buf *, const char *name, const char *prog);
+
 /* A family of one sample without labels. */
 int	metrics_one(struct buf *, const char *name, enum metrics_type,
 	    const char *help, double value);

@@ -49,39 +49,6 @@ at(const struct cur *c, char ch)
 	return c->p < c->e && *c->p == ch;
 }
 
-/* What follows the cursor, safe to print: quoted, cut, \xNN escapes. */
-static const char *
-excerpt(char *buf, size_t len, const struct cur *c)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	const unsigned char	*p = (const unsigned char *)c->p;
-	size_t			 o = 0, n = (size_t)(c->e - c->p), i;
-
-	if (len < 8)
-		return "";
-	buf[o++] = '"';
-	for (i = 0; i < n && i < EXCERPT && o + 8 < len; i++) {
-		if (p[i] == '"' || p[i] == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = (char)p[i];
-		} else if (p[i] >= ' ' && p[i] < 0x7f)
-			buf[o++] = (char)p[i];
-		else {
-			buf[o++] = '\\';
-			buf[o++] = 'x';
-			buf[o++] = hex[p[i] >> 4];
-			buf[o++] = hex[p[i] & 0xf];
-		}
-	}
-	if (i < n) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
-}
-
 /* "line N: what at "excerpt"", and -1. */
 static int
 bad(const struct cur *c, const char *what, char *err, size_t errlen)
@@ -91,8 +58,9 @@ bad(const struct cur *c, const char *what, char *err, size_t errlen)
 	if (c->p == c->e)
 		return util_seterr(err, errlen, "line %zu: %s at the end of "
 		    "the line", c->line, what);
+	util_quote(ex, sizeof(ex), c->p, (size_t)(c->e - c->p), EXCERPT);
 	return util_seterr(err, errlen, "line %zu: %s at %s", c->line, what,
-	    excerpt(ex, sizeof(ex), c));
+	    ex);
 }
 
 /* A quoted label value, left escaped: \\, \" and \n only. */

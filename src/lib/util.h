@@ -37,4 +37,13 @@ int32_t		util_get32le(const uint8_t *);
  */
 int	util_parse_long(const char *s, long min, long max, long *v);
 
+/*
+ * s (slen bytes, any bytes) quoted for a one-line message: in double
+ * quotes, '"' and '\\' backslashed, other bytes outside printable ASCII
+ * as \xNN, cut after max bytes with "...".  buf needs 4 * max + 6
+ * bytes for nothing to be cut short by its own size.  Returns buf.
+ */
+const char	*util_quote(char *buf, size_t len, const char *s, size_t slen,
+		    size_t max);
+
 #endif

@@ -544,14 +544,12 @@ render_kernel(struct buf *b, const struct ctx *x, const struct history *h,
 static int
 render_run(struct buf *b, const struct ctx *x, const struct history *h)
 {
-	struct mlabel	 l[1] = { { "version", PACKAGE_VERSION } };
 	struct timespec	 m1;
 	int		 rc = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &m1);
-	rc |= metrics_head(b, "nfspamd_setup_build_info", METRICS_GAUGE,
-	    "Always 1; the version of nfspamd-setup that wrote the file.");
-	rc |= metrics_sample(b, "nfspamd_setup_build_info", l, 1, 1);
+	rc |= metrics_build_info(b, "nfspamd_setup_build_info",
+	    "nfspamd-setup");
 	rc |= metrics_one(b, "nfspamd_setup_last_run_timestamp_seconds",
 	    METRICS_GAUGE, "When the last run started, seconds since the "
 	    "epoch.", (double)x->t0.tv_sec);

@@ -245,10 +245,7 @@ render_sup(struct buf *b, const struct sup *s)
 	struct mlabel l[2];
 	int rc = 0;
 
-	l[0] = (struct mlabel){ "version", PACKAGE_VERSION };
-	rc |= metrics_head(b, "nfspamd_build_info", METRICS_GAUGE,
-	    "Always 1; the version of the running nfspamd.");
-	rc |= metrics_sample(b, "nfspamd_build_info", l, 1, 1);
+	rc |= metrics_build_info(b, "nfspamd_build_info", "nfspamd");
 	rc |= metrics_one(b, "nfspamd_start_time_seconds", METRICS_GAUGE,
 	    "When the daemon started, seconds since the epoch.",
 	    (double)s->started);

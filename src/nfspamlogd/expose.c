@@ -92,14 +92,11 @@ int
 logd_metrics(void *arg, struct buf *b)
 {
 	const struct logd *d = arg;
-	struct mlabel l[1] = { { "version", PACKAGE_VERSION } };
 	uint64_t sent, errors;
 	int rc = 0;
 
 	syncsend_counts(d->sync, &sent, &errors);
-	rc |= metrics_head(b, "nfspamd_logd_build_info", METRICS_GAUGE,
-	    "Always 1; the version of the running nfspamlogd.");
-	rc |= metrics_sample(b, "nfspamd_logd_build_info", l, 1, 1);
+	rc |= metrics_build_info(b, "nfspamd_logd_build_info", "nfspamlogd");
 	rc |= metrics_one(b, "nfspamd_logd_start_time_seconds", METRICS_GAUGE,
 	    "When nfspamlogd started, seconds since the epoch.",
 	    (double)d->started);

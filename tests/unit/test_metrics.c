@@ -115,6 +115,21 @@ test_values(void **state)
 }
 
 static void
+test_build_info(void **state)
+{
+	struct buf b = { 0 };
+
+	(void)state;
+	assert_int_equal(metrics_build_info(&b, "x_build_info", "x"), 0);
+	assert_string_equal(text(&b),
+	    "# HELP x_build_info Always 1; the version of x.\n"
+	    "# TYPE x_build_info gauge\n"
+	    "x_build_info{version=\"" PACKAGE_VERSION "\"} 1\n");
+	assert_int_equal(metrics_build_info(&b, "bad name", "x"), -1);
+	buf_free(&b);
+}
+
+static void
 test_bucket(void **state)
 {
 	const double bounds[] = { 0.001, 0.01, 0.1, 1 };
@@ -209,6 +224,7 @@ main(void)
 		cmocka_unit_test(test_label_escaping),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_build_info),
 		cmocka_unit_test(test_bucket),
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_histogram_bad_bounds),
