@@ -1228,12 +1228,7 @@ def http_get(port, path, method="GET"):
     try:
         c.sendall(("%s %s HTTP/1.0\r\nHost: x\r\n\r\n"
                    % (method, path)).encode())
-        data = b""
-        while True:
-            b = c.recv(65536)
-            if not b:
-                break
-            data += b
+        data = nfstest.recv_all(c)
     finally:
         c.close()
     head, _, body = data.partition(b"\r\n\r\n")

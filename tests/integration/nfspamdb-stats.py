@@ -81,13 +81,7 @@ class FakeDaemon:
         try:
             c.settimeout(5)
             if self.answer is not None:
-                req = b""
-                while True:
-                    d = c.recv(4096)
-                    if not d:
-                        break
-                    req += d
-                self.request = req
+                self.request = nfstest.recv_all(c)
                 if self.drip is None:
                     c.sendall(self.answer)
                 for line in (self.answer.splitlines(True)

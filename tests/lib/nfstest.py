@@ -131,13 +131,7 @@ class DaemonLog:
             s.connect(self.ctl)
             s.sendall(text.encode())
             s.shutdown(socket.SHUT_WR)
-            out = b""
-            while True:
-                d = s.recv(4096)
-                if not d:
-                    break
-                out += d
-            return out.decode("utf-8", "replace")
+            return recv_all(s).decode("utf-8", "replace")
         finally:
             s.close()
 
@@ -154,6 +148,16 @@ class DaemonLog:
 
 
 _PORTS_GIVEN = set()
+
+
+def recv_all(s, chunk=65536):
+    """Everything s sends until it closes its side (its timeout holds)."""
+    out = b""
+    while True:
+        d = s.recv(chunk)
+        if not d:
+            return out
+        out += d
 
 
 def free_port(addrs=("127.0.0.1",)):
