@@ -81,6 +81,110 @@ grey_conf_default(struct grey_conf *conf)
 	conf->whiteexp = GREY_WHITEEXP;
 	conf->trapexp = GREY_TRAPEXP;
 	conf->maxtuples = GREY_MAXTUPLES;
+	conf->net4 = GREY_NET4;
+	conf->net6 = GREY_NET6;
+}
+
+void
+grey_net(const struct grey_conf *gc, const struct addr *a, struct prefix *p)
+{
+	unsigned len = a->family == AF_INET ? gc->net4 : gc->net6;
+
+	/* 0 (a conf not from grey_conf_default): the whole address. */
+	p->addr = *a;
+	p->len = (uint8_t)(len == 0 || len > addr_bits(a) ? addr_bits(a) :
+	    len);
+	prefix_mask(p);
+}
+
+size_t
+grey_net_key(const struct grey_conf *gc, const struct addr *a, char *buf,
+    size_t len)
+{
+	struct prefix p;
+
+	grey_net(gc, a, &p);
+	if (p.len == addr_bits(a))
+		return addr_format(a, buf, len);
+	return prefix_format(&p, buf, len);
+}
+
+static int
+parse_net(const char *s, size_t n, unsigned min, unsigned max, uint8_t *out,
+    const char **why)
+{
+	unsigned v = 0;
+
+	if (n == 0)
+		return 0;
+	if (s[0] == '/') {
+		s++;
+		n--;
+	}
+	if (n == 0 || n > 3) {
+		*why = n == 0 ? "empty prefix length" : "prefix length too long";
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9') {
+			*why = "prefix length is not a number";
+			return -1;
+		}
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v < min || v > max) {
+		*why = max == 32 ? "IPv4 prefix length not in 8..32" :
+		    "IPv6 prefix length not in 32..128";
+		return -1;
+	}
+	*out = (uint8_t)v;
+	return 0;
+}
+
+int
+grey_parse_nets(const char *s, struct grey_conf *gc, const char **why)
+{
+	const char *colon = strchr(s, ':');
+	uint8_t n4 = gc->net4, n6 = gc->net6;
+	const char *dummy;
+
+	if (why == NULL)
+		why = &dummy;
+	if (colon == NULL) {
+		*why = "expected len4:len6, such as 24:64";
+		return -1;
+	}
+	if (colon == s && colon[1] == '\0') {
+		*why = "both prefix lengths empty";
+		return -1;
+	}
+	if (parse_net(s, (size_t)(colon - s), GREY_NET4_MIN, 32, &n4,
+	    why) == -1 || parse_net(colon + 1, strlen(colon + 1),
+	    GREY_NET6_MIN, 128, &n6, why) == -1)
+		return -1;
+	gc->net4 = n4;
+	gc->net6 = n6;
+	return 0;
+}
+
+void
+grey_nets_encode(const struct grey_conf *gc, uint8_t out[GREY_NETS_SIZE])
+{
+	out[0] = gc->net4;
+	out[1] = gc->net6;
+}
+
+int
+grey_nets_decode(const void *buf, size_t len, struct grey_conf *gc)
+{
+	const uint8_t *b = buf;
+
+	if (len != GREY_NETS_SIZE || b[0] < GREY_NET4_MIN || b[0] > 32 ||
+	    b[1] < GREY_NET6_MIN || b[1] > 128)
+		return -1;
+	gc->net4 = b[0];
+	gc->net6 = b[1];
+	return 0;
 }
 
 /* s without one pair of enclosing angle brackets: start and length. */

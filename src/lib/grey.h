@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "record.h"
 
 /* spamd's defaults (grey.h). */
@@ -27,6 +28,10 @@
 #define GREY_WHITEEXP	(864 * 3600)
 #define GREY_TRAPEXP	(24 * 3600)
 #define GREY_MAXTUPLES	1000	/* live tuples of one address */
+#define GREY_NET4	32	/* -N: a tuple's and a WHITE entry's */
+#define GREY_NET6	64	/* network, by family */
+#define GREY_NET4_MIN	8
+#define GREY_NET6_MIN	32
 
 #define GREY_PCOUNT_TRAPPED	(-1)
 #define GREY_PCOUNT_SPAMTRAP	(-2)
@@ -38,9 +43,40 @@ struct grey_conf {
 	int64_t		whiteexp;	/* -G third field */
 	int64_t		trapexp;	/* spamd's TRAPEXP; no flag in spamd */
 	unsigned	maxtuples;	/* per address; 0: no limit */
+	uint8_t		net4, net6;	/* -N prefix lengths */
 };
 
 void	grey_conf_default(struct grey_conf *);
+
+/*
+ * Greylisting by network.  A tuple and a WHITE entry are keyed by the
+ * client's network, net4 bits for IPv4 and net6 for IPv6, so that a
+ * retry from another address of the network matches and a pass
+ * whitelists the network.  The key is the address alone at full length
+ * (spamd's key, unchanged for IPv4 by default) and "network/len"
+ * otherwise ("2001:db8:1:2::/64").  TRAPPED entries and blacklists stay
+ * per address.
+ */
+void	grey_net(const struct grey_conf *, const struct addr *,
+	    struct prefix *);
+/* The key of a's network, written to buf (>= ADDR_STRLEN); its length. */
+size_t	grey_net_key(const struct grey_conf *, const struct addr *,
+	    char *buf, size_t len);
+/*
+ * -N len4:len6 ("24:64"; either may be empty to keep its default, as in
+ * ":56").  IPv4 GREY_NET4_MIN..32, IPv6 GREY_NET6_MIN..128: anything
+ * wider would let one pass whitelist a whole provider.  -1 with *why.
+ */
+int	grey_parse_nets(const char *, struct grey_conf *, const char **why);
+
+/*
+ * The stored form of the -N setting (the database remembers what nfspamd
+ * keys by, for nfspamlogd and nfspamdb): two bytes.  -1 when buf does
+ * not hold a valid setting.
+ */
+#define GREY_NETS_SIZE	2
+void	grey_nets_encode(const struct grey_conf *, uint8_t out[GREY_NETS_SIZE]);
+int	grey_nets_decode(const void *, size_t, struct grey_conf *);
 
 /*
  * Are two MAIL FROM or RCPT TO arguments the same mailbox for tuple

@@ -11,12 +11,6 @@
 
 #include "greylist.h"
 
-static int
-addr_key(const struct addr *a, char *buf, size_t len)
-{
-	return (int)addr_format(a, buf, len);
-}
-
 /* A live entry: present and not yet expired (spamtraps never expire). */
 static bool
 live(const struct store_rec *r, int64_t now)
@@ -68,15 +62,26 @@ trapcheck(struct store_txn *t, const struct greylist_domains *d,
 	return 0;
 }
 
-/* A passed tuple whitelists its address unless the address is trapped. */
+/*
+ * A passed tuple whitelists its network (ip: the network's key) unless
+ * the client's address (addr: its own key) is trapped.
+ */
 static int
 promote(struct store_txn *t, const struct grey_conf *gc, const char *ip,
-    size_t iplen, int64_t now, struct greylist_result *res)
+    size_t iplen, const char *addr, size_t addrlen, int64_t now,
+    struct greylist_result *res)
 {
 	struct store_rec old;
 	enum store_type type;
 	int rc;
 
+	if ((iplen != addrlen || memcmp(ip, addr, iplen) != 0) &&
+	    (rc = store_get(t, STORE_TRAPPED, addr, addrlen, &old)) != 1) {
+		if (rc == -1)
+			return -1;
+		if (live(&old, now))
+			return 0;
+	}
 	if ((rc = store_get_addr(t, ip, iplen, &type, &old)) == -1)
 		return -1;
 	if (rc == 0 && type == STORE_TRAPPED && live(&old, now))
@@ -183,18 +188,20 @@ greylist_rcpt(struct store_txn *t, const struct grey_conf *gc,
     const struct greylist_domains *d, const struct greylist_rcpt *in,
     int64_t now, struct greylist_result *res)
 {
-	char ip[ADDR_STRLEN], key[STORE_KEYMAX + 1];
+	char ip[ADDR_STRLEN], addr[ADDR_STRLEN], key[STORE_KEYMAX + 1];
 	struct store_rec old;
 	const char *why;
-	size_t iplen, klen;
+	size_t iplen, addrlen, klen;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	iplen = (size_t)addr_key(&in->addr, ip, sizeof(ip));
+	/* Traps are per address, tuples and WHITE per network. */
+	addrlen = addr_format(&in->addr, addr, sizeof(addr));
+	iplen = grey_net_key(gc, &in->addr, ip, sizeof(ip));
 	if (trapcheck(t, d, in->to, &why) == -1)
 		return -1;
 	if (why != NULL)
-		return trap(t, gc, ip, iplen, now, why, res);
+		return trap(t, gc, addr, addrlen, now, why, res);
 
 	klen = store_tuple_key(key, sizeof(key), ip, in->helo, in->from,
 	    in->to);
@@ -242,14 +249,36 @@ greylist_rcpt(struct store_txn *t, const struct grey_conf *gc,
 found:
 	res->new_tuple = rc == 1 || old.expire <= now;
 	if (res->new_tuple && in->lowprio_mx)
-		return trap(t, gc, ip, iplen, now, "lowprio-mx", res);
+		return trap(t, gc, addr, addrlen, now, "lowprio-mx", res);
 	grey_tuple(gc, rc == 0 ? &old : NULL, now, &res->rec);
 	if (store_put(t, STORE_GREY, key, klen, &res->rec) == -1)
 		return -1;
 	res->outcome = GREYLIST_GREY;
 	if (grey_passed(&res->rec, now))
-		return promote(t, gc, ip, iplen, now, res);
+		return promote(t, gc, ip, iplen, addr, addrlen, now, res);
 	return 0;
+}
+
+int
+greylist_nets_load(struct store_txn *t, struct grey_conf *gc)
+{
+	uint8_t b[GREY_NETS_SIZE];
+	size_t got;
+	int rc;
+
+	if ((rc = store_meta_get(t, GREYLIST_META_NETS, b, sizeof(b),
+	    &got)) != 0)
+		return rc;
+	return grey_nets_decode(b, got, gc) == 0 ? 0 : 1;
+}
+
+int
+greylist_nets_save(struct store_txn *t, const struct grey_conf *gc)
+{
+	uint8_t b[GREY_NETS_SIZE];
+
+	grey_nets_encode(gc, b);
+	return store_meta_put(t, GREYLIST_META_NETS, b, sizeof(b));
 }
 
 int
@@ -268,7 +297,7 @@ greylist_is_trapped(struct store_txn *t, const struct addr *a, int64_t now)
 
 /* --- the scan --- */
 
-enum change_kind { CH_DELETE, CH_MAKEWHITE };
+enum change_kind { CH_DELETE, CH_MAKEWHITE, CH_REKEY };
 
 struct change {
 	enum change_kind	 kind;
@@ -277,6 +306,8 @@ struct change {
 	size_t			 keylen;
 	bool			 bogus;	/* snapshot value did not decode */
 	struct store_rec	 snap;	/* value seen; MAKEWHITE: the new one */
+	char			 net[ADDR_STRLEN];	/* REKEY: new key */
+	size_t			 netlen;
 };
 
 struct scanctx {
@@ -344,10 +375,13 @@ add_change(struct scanctx *c, enum change_kind kind, enum store_type type,
 	return 0;
 }
 
-/* The address part of a key: the whole key, or a tuple's first field. */
+/*
+ * The address part of a key (the whole key, or a tuple's first field):
+ * an address, or a network in "network/len" form (-N).
+ */
 static bool
-key_addr(enum store_type type, const char *key, size_t keylen,
-    struct addr *a)
+key_prefix(enum store_type type, const char *key, size_t keylen,
+    struct prefix *p)
 {
 	char buf[ADDR_STRLEN];
 	const char *nl;
@@ -359,7 +393,35 @@ key_addr(enum store_type type, const char *key, size_t keylen,
 		return false;
 	memcpy(buf, key, n);
 	buf[n] = '\0';
-	return addr_parse(buf, a, NULL) == 0;
+	return prefix_parse(buf, p, false, NULL) == 0;
+}
+
+/*
+ * A WHITE entry keyed otherwise than -N says now (the setting changed,
+ * or an import, a peer of another setting): one for a single address or
+ * a narrower network moves to the key of its network now; one for a
+ * wider network cannot be narrowed and goes.  0 when it is keyed right.
+ */
+static int
+rekey(struct scanctx *c, const char *key, size_t keylen,
+    const struct prefix *p, const struct store_rec *rec)
+{
+	struct prefix net;
+	struct change *ch;
+
+	grey_net(c->gc, &p->addr, &net);
+	unsigned want = net.len;
+
+	if (p->len == want)
+		return 0;
+	if (p->len < want)
+		return add_change(c, CH_DELETE, STORE_WHITE, key, keylen,
+		    rec) == -1 ? -1 : 1;
+	if (add_change(c, CH_REKEY, STORE_WHITE, key, keylen, rec) == -1)
+		return -1;
+	ch = &c->ch[c->nch - 1];
+	ch->netlen = grey_net_key(c->gc, &p->addr, ch->net, sizeof(ch->net));
+	return 1;
 }
 
 static int
@@ -371,8 +433,9 @@ scan_entry(void *arg, enum store_type type, const char *key, size_t keylen,
 	struct store_rec other, white;
 	enum store_type otype;
 	char ip[ADDR_STRLEN];
-	struct addr a;
-	bool make_white = false;
+	struct prefix p;
+	struct addr *a = &p.addr;
+	bool make_white = false, whole;
 	int rc;
 
 	c->res->scanned++;
@@ -382,9 +445,22 @@ scan_entry(void *arg, enum store_type type, const char *key, size_t keylen,
 			goto oom;
 		return 0;
 	}
-	in.addr_ok = key_addr(type, key, keylen, &a);
+	in.addr_ok = key_prefix(type, key, keylen, &p);
+	whole = in.addr_ok && p.len == addr_bits(a);
+	if (in.addr_ok && type == STORE_WHITE && rec->expire > c->now) {
+		if ((rc = rekey(c, key, keylen, &p, rec)) == -1)
+			goto oom;
+		if (rc == 1) {
+			/* Listed under its new key, if it has one. */
+			if (c->ch[c->nch - 1].kind != CH_REKEY)
+				return 0;
+			grey_net(c->gc, &p.addr, &p);
+			whole = p.len == addr_bits(a);
+		}
+	}
 	if (in.addr_ok && type == STORE_GREY && grey_passed(rec, c->now)) {
-		size_t n = addr_format(&a, ip, sizeof(ip));
+		size_t n = whole ? addr_format(a, ip, sizeof(ip)) :
+		    prefix_format(&p, ip, sizeof(ip));
 
 		rc = store_get_addr(c->txn, ip, n, &otype, &other);
 		if (rc == -1)
@@ -394,9 +470,10 @@ scan_entry(void *arg, enum store_type type, const char *key, size_t keylen,
 			in.have_white = otype == STORE_WHITE;
 		}
 	}
-	if (in.addr_ok && rec->pcount >= 0 && rec->pass <= c->now &&
+	/* Blacklists are per address: a network is not demoted. */
+	if (whole && rec->pcount >= 0 && rec->pass <= c->now &&
 	    c->black != NULL)
-		in.blacklisted = c->black(c->arg, &a);
+		in.blacklisted = c->black(c->arg, a);
 
 	switch (grey_scan(c->gc, &in, rec, c->now, &make_white, &white)) {
 	case GREY_SCAN_KEEP:
@@ -409,12 +486,13 @@ scan_entry(void *arg, enum store_type type, const char *key, size_t keylen,
 		break;
 	case GREY_SCAN_TRAP:
 		if (add_entry(&c->res->trapped, &c->res->ntrapped,
-		    &c->res->captrapped, &a, rec->expire) == -1)
+		    &c->res->captrapped, a, rec->expire) == -1)
 			goto oom;
 		break;
 	case GREY_SCAN_WHITE:
 		if (make_white) {
-			size_t n = addr_format(&a, ip, sizeof(ip));
+			size_t n = whole ? addr_format(a, ip, sizeof(ip)) :
+			    prefix_format(&p, ip, sizeof(ip));
 
 			if (add_change(c, CH_MAKEWHITE, STORE_WHITE, ip, n,
 			    &white) == -1)
@@ -423,7 +501,7 @@ scan_entry(void *arg, enum store_type type, const char *key, size_t keylen,
 		/* A tuple whose address is already WHITE is listed there. */
 		if (type == STORE_WHITE || make_white) {
 			if (add_entry(&c->res->white, &c->res->nwhite,
-			    &c->res->capwhite, &a, make_white ?
+			    &c->res->capwhite, a, make_white ?
 			    white.expire : rec->expire) == -1)
 				goto oom;
 		}
@@ -455,6 +533,43 @@ struct applyctx {
 };
 
 /*
+ * Move a WHITE entry to its network's key: the network keeps the later
+ * expiry and the earlier first sighting; a TRAPPED entry at that key (a
+ * single address, when -N is full length) stays as it is.
+ */
+static int
+apply_rekey(struct store_txn *t, const struct change *ch,
+    struct greylist_scan *res)
+{
+	struct store_rec cur, net;
+	enum store_type otype;
+	int rc;
+
+	rc = store_get(t, STORE_WHITE, ch->key, ch->keylen, &cur);
+	if (rc == 1)
+		return 0;
+	if (rc == -1 || memcmp(&cur, &ch->snap, sizeof(cur)) != 0)
+		return rc == -1 ? -1 : 0;
+	if ((rc = store_get_addr(t, ch->net, ch->netlen, &otype, &net)) == -1)
+		return -1;
+	if (rc == 1 || otype == STORE_WHITE) {
+		if (rc == 0) {
+			if (cur.expire < net.expire)
+				cur.expire = net.expire;
+			if (net.first < cur.first)
+				cur.first = net.first;
+		}
+		if (store_put(t, STORE_WHITE, ch->net, ch->netlen,
+		    &cur) == -1)
+			return -1;
+	}
+	if (store_del(t, STORE_WHITE, ch->key, ch->keylen) == -1)
+		return -1;
+	res->rekeyed++;
+	return 0;
+}
+
+/*
  * Apply a batch.  A record that changed since the snapshot (a worker
  * retried the tuple meanwhile) is left alone: the next scan decides.
  */
@@ -470,6 +585,11 @@ apply_batch(struct store_txn *t, void *arg)
 	for (size_t i = ac->from; i < ac->to; i++) {
 		struct change *ch = &ac->c->ch[i];
 
+		if (ch->kind == CH_REKEY) {
+			if (apply_rekey(t, ch, res) == -1)
+				return -1;
+			continue;
+		}
 		if (ch->kind == CH_MAKEWHITE) {
 			rc = store_get_addr(t, ch->key, ch->keylen, &otype,
 			    &cur);
@@ -585,6 +705,6 @@ greylist_scan_news(const struct greylist_scan *r,
     const struct greylist_scan *prev)
 {
 	return prev == NULL || r->deleted > 0 || r->promoted > 0 ||
-	    r->demoted > 0 || r->bogus > 0 || r->nwhite != prev->nwhite ||
+	    r->demoted > 0 || r->bogus > 0 || r->rekeyed > 0 || r->nwhite != prev->nwhite ||
 	    r->ntrapped != prev->ntrapped;
 }

@@ -71,11 +71,24 @@ int	greylist_rcpt(struct store_txn *, const struct grey_conf *,
 	    const struct greylist_domains *, const struct greylist_rcpt *,
 	    int64_t now, struct greylist_result *);
 
+/*
+ * The -N setting in the database: nfspamd records what it keys by
+ * (greylist_nets_save), nfspamlogd and nfspamdb key the same way
+ * (greylist_nets_load: 0 found, 1 none recorded or not valid, gc left
+ * as it was; -1 error).
+ */
+#define GREYLIST_META_NETS	"prefix-lengths"
+int	greylist_nets_load(struct store_txn *, struct grey_conf *);
+int	greylist_nets_save(struct store_txn *, const struct grey_conf *);
+
 /* Is the address trapped (a live TRAPPED entry)?  0 no, 1 yes, -1 error. */
 int	greylist_is_trapped(struct store_txn *, const struct addr *,
 	    int64_t now);
 
-/* What a scan found: the addresses for the firewall's sets. */
+/*
+ * What a scan found: the addresses for the firewall's sets (for WHITE,
+ * the network address of the entry's -N network).
+ */
 struct greylist_entry {
 	struct addr	addr;
 	int64_t		expire;
@@ -90,6 +103,8 @@ struct greylist_scan {
 	size_t			 promoted;	/* WHITE entries made from tuples */
 	size_t			 demoted;	/* removed as blacklisted */
 	size_t			 bogus;		/* undecodable, removed */
+	size_t			 rekeyed;	/* WHITE entries moved to the
+						   key of their network (-N) */
 	size_t			 scanned;
 };
 

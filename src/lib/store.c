@@ -640,6 +640,40 @@ store_del(struct store_txn *t, enum store_type type, const void *key,
 }
 
 int
+store_meta_get(struct store_txn *t, const char *name, void *buf,
+    size_t len, size_t *got)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+	int rc;
+
+	if ((rc = mdb_get(t->txn, t->st->meta, &k, &v)) == MDB_NOTFOUND)
+		return 1;
+	if (rc != 0) {
+		snprintf(t->err, sizeof(t->err), "%s: reading meta record "
+		    "\"%s\": %s", t->st->dir, name, mdb_strerror(rc));
+		return -1;
+	}
+	*got = v.mv_size;
+	memcpy(buf, v.mv_data, v.mv_size < len ? v.mv_size : len);
+	return 0;
+}
+
+int
+store_meta_put(struct store_txn *t, const char *name, const void *buf,
+    size_t len)
+{
+	MDB_val k = { strlen(name), (void *)name }, v = { len, (void *)buf };
+	int rc;
+
+	if ((rc = mdb_put(t->txn, t->st->meta, &k, &v, 0)) != 0) {
+		snprintf(t->err, sizeof(t->err), "%s: writing meta record "
+		    "\"%s\": %s", t->st->dir, name, mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
 store_get_addr(struct store_txn *t, const char *key, size_t keylen,
     enum store_type *type, struct store_rec *r)
 {

@@ -106,6 +106,16 @@ int		store_del(struct store_txn *, enum store_type,
 const char	*store_txn_error(const struct store_txn *);
 
 /*
+ * A small record of the "meta" database by name (not journalled: for
+ * settings written at start).  get: 0 found (*got its size; at most len
+ * bytes copied), 1 not found, -1 error; put: 0 or -1.
+ */
+int		store_meta_get(struct store_txn *, const char *name, void *buf,
+		    size_t len, size_t *got);
+int		store_meta_put(struct store_txn *, const char *name,
+		    const void *buf, size_t len);
+
+/*
  * An address key (white or trapped): finds it in either database.
  * 0 found (*type set), 1 not found, -1 error.
  */

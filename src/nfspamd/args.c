@@ -25,7 +25,8 @@
 
 static const char usage_text[] =
 "usage: nfspamd [-45bdVv] [-B maxblack] [-c maxcon] [-G passtime:greyexp:whiteexp]\n"
-"               [-h hostname] [-j workers] [-l address] [-M address] [-n name]\n"
+"               [-h hostname] [-j workers] [-l address] [-M address]\n"
+"               [-N len4:len6] [-n name]\n"
 "               [-p port] [-S secs] [-s secs] [-w window] [--db dir]\n"
 "               [--control path] [--alloweddomains file] [--lists file]\n"
 "               [--firewall nft|none] [--user user] [--scan-interval secs]\n"
@@ -66,6 +67,7 @@ static const struct option longopts[] = {
 	{ "tls-handshakes", required_argument, NULL, OPT_TLSHS },
 	{ "tls-timeout", required_argument, NULL, OPT_TLSTIMEOUT },
 	{ "max-tuples-per-ip", required_argument, NULL, OPT_MAXTUPLES },
+	{ "prefix-len", required_argument, NULL, 'N' },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "metrics-file", required_argument, NULL, OPT_METRICSFILE },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -155,8 +157,9 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 	c->tls_timeout = NFSPAMD_TLS_TIMEOUT;
 	grey_conf_default(&c->grey);
 
-	while ((ch = getopt_long(argc, argv, "45B:bC:c:dG:h:j:K:k:l:M:n:p:S:s:Vvw:Y:y:",
-	    longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv,
+	    "45B:bC:c:dG:h:j:K:k:l:M:N:n:p:S:s:Vvw:Y:y:", longopts,
+	    NULL)) != -1) {
 		if (prog_common_opt(&c->common, ch, optarg))
 			continue;
 		switch (ch) {
@@ -171,6 +174,10 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 		case 'G':
 			if (grey_parse_times(optarg, &c->grey, &why) != 0)
 				errx(1, "-G %s: %s", optarg, why);
+			break;
+		case 'N':
+			if (grey_parse_nets(optarg, &c->grey, &why) != 0)
+				errx(1, "-N %s: %s", optarg, why);
 			break;
 		case 'h':
 			if (strlen(optarg) >= sizeof(c->hostbuf) ||

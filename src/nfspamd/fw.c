@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "fw.h"
 #include "fwproto.h"
+#include "grey.h"
 #include "metrics.h"
 #include "reconcile.h"
 #include "util.h"
@@ -50,6 +51,7 @@ struct shadow {
 
 struct fw {
 	struct logger	*log;
+	struct grey_conf nets;		/* -N: what a WHITE element is */
 	bool		 nft;
 	int		 fd;
 	bool		 synced;	/* a full replace has happened */
@@ -95,8 +97,8 @@ request(struct fw *fw, const struct fwp_req *r, struct nftset_elem **list,
 }
 
 struct fw *
-fw_open(const char *backend, int helper_fd, struct logger *lg, char *err,
-    size_t errlen)
+fw_open(const char *backend, int helper_fd, const struct grey_conf *gc,
+    struct logger *lg, char *err, size_t errlen)
 {
 	struct fw *fw;
 	struct fwp_req r = { .op = FWP_CHECK };
@@ -111,6 +113,7 @@ fw_open(const char *backend, int helper_fd, struct logger *lg, char *err,
 		return NULL;
 	}
 	fw->log = lg;
+	fw->nets = *gc;
 	fw->fd = -1;
 	if (strcmp(backend, "nft") == 0) {
 		fw->nft = true;
@@ -164,9 +167,10 @@ shadow_set(struct shadow *sh, const struct greylist_entry *want, size_t n,
 			shadow_add(sh, &want[i].addr, want[i].expire);
 }
 
+/* a is the element; len, its network's length, for the log only. */
 static int
 one(struct fw *fw, unsigned v4set, const char *op, const struct addr *a,
-    int64_t expire, int64_t now)
+    unsigned len, int64_t expire, int64_t now)
 {
 	int k = v4set == FWP_WHITE ? OP_WHITE : OP_TRAP;
 	struct timespec t0;
@@ -175,8 +179,12 @@ one(struct fw *fw, unsigned v4set, const char *op, const struct addr *a,
 	int64_t left = expire > now ? expire - now : 0;
 	struct nftset_elem e;
 	struct fwp_req r = { .op = FWP_ADD, .nadd = 1, .add = &e };
+	struct prefix p = { *a, (uint8_t)len };
 
-	addr_format(a, ip, sizeof(ip));
+	if (len < addr_bits(a))
+		prefix_format(&p, ip, sizeof(ip));
+	else
+		addr_format(a, ip, sizeof(ip));
 	if (!fw->nft) {
 		log_info(fw->log, "firewall=none op=%s ip=%s timeout=%lld", op,
 		    ip, (long long)left);
@@ -208,13 +216,17 @@ one(struct fw *fw, unsigned v4set, const char *op, const struct addr *a,
 int
 fw_white(struct fw *fw, const struct addr *a, int64_t expire, int64_t now)
 {
-	return one(fw, FWP_WHITE, "white", a, expire, now);
+	struct prefix p;
+
+	/* The ruleset looks the network's address up (a masked lookup). */
+	grey_net(&fw->nets, a, &p);
+	return one(fw, FWP_WHITE, "white", &p.addr, p.len, expire, now);
 }
 
 int
 fw_trap(struct fw *fw, const struct addr *a, int64_t expire, int64_t now)
 {
-	return one(fw, FWP_TRAP, "trap", a, expire, now);
+	return one(fw, FWP_TRAP, "trap", a, addr_bits(a), expire, now);
 }
 
 static struct nftset_elem *

@@ -23,11 +23,15 @@ struct fw;
  * "nft": requests go to the netlink helper on helper_fd (fwproto), which
  * is checked to see all eight sets before fw_open returns.
  */
-struct fw	*fw_open(const char *backend, int helper_fd, struct logger *,
-		    char *err, size_t errlen);
+struct fw	*fw_open(const char *backend, int helper_fd,
+		    const struct grey_conf *, struct logger *, char *err,
+		    size_t errlen);
 void		 fw_close(struct fw *);
 
-/* An address became WHITE or TRAPPED: into the set now, until expire. */
+/*
+ * An address became WHITE or TRAPPED: into the set now, until expire.
+ * For WHITE, the element is the address's -N network (grey_net).
+ */
 int		 fw_white(struct fw *, const struct addr *, int64_t expire,
 		    int64_t now);
 int		 fw_trap(struct fw *, const struct addr *, int64_t expire,

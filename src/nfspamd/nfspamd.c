@@ -532,6 +532,29 @@ replay_journal(struct sup *s)
 }
 
 static int
+nets_body(struct store_txn *t, void *arg)
+{
+	return greylist_nets_save(t, arg) == -1 ? -1 : 0;
+}
+
+/* What -N keys by, for nfspamlogd and nfspamdb to key the same way. */
+static int
+save_nets(struct sup *s)
+{
+	const struct grey_conf *gc = &s->conf.grey;
+	char err[512];
+
+	if (store_update(s->store, nets_body, (void *)gc, err,
+	    sizeof(err)) != 0) {
+		log_warnx(&s->log, "%s", err);
+		return -1;
+	}
+	log_info(&s->log, "greylisting by network: IPv4 /%u, IPv6 /%u "
+	    "(-N %u:%u)", gc->net4, gc->net6, gc->net4, gc->net6);
+	return 0;
+}
+
+static int
 sup_open(struct sup *s)
 {
 	const struct conf *c = &s->conf;
@@ -548,6 +571,8 @@ sup_open(struct sup *s)
 	}
 	if (s->store != NULL && replay_journal(s) == -1)
 		return -1;
+	if (s->store != NULL && save_nets(s) == -1)
+		return -1;
 	if ((s->bl = bl_new()) == NULL)
 		return -1;
 	if (bl_load(s->bl, c->lists, err, sizeof(err)) != 0)
@@ -556,7 +581,8 @@ sup_open(struct sup *s)
 	else if (bl_count(s->bl) > 0)
 		log_info(&s->log, "blacklists=%zu prefixes=%zu from %s",
 		    bl_count(s->bl), bl_prefixes(s->bl), c->lists);
-	s->fw = fw_open(c->firewall, s->helper_fd, &s->log, err, sizeof(err));
+	s->fw = fw_open(c->firewall, s->helper_fd, &c->grey, &s->log, err,
+	    sizeof(err));
 	s->helper_fd = -1;	/* fw owns it now */
 	if (s->fw == NULL) {
 		log_warnx(&s->log, "%s%s", err, strcmp(c->firewall, "nft") == 0 ?

@@ -78,11 +78,13 @@ struct apply_ctx {
 };
 
 static int
-apply_tw(struct store_txn *t, const struct sync_msg *m, int64_t now,
-    struct applied *out)
+apply_tw(struct store_txn *t, const struct grey_conf *gc,
+    const struct sync_msg *m, int64_t now, struct applied *out)
 {
 	char key[ADDR_STRLEN];
-	size_t klen = addr_format(&m->addr, key, sizeof(key));
+	/* A WHITE is for the address's network (-N), a trap for itself. */
+	size_t klen = m->type == SYNC_WHITE ? grey_net_key(gc, &m->addr, key,
+	    sizeof(key)) : addr_format(&m->addr, key, sizeof(key));
 	struct store_rec old, rec;
 	enum store_type type, ntype;
 	int rc;
@@ -145,7 +147,7 @@ apply_txn(struct store_txn *t, void *arg)
 
 		memset(o, 0, sizeof(*o));
 		rc = m->type == SYNC_GREY ? apply_grey(t, p, m, a->now, o) :
-		    apply_tw(t, m, a->now, o);
+		    apply_tw(t, &a->p->conf->grey, m, a->now, o);
 		if (rc == -1)
 			return -1;
 		if (rc == 0)

@@ -10,24 +10,62 @@
 #include <stdio.h>
 
 #include "grey.h"
+#include "greylist.h"
 #include "nfspamdb.h"
 #include "store.h"
 
-static int	add_one(struct nfspamdb *, struct store_txn *, struct item *);
+static int	add_one(struct nfspamdb *, struct store_txn *,
+		    const struct grey_conf *, struct item *);
 static int	del_one(struct nfspamdb *, struct store_txn *, struct item *);
+
+/*
+ * A WHITE entry is for a network as nfspamd keys it (-N, recorded in
+ * the database): an address given is keyed by its network, a network
+ * must have that length.  0, or -1 with it->why set.
+ */
+static int
+white_key(const struct grey_conf *nets, struct item *it, char *buf,
+    size_t len, const char **key, size_t *keylen)
+{
+	struct prefix p;
+
+	grey_net(nets, &it->addr, &p);
+	if (it->plen == addr_bits(&it->addr)) {
+		*keylen = grey_net_key(nets, &it->addr, buf, len);
+		*key = buf;
+		return 0;
+	}
+	if (it->plen != p.len) {
+		it->res = R_ERROR;
+		snprintf(it->why, sizeof(it->why), "a /%u network, but "
+		    "nfspamd whitelists /%u networks (its -N)", it->plen,
+		    p.len);
+		return -1;
+	}
+	*key = it->key;
+	*keylen = it->keylen;
+	return 0;
+}
 
 /* -1 when the transaction cannot go on. */
 static int
-add_one(struct nfspamdb *db, struct store_txn *txn, struct item *it)
+add_one(struct nfspamdb *db, struct store_txn *txn,
+    const struct grey_conf *nets, struct item *it)
 {
 	struct store_rec	 old, rec;
 	enum store_type		 have;
+	char			 buf[ADDR_STRLEN];
+	const char		*key = it->key;
+	size_t			 keylen = it->keylen;
 	int			 r;
 
+	if (it->kind != K_MAIL && db->type == STORE_WHITE &&
+	    white_key(nets, it, buf, sizeof(buf), &key, &keylen) == -1)
+		return 0;
 	if (it->kind == K_MAIL)
 		r = store_get(txn, STORE_SPAMTRAP, it->key, it->keylen, &old);
 	else
-		r = store_get_addr(txn, it->key, it->keylen, &have, &old);
+		r = store_get_addr(txn, key, keylen, &have, &old);
 	if (r == -1) {
 		/* a bogus entry: leave it for -d, spamdb refuses it too */
 		item_error(it, txn);
@@ -42,7 +80,7 @@ add_one(struct nfspamdb *db, struct store_txn *txn, struct item *it)
 	if (it->kind == K_MAIL)
 		r = store_put(txn, STORE_SPAMTRAP, it->key, it->keylen, &rec);
 	else
-		r = store_put_addr(txn, it->key, it->keylen, db->type, &rec);
+		r = store_put_addr(txn, key, keylen, db->type, &rec);
 	if (r == -1)
 		return -1;
 	it->res = R_OK;
@@ -54,12 +92,16 @@ int
 add_txn(struct store_txn *txn, void *arg)
 {
 	struct nfspamdb	*db = arg;
+	struct grey_conf nets;
 	size_t		 i;
 
+	grey_conf_default(&nets);
+	if (greylist_nets_load(txn, &nets) == -1)
+		return txn_failed(db, txn);
 	for (i = 0; i < db->nitems; i++) {
 		if (db->items[i].kind == K_BAD)
 			continue;
-		if (add_one(db, txn, &db->items[i]) == -1)
+		if (add_one(db, txn, &nets, &db->items[i]) == -1)
 			return txn_failed(db, txn);
 	}
 	return 0;

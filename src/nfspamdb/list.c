@@ -146,7 +146,7 @@ show_tuples(struct nfspamdb *db, struct item *it)
 		return;
 	for (i = 0; i < db->nmatch; i++) {
 		m = &db->match[i];
-		if (!addr_eq(&m->addr, &it->addr))
+		if (!item_covers(it, &m->pfx))
 			continue;
 		if (m->bogus) {
 			it->res = R_ERROR;
@@ -202,7 +202,7 @@ grey_match(void *arg, enum store_type type, const char *key, size_t keylen,
 	struct nfspamdb		*db = arg;
 	struct store_tuple	 t;
 	struct match		*m;
-	struct addr		 a;
+	struct prefix		 a;
 	const char		*why;
 	char			 ip[STORE_KEYMAX + 1];
 	size_t			 i;
@@ -213,11 +213,11 @@ grey_match(void *arg, enum store_type type, const char *key, size_t keylen,
 	memcpy(ip, t.ip, t.iplen);
 	ip[t.iplen] = '\0';
 	/* compare addresses, not text: older keys may not be canonical */
-	if (addr_parse(ip, &a, &why) == -1)
+	if (prefix_parse(ip, &a, false, &why) == -1)
 		return 0;
 	for (i = 0; i < db->nitems; i++)
 		if (WANTS_TUPLES(db, &db->items[i]) &&
-		    addr_eq(&a, &db->items[i].addr))
+		    item_covers(&db->items[i], &a))
 			break;
 	if (i == db->nitems)
 		return 0;
@@ -235,7 +235,7 @@ grey_match(void *arg, enum store_type type, const char *key, size_t keylen,
 		return 1;
 	memcpy(m->key, key, keylen);
 	m->keylen = keylen;
-	m->addr = a;
+	m->pfx = a;
 	m->bogus = rec == NULL;
 	if (rec != NULL)
 		m->rec = *rec;

@@ -267,21 +267,35 @@ prepare_add(struct nfspamdb *db, struct item *it)
 		it->kind = K_MAIL;
 		it->key = lower_dup(it->arg);
 	} else {
-		if (addr_parse(it->arg, &it->addr, &why) == -1) {
+		struct prefix p;
+
+		if (prefix_parse(it->arg, &p, false, &why) == -1) {
 			warnx("invalid ip address: %s (%s)",
 			    show(q, sizeof(q), it->arg), why);
 			it->res = R_BAD;
 			return;
 		}
 		/* Loopback is this host's own: an admin may mean it. */
-		if ((why = addr_not_client(&it->addr)) != NULL &&
+		if ((why = addr_not_client(&p.addr)) != NULL &&
 		    strcmp(why, "loopback") != 0) {
 			warnx("not a client address: %s (%s)",
 			    show(q, sizeof(q), it->arg), why);
 			it->res = R_BAD;
 			return;
 		}
-		addr_format(&it->addr, buf, sizeof(buf));
+		if (p.len < addr_bits(&p.addr) && db->type != STORE_WHITE) {
+			warnx("%s: a network; traps are per address",
+			    show(q, sizeof(q), it->arg));
+			it->res = R_BAD;
+			return;
+		}
+		it->addr = p.addr;
+		it->plen = p.len;
+		/* WHITE: the network's key, made once -N is known (add). */
+		if (p.len < addr_bits(&p.addr))
+			prefix_format(&p, buf, sizeof(buf));
+		else
+			addr_format(&p.addr, buf, sizeof(buf));
 		it->kind = K_ADDR;
 		if ((it->key = strdup(buf)) == NULL)
 			err(1, NULL);
@@ -305,8 +319,10 @@ prepare_find(struct nfspamdb *db, struct item *it)
 		it->res = R_BAD;
 		return;
 	}
+	struct prefix p;
+
 	if (db->type == STORE_GREY) {
-		if (addr_parse(it->arg, &it->addr, &why) == -1) {
+		if (prefix_parse(it->arg, &p, false, &why) == -1) {
 			warnx("invalid ip address: %s (%s)",
 			    show(q, sizeof(q), it->arg), why);
 			it->res = R_BAD;
@@ -318,7 +334,7 @@ prepare_find(struct nfspamdb *db, struct item *it)
 	else if (db->type == STORE_SPAMTRAP ||
 	    (db->type == NO_TYPE && strchr(it->arg, '@') != NULL))
 		it->kind = K_MAIL;
-	else if (addr_parse(it->arg, &it->addr, &why) == 0)
+	else if (prefix_parse(it->arg, &p, false, &why) == 0)
 		it->kind = K_ADDR;
 	else
 		it->kind = K_RAW;
@@ -326,13 +342,26 @@ prepare_find(struct nfspamdb *db, struct item *it)
 	if (it->kind == K_MAIL)
 		it->key = lower_dup(it->arg);
 	else if (it->kind == K_ADDR || it->kind == K_GREYIP) {
-		addr_format(&it->addr, buf, sizeof(buf));
+		it->addr = p.addr;
+		it->plen = p.len;
+		if (p.len < addr_bits(&p.addr))
+			prefix_format(&p, buf, sizeof(buf));
+		else
+			addr_format(&p.addr, buf, sizeof(buf));
 		it->key = strdup(buf);
 	} else
 		it->key = strdup(it->arg);
 	if (it->key == NULL)
 		err(1, NULL);
 	it->keylen = strlen(it->key);
+}
+
+bool
+item_covers(const struct item *it, const struct prefix *p)
+{
+	if (it->plen == addr_bits(&it->addr))
+		return prefix_contains(p, &it->addr);
+	return p->len == it->plen && addr_eq(&p->addr, &it->addr);
 }
 
 /* Returns the number of keys kept for the database. */

@@ -52,7 +52,9 @@ struct item {
 	char		*key;		/* as looked up */
 	size_t		 keylen;
 	enum kind	 kind;
-	struct addr	 addr;		/* K_GREYIP */
+	struct addr	 addr;		/* K_ADDR, K_GREYIP */
+	uint8_t		 plen;		/* addr's prefix length (-N
+					   networks are "addr/len") */
 	enum result	 res;
 	long		 ndel;		/* K_GREYIP: tuples deleted */
 	char		 why[ERRLEN];	/* R_ERROR */
@@ -73,7 +75,7 @@ struct cand {
 struct match {
 	char			*key;
 	size_t			 keylen;
-	struct addr		 addr;
+	struct prefix		 pfx;		/* the tuple's address or network */
 	struct store_rec	 rec;
 	bool			 bogus;		/* the record does not decode */
 	size_t			 item;		/* the first item it matched */
@@ -99,6 +101,11 @@ struct nfspamdb {
 	char		 txnerr[ERRLEN]; /* why our txn function gave up */
 };
 
+/*
+ * nfspamdb.c: does item it (an address, or a network) ask for the
+ * tuples of p?  An address asks for its own and its network's.
+ */
+bool		 item_covers(const struct item *, const struct prefix *);
 /* nfspamdb.c: a key made safe for a one-line message, in buf. */
 const char	*show(char *buf, size_t len, const char *s);
 /* nfspamdb.c: keep the store's error for run(); returns TXN_FAILED. */

@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "buf.h"
+#include "grey.h"
 #include "log.h"
 #include "logev.h"
 #include "mexport.h"
@@ -88,6 +89,7 @@ struct logd {
 	struct logev_burst	 burst;
 	struct nftset_elem	*e4, *e6;	/* one burst's elements */
 	bool			*isnew;		/* per burst entry */
+	struct grey_conf	 nets;		/* -N, as the database says */
 	uint8_t			*rbuf;
 	struct counters		 c;
 	uint32_t		 seq_next;

@@ -43,6 +43,7 @@
 
 #include "fwproto.h"
 #include "grey.h"
+#include "greylist.h"
 #include "logd.h"
 #include "metrics.h"
 #include "nftgen.h"
@@ -170,9 +171,14 @@ apply_txn(struct store_txn *t, void *arg)
 	const struct logev_burst *b = &d->burst;
 
 	/* May run again after the map grew: recompute everything. */
+	grey_conf_default(&d->nets);
+	/* Keyed by network as nfspamd keys (its -N, in the database). */
+	if (greylist_nets_load(t, &d->nets) == -1)
+		return -1;
 	for (size_t i = 0; i < b->n; i++) {
 		char key[ADDR_STRLEN];
-		size_t klen = addr_format(&b->ent[i].addr, key, sizeof(key));
+		size_t klen = grey_net_key(&d->nets, &b->ent[i].addr, key,
+		    sizeof(key));
 		struct store_rec old, rec;
 		enum store_type type;
 		int rc;
@@ -216,10 +222,18 @@ log_addresses(struct logd *d)
 
 		if (!d->isnew[i] && !d->conf.verbose)
 			continue;
+		char net[ADDR_STRLEN + 5] = "";
+		struct prefix p;
+
 		addr_format(&e->addr, ip, sizeof(ip));
+		grey_net(&d->nets, &e->addr, &p);
+		if (p.len < addr_bits(&e->addr)) {
+			memcpy(net, " net=", 5);
+			prefix_format(&p, net + 5, sizeof(net) - 5);
+		}
 		log_msg(&d->log, d->isnew[i] ? LOG_INFO : LOG_DEBUG,
-		    "%s ip=%s seen=%s count=%" PRIu32 " expire=%" PRId64,
-		    d->isnew[i] ? "whitelisted" : "refreshed", ip, seen,
+		    "%s ip=%s%s seen=%s count=%" PRIu32 " expire=%" PRId64,
+		    d->isnew[i] ? "whitelisted" : "refreshed", ip, net, seen,
 		    e->count, d->now + d->conf.whiteexp);
 	}
 }
@@ -240,6 +254,28 @@ observe(struct logd *d, const struct timespec *t0)
 	d->c.burst_ns += (uint64_t)ns;
 	d->c.burst_hist[metrics_bucket(bounds, LOGD_NBURST,
 	    (double)ns / 1e9)]++;
+}
+
+static int
+elem_cmp(const void *a, const void *b)
+{
+	const struct nftset_elem *x = a, *y = b;
+
+	return addr_cmp(&x->pfx.addr, &y->pfx.addr);
+}
+
+static void
+uniq_elems(struct nftset_elem *e, uint32_t *n)
+{
+	uint32_t o = 0;
+
+	if (*n < 2)
+		return;
+	qsort(e, *n, sizeof(*e), elem_cmp);
+	for (uint32_t i = 1; i < *n; i++)
+		if (!addr_eq(&e[i].pfx.addr, &e[o].pfx.addr))
+			e[++o] = e[i];
+	*n = o + 1;
 }
 
 void
@@ -270,13 +306,20 @@ apply(struct logd *d)
 		struct nftset_elem *e = b->ent[i].addr.family == AF_INET ?
 		    &d->e4[r.nadd++] : &d->e6[r.nadd6++];
 
+		struct prefix p;
+
+		/* The ruleset looks the network's address up (masked). */
+		grey_net(&d->nets, &b->ent[i].addr, &p);
 		memset(e, 0, sizeof(*e));
-		e->pfx.addr = b->ent[i].addr;
-		e->pfx.len = (uint8_t)addr_bits(&b->ent[i].addr);
+		e->pfx.addr = p.addr;
+		e->pfx.len = (uint8_t)addr_bits(&p.addr);
 		e->timeout_ms = timeout_ms;
 		d->c.added += d->isnew[i];
 	}
 	d->c.updates += b->n;
+	/* Two addresses of one network are one element. */
+	uniq_elems(d->e4, &r.nadd);
+	uniq_elems(d->e6, &r.nadd6);
 	r.add = d->e4;
 	r.add6 = d->e6;
 	kfail = fwp_call(d->helper_fd, &r, NULL, NULL, err, sizeof(err)) == -1;

@@ -253,13 +253,217 @@ test_ipv6_tuple(void **state)
 {
 	struct fx *f = *state;
 
+	/* -N :128, spamd's way: the address is the key. */
+	f->gc.net6 = 128;
 	assert_int_equal(rcpt(f, "2001:DB8::25", "", "<a@b>", "<c@d>", T0),
 	    GREYLIST_GREY);
 	assert_int_equal(get(f, STORE_GREY, "2001:db8::25\n\n<a@b>\n<c@d>",
 	    NULL), 0);
+	/* Another address of the /64 is another sender. */
+	assert_int_equal(rcpt(f, "2001:db8::26", "", "<a@b>", "<c@d>",
+	    T0 + 3600), GREYLIST_GREY);
+	assert_true(f->res.new_tuple);
 	assert_int_equal(rcpt(f, "2001:db8::25", "", "<a@b>", "<c@d>",
 	    T0 + 3600), GREYLIST_PASSED);
 	assert_int_equal(get(f, STORE_WHITE, "2001:db8::25", NULL), 0);
+}
+
+/* The default -N 32:64: a retry from another address of the /64 passes. */
+static void
+test_network_tuple(void **state)
+{
+	struct fx *f = *state;
+	struct store_rec r;
+
+	assert_int_equal(rcpt(f, "2001:db8:1:2::25", "mx.example", "<a@b>",
+	    "<c@d>", T0), GREYLIST_GREY);
+	assert_int_equal(get(f, STORE_GREY,
+	    "2001:db8:1:2::/64\nmx.example\n<a@b>\n<c@d>", NULL), 0);
+	assert_int_equal(rcpt(f, "2001:db8:1:2:aaaa::9", "mx.example",
+	    "<a@b>", "<c@d>", T0 + 1800), GREYLIST_PASSED);
+	assert_false(f->res.new_tuple);
+	assert_int_equal(get(f, STORE_WHITE, "2001:db8:1:2::/64", &r), 0);
+	assert_int_equal(r.expire, T0 + 1800 + GREY_WHITEEXP);
+	/* Another /64 is not the same sender. */
+	assert_int_equal(rcpt(f, "2001:db8:1:3::25", "mx.example", "<a@b>",
+	    "<c@d>", T0 + 1800), GREYLIST_GREY);
+	assert_true(f->res.new_tuple);
+	/* IPv4 stays per address by default ... */
+	assert_int_equal(rcpt(f, "198.51.100.7", "h", "<a@b>", "<c@d>", T0),
+	    GREYLIST_GREY);
+	assert_int_equal(rcpt(f, "198.51.100.8", "h", "<a@b>", "<c@d>",
+	    T0 + 1800), GREYLIST_GREY);
+	assert_true(f->res.new_tuple);
+	/* ... and by /24 with -N 24:64. */
+	f->gc.net4 = 24;
+	assert_int_equal(rcpt(f, "192.0.2.7", "h", "<a@b>", "<c@d>", T0),
+	    GREYLIST_GREY);
+	assert_int_equal(get(f, STORE_GREY, "192.0.2.0/24\nh\n<a@b>\n<c@d>",
+	    NULL), 0);
+	assert_int_equal(rcpt(f, "192.0.2.200", "h", "<a@b>", "<c@d>",
+	    T0 + 1800), GREYLIST_PASSED);
+	assert_int_equal(get(f, STORE_WHITE, "192.0.2.0/24", NULL), 0);
+}
+
+/* Traps stay per address; a trapped address does not whitelist its net. */
+static void
+test_network_trap(void **state)
+{
+	struct fx *f = *state;
+	struct store_rec trapr = { T0 - 10, 0, 0, 1, GREY_PCOUNT_SPAMTRAP };
+
+	put(f, STORE_SPAMTRAP, "trap@example.net", &trapr);
+	assert_int_equal(rcpt(f, "2001:db8::7", "h", "<x@y>",
+	    "<trap@example.net>", T0), GREYLIST_TRAPPED);
+	assert_int_equal(get(f, STORE_TRAPPED, "2001:db8::7", NULL), 0);
+	assert_int_equal(get(f, STORE_TRAPPED, "2001:db8::/64", NULL), 1);
+	/* The trapped host's tuple passes, but its network is not made white. */
+	assert_int_equal(rcpt(f, "2001:db8::7", "h", "<x@y>", "<c@d>", T0),
+	    GREYLIST_GREY);
+	assert_int_equal(rcpt(f, "2001:db8::7", "h", "<x@y>", "<c@d>",
+	    T0 + 1800), GREYLIST_GREY);
+	assert_int_equal(get(f, STORE_WHITE, "2001:db8::/64", NULL), 1);
+	/* Its neighbour passes and whitelists the network. */
+	assert_int_equal(rcpt(f, "2001:db8::8", "h", "<x@y>", "<c@d>",
+	    T0 + 1800), GREYLIST_PASSED);
+	assert_int_equal(get(f, STORE_WHITE, "2001:db8::/64", NULL), 0);
+}
+
+static void
+test_parse_nets(void **state)
+{
+	struct grey_conf gc;
+	const char *why;
+	struct prefix p;
+	struct addr a;
+	char buf[ADDR_STRLEN];
+	uint8_t b[GREY_NETS_SIZE];
+
+	(void)state;
+	grey_conf_default(&gc);
+	assert_int_equal(gc.net4, 32);
+	assert_int_equal(gc.net6, 64);
+	assert_int_equal(grey_parse_nets("24:56", &gc, &why), 0);
+	assert_int_equal(gc.net4, 24);
+	assert_int_equal(gc.net6, 56);
+	assert_int_equal(grey_parse_nets(":128", &gc, &why), 0);
+	assert_int_equal(gc.net4, 24);
+	assert_int_equal(gc.net6, 128);
+	assert_int_equal(grey_parse_nets("/32:/64", &gc, &why), 0);
+	assert_int_equal(gc.net4, 32);
+	assert_int_equal(gc.net6, 64);
+	assert_int_equal(grey_parse_nets("24", &gc, &why), -1);
+	assert_int_equal(grey_parse_nets(":", &gc, &why), -1);
+	assert_int_equal(grey_parse_nets("7:64", &gc, &why), -1);
+	assert_string_equal(why, "IPv4 prefix length not in 8..32");
+	assert_int_equal(grey_parse_nets("33:64", &gc, &why), -1);
+	assert_int_equal(grey_parse_nets("24:31", &gc, &why), -1);
+	assert_int_equal(grey_parse_nets("24:129", &gc, &why), -1);
+	assert_int_equal(grey_parse_nets("24:6x", &gc, &why), -1);
+	assert_int_equal(grey_parse_nets("24:0064", &gc, &why), -1);
+	assert_int_equal(gc.net4, 32);	/* untouched on error */
+	assert_int_equal(gc.net6, 64);
+
+	assert_int_equal(addr_parse("2001:db8:1:2:3:4:5:6", &a, NULL), 0);
+	grey_net(&gc, &a, &p);
+	assert_int_equal(p.len, 64);
+	grey_net_key(&gc, &a, buf, sizeof(buf));
+	assert_string_equal(buf, "2001:db8:1:2::/64");
+	assert_int_equal(addr_parse("192.0.2.77", &a, NULL), 0);
+	grey_net_key(&gc, &a, buf, sizeof(buf));
+	assert_string_equal(buf, "192.0.2.77");
+	gc.net4 = 0;	/* a conf not from grey_conf_default */
+	grey_net_key(&gc, &a, buf, sizeof(buf));
+	assert_string_equal(buf, "192.0.2.77");
+
+	gc.net4 = 20;
+	grey_nets_encode(&gc, b);
+	grey_conf_default(&gc);
+	assert_int_equal(grey_nets_decode(b, sizeof(b), &gc), 0);
+	assert_int_equal(gc.net4, 20);
+	assert_int_equal(grey_nets_decode(b, 1, &gc), -1);
+	b[1] = 200;
+	assert_int_equal(grey_nets_decode(b, sizeof(b), &gc), -1);
+}
+
+static bool	has_entry(const struct greylist_entry *, size_t,
+		    const char *, int64_t);
+
+/*
+ * WHITE entries keyed otherwise than -N says (an older setting, an
+ * import): narrower ones move to their network's key, merged, wider
+ * ones go; the kernel list has the networks.  Network tuples pass too.
+ */
+static void
+test_scan_rekey(void **state)
+{
+	struct fx *f = *state;
+	struct greylist_scan s;
+	struct store_rec r, a = { T0, T0, T0 + 1000, 1, 3 },
+	    b = { T0 - 50, T0, T0 + 2000, 1, 1 };
+	int64_t now = T0 + 10;
+
+	put(f, STORE_WHITE, "2001:db8:1:2::5", &a);
+	put(f, STORE_WHITE, "2001:db8:1:2::6", &b);
+	put(f, STORE_WHITE, "2001:db8:9::/48", &a);
+	put(f, STORE_TRAPPED, "2001:db8:1:2::7", &(struct store_rec){ T0,
+	    T0, T0 + 1000, 1, GREY_PCOUNT_TRAPPED });
+	/* A passed tuple of a /64. */
+	r = (struct store_rec){ T0 - 3600, T0 - 1000, T0 + GREY_GREYEXP, 2,
+	    0 };
+	put(f, STORE_GREY, "2001:db8:7:7::/64\nh\n<a@b>\n<c@d>", &r);
+	assert_int_equal(greylist_scan_run(f->st, &f->gc, now, NULL, NULL, 0,
+	    &s, f->err, sizeof(f->err)), 0);
+	assert_int_equal(s.rekeyed, 2);
+	assert_int_equal(s.promoted, 1);
+	assert_int_equal(get(f, STORE_WHITE, "2001:db8:1:2::5", NULL), 1);
+	assert_int_equal(get(f, STORE_WHITE, "2001:db8:1:2::6", NULL), 1);
+	assert_int_equal(get(f, STORE_WHITE, "2001:db8:9::/48", NULL), 1);
+	assert_int_equal(get(f, STORE_WHITE, "2001:db8:1:2::/64", &r), 0);
+	assert_int_equal(r.first, T0 - 50);
+	assert_int_equal(r.expire, T0 + 2000);
+	assert_int_equal(get(f, STORE_WHITE, "2001:db8:7:7::/64", NULL), 0);
+	/* The trap is untouched and still listed. */
+	assert_int_equal(get(f, STORE_TRAPPED, "2001:db8:1:2::7", NULL), 0);
+	assert_int_equal(s.ntrapped, 1);
+	assert_true(has_entry(s.white, s.nwhite, "2001:db8:1:2::", T0 + 2000));
+	assert_true(has_entry(s.white, s.nwhite, "2001:db8:7:7::",
+	    now + GREY_WHITEEXP));
+	assert_int_equal(s.nwhite, 2);
+	greylist_scan_free(&s);
+}
+
+static int
+nets_save_body(struct store_txn *t, void *arg)
+{
+	return greylist_nets_save(t, arg);
+}
+
+static int
+nets_load_body(struct store_txn *t, void *arg)
+{
+	return greylist_nets_load(t, arg);
+}
+
+/* nfspamd records -N; nfspamlogd and nfspamdb read it back. */
+static void
+test_nets_meta(void **state)
+{
+	struct fx *f = *state;
+	struct grey_conf gc;
+
+	grey_conf_default(&gc);
+	assert_int_equal(store_view(f->st, nets_load_body, &gc, f->err,
+	    sizeof(f->err)), 1);
+	gc.net4 = 24;
+	gc.net6 = 48;
+	assert_int_equal(store_update(f->st, nets_save_body, &gc, f->err,
+	    sizeof(f->err)), 0);
+	grey_conf_default(&gc);
+	assert_int_equal(store_view(f->st, nets_load_body, &gc, f->err,
+	    sizeof(f->err)), 0);
+	assert_int_equal(gc.net4, 24);
+	assert_int_equal(gc.net6, 48);
 }
 
 static void
@@ -387,6 +591,7 @@ test_scan(void **state)
 	struct store_rec r;
 	int64_t now = T0 + 2 * 3600;
 
+	f->gc.net6 = 128;	/* per address, as spamd */
 	/* Passed tuple, address not yet white (e.g. a synced tuple). */
 	r = (struct store_rec){ T0, T0 + 3600, T0 + GREY_GREYEXP, 2, 0 };
 	put(f, STORE_GREY, "192.0.2.1\nh\n<a@b>\n<c@d>", &r);
@@ -541,6 +746,11 @@ main(void)
 		T(test_greyd_form_matches),
 		T(test_maxtuples),
 		T(test_ipv6_tuple),
+		T(test_network_tuple),
+		T(test_network_trap),
+		T(test_nets_meta),
+		T(test_scan_rekey),
+		cmocka_unit_test(test_parse_nets),
 		T(test_spamtrap),
 		T(test_alloweddomains),
 		T(test_lowprio_mx),
