@@ -11,7 +11,12 @@
  * answered (the tuple passes there) and stops when a listing of the set
  * shows the address.
  *
- * usage: passlat PORT N PASSTIME_S
+ * With LEN4 below 32 (nfspamd -N LEN4:...), greylisting by network: the
+ * first dialogue of source i comes from 127.(2 + i / 250).(i % 250).1,
+ * the retry from .2 of the same /24 (another address of the network), and
+ * the clock stops when the set shows the network's address.
+ *
+ * usage: passlat PORT N PASSTIME_S [LEN4]
  */
 #include "config.h"
 
@@ -114,18 +119,29 @@ cmp(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
+/* Source i's address for its first (try 1) or second dialogue. */
+static void
+source(char *buf, size_t len, int i, int len4, int try)
+{
+	if (len4 == 32)
+		snprintf(buf, len, "127.1.%d.%d", i / 250, i % 250 + 1);
+	else
+		snprintf(buf, len, "127.%d.%d.%d", 2 + i / 250, i % 250, try);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct nftset *ns;
 	char err[512], src[32];
 	double *lat;
-	int port, n, pass, ok = 0;
+	int port, n, pass, len4 = 32, ok = 0;
 
-	if (argc != 4 || (port = atoi(argv[1])) <= 0 ||
+	if ((argc != 4 && argc != 5) || (port = atoi(argv[1])) <= 0 ||
 	    (n = atoi(argv[2])) <= 0 || n > 60000 ||
-	    (pass = atoi(argv[3])) < 0) {
-		fprintf(stderr, "usage: passlat PORT N PASSTIME_S\n");
+	    (pass = atoi(argv[3])) < 0 ||
+	    (argc == 5 && ((len4 = atoi(argv[4])) < 8 || len4 > 32))) {
+		fprintf(stderr, "usage: passlat PORT N PASSTIME_S [LEN4]\n");
 		return 1;
 	}
 	if (nftset_open(&ns, NFTSET_TABLE, err, sizeof(err)) != 0) {
@@ -135,7 +151,7 @@ main(int argc, char **argv)
 	if ((lat = calloc((size_t)n, sizeof(*lat))) == NULL)
 		return 1;
 	for (int i = 0; i < n; i++) {
-		snprintf(src, sizeof(src), "127.1.%d.%d", i / 250, i % 250 + 1);
+		source(src, sizeof(src), i, len4, 1);
 		int fd = dialog(src, port);
 		if (fd != -1)
 			finish(fd);
@@ -146,8 +162,9 @@ main(int argc, char **argv)
 		double t0;
 		int fd;
 
-		snprintf(src, sizeof(src), "127.1.%d.%d", i / 250, i % 250 + 1);
+		source(src, sizeof(src), i, len4, 2);
 		addr_parse(src, &a, NULL);
+		addr_mask(&a, (unsigned)len4);
 		if ((fd = dialog(src, port)) == -1)
 			continue;
 		t0 = now_ms();

@@ -7,8 +7,10 @@
  *
  * With "white", N address-keyed WHITE entries instead (for the
  * reconcile benchmark): 10.x.y.z and, one in five, 2001:db8::x:y.
+ * With "white64", the IPv6 ones are /64 networks, as nfspamd -N keys
+ * them by default: 2001:db8:x:y::/64.
  *
- * usage: seedstore DIR N [white]
+ * usage: seedstore DIR N [white|white64]
  */
 #include "config.h"
 
@@ -18,12 +20,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "addr.h"
 #include "store.h"
 
 struct seed {
 	long	from, to, n;
 	int64_t	now;
 	bool	white;
+	bool	net64;		/* white64 */
 };
 
 static int
@@ -33,7 +37,14 @@ fill_white(struct store_txn *t, struct seed *s)
 	struct store_rec r;
 
 	for (long i = s->from; i < s->to; i++) {
-		if (i % 5 == 4)
+		if (i % 5 == 4 && s->net64) {
+			/* Canonical, as nfspamd writes keys. */
+			struct prefix p = { { AF_INET6, { 0x20, 0x01, 0x0d,
+			    0xb8, (uint8_t)(i >> 24), (uint8_t)(i >> 16),
+			    (uint8_t)(i >> 8), (uint8_t)i } }, 64 };
+
+			prefix_format(&p, ip, sizeof(ip));
+		} else if (i % 5 == 4)
 			snprintf(ip, sizeof(ip), "2001:db8::%lx:%lx",
 			    (i >> 16) & 0xffff, i & 0xffff);
 		else
@@ -96,8 +107,9 @@ main(int argc, char **argv)
 	long n;
 
 	if (argc < 3 || argc > 4 || (n = strtol(argv[2], NULL, 10)) <= 0 ||
-	    (argc == 4 && strcmp(argv[3], "white") != 0)) {
-		fprintf(stderr, "usage: seedstore DIR N [white]\n");
+	    (argc == 4 && strcmp(argv[3], "white") != 0 &&
+	    strcmp(argv[3], "white64") != 0)) {
+		fprintf(stderr, "usage: seedstore DIR N [white|white64]\n");
 		return 1;
 	}
 	if (store_open(&st, argv[1], &o, err, sizeof(err)) != 0) {
@@ -106,6 +118,7 @@ main(int argc, char **argv)
 	}
 	s.n = n;
 	s.white = argc == 4;
+	s.net64 = argc == 4 && strcmp(argv[3], "white64") == 0;
 	s.now = (int64_t)time(NULL);
 	for (long i = 0; i < n; i += 10000) {
 		s.from = i;

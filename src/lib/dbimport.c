@@ -133,25 +133,36 @@ record(char *const *f, bool white, struct store_rec *rec, char *err,
 	return 0;
 }
 
-/* An IP address in the canonical form the store keys it by. */
+/*
+ * An IP address in the canonical form the store keys it by; with net, a
+ * network "addr/len" too (nfspamd -N keys tuples and WHITE entries so).
+ */
 static int
-address(const char *s, char *buf, size_t len, struct addr *a, char *err,
-    size_t errlen)
+address(const char *s, bool net, char *buf, size_t len, struct addr *a,
+    char *err, size_t errlen)
 {
 	const char	*why;
 	char		 what[96];
+	struct prefix	 p;
 
-	if (addr_parse(s, a, &why) == -1) {
+	if (prefix_parse(s, &p, false, &why) == -1) {
 		snprintf(what, sizeof(what), "bad IP address (%s)", why);
 		return bad(err, errlen, what, s, strlen(s));
 	}
+	if (!net && p.len < addr_bits(&p.addr))
+		return bad(err, errlen, "a network where an address is wanted",
+		    s, strlen(s));
+	*a = p.addr;
 	/* Loopback is this host's own: a dump of it may hold local tests. */
 	if ((why = addr_not_client(a)) != NULL &&
 	    strcmp(why, "loopback") != 0) {
 		snprintf(what, sizeof(what), "not a client address (%s)", why);
 		return bad(err, errlen, what, s, strlen(s));
 	}
-	addr_format(a, buf, len);
+	if (p.len < addr_bits(&p.addr))
+		prefix_format(&p, buf, len);
+	else
+		addr_format(a, buf, len);
 	return 0;
 }
 
@@ -177,7 +188,7 @@ parse_white(const struct fields *fl, const char *line, size_t len,
 	if (*fl->f[2] != '\0' || *fl->f[3] != '\0')
 		return bad(err, errlen, "WHITE line with text in its empty "
 		    "third or fourth field", line, len);
-	if (address(fl->f[1], out->key, sizeof(out->key), &a, err,
+	if (address(fl->f[1], true, out->key, sizeof(out->key), &a, err,
 	    errlen) == -1 ||
 	    record(fl->f + 4, true, &out->rec, err, errlen) == -1)
 		return -1;
@@ -202,7 +213,7 @@ parse_grey(const struct fields *fl, const char *line, size_t len,
 	helo = fl->n == 10 ? fl->f[2] : "";
 	from = fl->f[i];
 	to = fl->f[i + 1];
-	if (address(fl->f[1], ip, sizeof(ip), &a, err, errlen) == -1 ||
+	if (address(fl->f[1], true, ip, sizeof(ip), &a, err, errlen) == -1 ||
 	    record(fl->f + i + 2, false, &out->rec, err,
 	    errlen) == -1)
 		return -1;
@@ -228,7 +239,7 @@ parse_trapped(const struct fields *fl, const char *line, size_t len,
 
 	if (fl->n != 3)
 		return wrong_count("TRAPPED", "3", fl, line, len, err, errlen);
-	if (address(fl->f[1], out->key, sizeof(out->key), &a, err,
+	if (address(fl->f[1], false, out->key, sizeof(out->key), &a, err,
 	    errlen) == -1 ||
 	    field_number("expire", fl->f[2], 0, INT64_MAX, &expire, err,
 	    errlen) == -1)

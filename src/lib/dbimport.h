@@ -44,7 +44,8 @@ struct dbimport_line {
 
 /*
  * Parses len bytes of one line, without its '\n' (a trailing '\r' is
- * dropped).  Keys come out as the store keeps them: addresses canonical,
+ * dropped).  Keys come out as the store keeps them: addresses canonical
+ * (WHITE and GREY may name a network "addr/len", as nfspamd -N keys them),
  * spam trap addresses lower-cased, tuples as "ip\nhelo\nfrom\nto".  What
  * a line does not hold is 0 (TRAPPED: first, pass, bcount; SPAMTRAP:
  * all but pcount).

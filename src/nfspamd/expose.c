@@ -278,7 +278,8 @@ render_sup(struct buf *b, const struct sup *s)
 	rc |= metrics_head(b, "nfspamd_scan_changes_total", METRICS_COUNTER,
 	    "What the scans changed: expired entries deleted, WHITE entries "
 	    "made from passed tuples, entries removed as blacklisted, "
-	    "undecodable entries removed.");
+	    "undecodable entries removed, WHITE entries moved to their "
+	    "network's key (-N).");
 	l[0] = (struct mlabel){ "change", "deleted" };
 	rc |= metrics_sample(b, "nfspamd_scan_changes_total", l, 1,
 	    (double)st->scan_deleted);
@@ -291,6 +292,9 @@ render_sup(struct buf *b, const struct sup *s)
 	l[0] = (struct mlabel){ "change", "bogus" };
 	rc |= metrics_sample(b, "nfspamd_scan_changes_total", l, 1,
 	    (double)st->scan_bogus);
+	l[0] = (struct mlabel){ "change", "rekeyed" };
+	rc |= metrics_sample(b, "nfspamd_scan_changes_total", l, 1,
+	    (double)st->scan_rekeyed);
 	rc |= metrics_one(b, "nfspamd_scan_seconds_total", METRICS_COUNTER,
 	    "Time spent scanning the database.", st->scan_seconds);
 	rc |= metrics_one(b, "nfspamd_scan_last_seconds", METRICS_GAUGE,

@@ -392,6 +392,7 @@ on_scan(uv_timer_t *t)
 	s->stats.scan_promoted += r.promoted;
 	s->stats.scan_demoted += r.demoted;
 	s->stats.scan_bogus += r.bogus;
+	s->stats.scan_rekeyed += r.rekeyed;
 	s->stats.last_scan_seconds = (double)(b.tv_sec - a.tv_sec) +
 	    (double)(b.tv_nsec - a.tv_nsec) / 1e9;
 	s->stats.scan_seconds += s->stats.last_scan_seconds;
@@ -401,9 +402,10 @@ on_scan(uv_timer_t *t)
 	    .ntrapped = r.ntrapped };
 	log_msg(&s->log, news ? LOG_INFO : LOG_DEBUG, "scan entries=%zu "
 	    "white=%zu trapped=%zu "
-	    "deleted=%zu promoted=%zu demoted=%zu bogus=%zu ms=%lld",
-	    r.scanned, r.nwhite, r.ntrapped, r.deleted, r.promoted, r.demoted,
-	    r.bogus, (long long)((b.tv_sec - a.tv_sec) * 1000 +
+	    "deleted=%zu promoted=%zu demoted=%zu bogus=%zu rekeyed=%zu "
+	    "ms=%lld", r.scanned, r.nwhite, r.ntrapped, r.deleted, r.promoted,
+	    r.demoted, r.bogus, r.rekeyed,
+	    (long long)((b.tv_sec - a.tv_sec) * 1000 +
 	    (b.tv_nsec - a.tv_nsec) / 1000000));
 	fw_sync(s->fw, &r, now);
 	greylist_scan_free(&r);

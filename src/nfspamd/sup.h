@@ -54,7 +54,7 @@ struct sup {
 		uint64_t control_errors;	/* refused or failed */
 		uint64_t scans, scan_errors;
 		uint64_t scan_deleted, scan_promoted, scan_demoted;
-		uint64_t scan_bogus;
+		uint64_t scan_bogus, scan_rekeyed;
 		double	 scan_seconds, last_scan_seconds;
 		uint64_t white_reports, trap_reports; /* from workers */
 		uint64_t worker_restarts;

@@ -114,10 +114,15 @@ list_names(struct conn *c, char *out, size_t len)
 
 struct trapq {
 	const struct addr	*addr;
+	const struct grey_conf	*gc;
 	int64_t			 now;
+	int64_t			 pass;	/* WHITE: the entry's pass time */
 };
 
-/* 2: trapped; 3: WHITE (yet here: the kernel set lags); 0: neither. */
+/*
+ * 2: trapped; 3: WHITE (yet here: the kernel set lags, or the ruleset
+ * does not look the network up as -N keys it); 0: neither.
+ */
 static int
 trapq_body(struct store_txn *t, void *arg)
 {
@@ -129,17 +134,46 @@ trapq_body(struct store_txn *t, void *arg)
 
 	if (rc != 0)
 		return rc == 1 ? 2 : rc;
-	n = addr_format(q->addr, ip, sizeof(ip));
+	n = grey_net_key(q->gc, q->addr, ip, sizeof(ip));
 	if ((rc = store_get(t, STORE_WHITE, ip, n, &r)) != 0)
 		return rc == 1 ? 0 : -1;
+	q->pass = r.pass;
 	return r.expire > q->now ? 3 : 0;
+}
+
+/*
+ * A sender WHITE for longer than two scans (each puts the database's
+ * whitelist into the kernel) that the ruleset still sent here: the
+ * ruleset's whitelist test does not match what -N keys by.  Said once
+ * an hour, with what to check.
+ */
+static void
+white_diverted(struct worker *w, const struct addr *a, int64_t pass,
+    int64_t now)
+{
+	char ip[ADDR_STRLEN], net[ADDR_STRLEN];
+	const struct conf *cf = w->conf;
+
+	if (strcmp(cf->firewall, "nft") != 0 ||
+	    now - pass < 2 * (int64_t)cf->scan_interval + 60 ||
+	    now - w->warned_white < 3600)
+		return;
+	w->warned_white = now;
+	addr_format(a, ip, sizeof(ip));
+	grey_net_key(&cf->grey, a, net, sizeof(net));
+	log_warnx(w->log, "%s is WHITE (as %s) since %lld s, yet the ruleset "
+	    "still sends it here: do the ruleset's NFSPAMD_WHITE4_MASK and "
+	    "NFSPAMD_WHITE6_MASK match -N %u:%u, and does it look senders up "
+	    "in @spamd-white and @spamd-white6 before the redirect? (said "
+	    "once an hour)", ip, net, (long long)(now - pass), cf->grey.net4,
+	    cf->grey.net6);
 }
 
 /* The client's standing in the database: WS_TRAPPED, WS_WHITE or WS_GREY. */
 static enum ws_class
 db_class(struct worker *w, const struct addr *a)
 {
-	struct trapq q = { a, wall_now() };
+	struct trapq q = { a, &w->conf->grey, wall_now(), 0 };
 	char err[256];
 	int rc;
 
@@ -148,6 +182,8 @@ db_class(struct worker *w, const struct addr *a)
 	rc = store_view(w->store, trapq_body, &q, err, sizeof(err));
 	if (rc == -1)
 		log_warnx(w->log, "trap lookup: %s", err);
+	if (rc == 3)
+		white_diverted(w, a, q.pass, q.now);
 	return rc == 2 ? WS_TRAPPED : rc == 3 ? WS_WHITE : WS_GREY;
 }
 

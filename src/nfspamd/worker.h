@@ -106,6 +106,7 @@ struct worker {
 	uint64_t		 tuples_lost;	/* store errors, map full */
 	uint64_t		 tuples_capped;	/* per-address limit */
 	time_t			 warned_lost, warned_capped;
+	int64_t			 warned_white;	/* white_diverted */
 	struct smtp_conf	 smtp;
 	struct tls_server	*tls;		/* -C/-K; NULL without */
 	long			 handshakes;	/* in progress */

@@ -77,8 +77,8 @@ candidates(struct nfspamdb *db, struct item *it, struct cand *c)
 		STORE_WHITE, STORE_TRAPPED, STORE_GREY, STORE_SPAMTRAP
 	};
 	const enum store_type	*types;
-	const char		*keys[2];
-	size_t			 lens[2], ntypes, nkeys = 1, i, j, n = 0;
+	const char		*keys[3];
+	size_t			 lens[3], ntypes, nkeys = 1, i, j, n = 0;
 
 	if (db->type == STORE_TRAPPED) {
 		types = traptypes;
@@ -98,6 +98,13 @@ candidates(struct nfspamdb *db, struct item *it, struct cand *c)
 	if (strcmp(it->arg, it->key) != 0) {
 		keys[nkeys] = it->arg;
 		lens[nkeys++] = strlen(it->arg);
+	}
+	/* An address's WHITE entry may be its network's (-N). */
+	if (it->kind == K_ADDR && it->plen == addr_bits(&it->addr) &&
+	    db->type != STORE_TRAPPED && grey_net_key(&db->nets, &it->addr,
+	    it->net, sizeof(it->net)) > 0 && strcmp(it->net, it->key) != 0) {
+		keys[nkeys] = it->net;
+		lens[nkeys++] = strlen(it->net);
 	}
 	for (i = 0; i < nkeys; i++)
 		for (j = 0; j < ntypes && n < MAXCAND; j++) {

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "greylist.h"
 #include "import.h"
 #include "log.h"
 #include "nfspamdb.h"
@@ -396,6 +397,12 @@ prepare(struct nfspamdb *db, char **keys, int nkeys)
  * user and the fix for permission problems.
  */
 static int
+nets_body(struct store_txn *t, void *arg)
+{
+	return greylist_nets_load(t, arg) == -1 ? -1 : 0;
+}
+
+static int
 open_store(struct nfspamdb *db)
 {
 	struct store_opts	opts;
@@ -411,6 +418,12 @@ open_store(struct nfspamdb *db)
 	    sizeof(db->err)) == -1) {
 		warnx("%s", db->err);
 		db->store = NULL;
+		return -1;
+	}
+	grey_conf_default(&db->nets);
+	if (store_view(db->store, nets_body, &db->nets, db->err,
+	    sizeof(db->err)) == -1) {
+		warnx("%s", db->err);
 		return -1;
 	}
 	return 0;

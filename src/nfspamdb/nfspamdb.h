@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "addr.h"
+#include "grey.h"
 #include "store.h"
 
 #define ERRLEN		512
@@ -55,6 +56,8 @@ struct item {
 	struct addr	 addr;		/* K_ADDR, K_GREYIP */
 	uint8_t		 plen;		/* addr's prefix length (-N
 					   networks are "addr/len") */
+	char		 net[ADDR_STRLEN];	/* an address's network key,
+						   when -N makes one */
 	enum result	 res;
 	long		 ndel;		/* K_GREYIP: tuples deleted */
 	char		 why[ERRLEN];	/* R_ERROR */
@@ -97,6 +100,7 @@ struct nfspamdb {
 	size_t		 nmatch, matchcap;
 	int		 bogus;		/* listing met an unreadable entry */
 	struct store	*store;
+	struct grey_conf nets;		/* -N, as the database records it */
 	char		 err[ERRLEN];	/* from store_open, _update, _view */
 	char		 txnerr[ERRLEN]; /* why our txn function gave up */
 };

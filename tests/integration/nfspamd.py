@@ -678,14 +678,56 @@ def t_ipv6(d):
     r = dialogue(d.port, "::1", "<v6@example.org>", helo="v6.sender.example")
     TAP.ok(banner_ok(r["banner"], r["t"]), "IPv6: banner on ::1")
     TAP.eq(r["data"], R_GREY, "IPv6: client on ::1 gets 451 at DATA")
-    grey = [l for l in db_lines(d.db) if l.startswith("GREY|::1|")]
+    # Keyed by the /64 of ::1 (-N's default 32:64).
+    grey = [l for l in db_lines(d.db) if l.startswith("GREY|::/64|")]
     TAP.ok(len(grey) == 1 and grey[0].split("|")[2:5] == [
         "v6.sender.example", "<alice@sender.example>", "<v6@example.org>"],
-        "IPv6: GREY key starts with ::1 (nfspamdb GREY|::1|...)",
+        "IPv6: GREY key is ::1's /64 (nfspamdb GREY|::/64|...)",
         "db: %r" % db_lines(d.db))
     r = spamdb(d.db, "--json")
-    TAP.ok(r.returncode == 0 and '"ip":"::1"' in r.stdout.replace(" ", ""),
-           "IPv6: nfspamdb --json shows ip ::1", r.stdout[-300:])
+    TAP.ok(r.returncode == 0 and '"ip":"::/64"' in r.stdout.replace(" ", ""),
+           "IPv6: nfspamdb --json shows ip ::/64", r.stdout[-300:])
+
+
+def t_network(d):
+    """-N 24:64: a retry from another address of the /24 passes."""
+    r = dialogue(d.port, "127.0.6.1", "<bob@example.org>")
+    TAP.eq(r["data"], R_GREY, "-N 24:64: first attempt from 127.0.6.1 gets 451")
+    grey = db_find(d.db, "GREY", "127.0.6.0/24")
+    TAP.ok(len(grey) == 1, "-N 24:64: the tuple is keyed 127.0.6.0/24",
+           "db: %r" % db_lines(d.db))
+    if not grey:
+        return
+    age_tuple(d.db, grey[0], PASSTIME + 1)
+    since = d.mark()
+    r = dialogue(d.port, "127.0.6.2", "<bob@example.org>")
+    TAP.eq(r["data"], R_GREY, "-N 24:64: the retry from 127.0.6.2 gets 451")
+    TAP.ok(d.wait_log(r"passed ip=127\.0\.6\.2 .*attempts=2 ", since)
+           is not None, "-N 24:64: ... and passes: passed ip=127.0.6.2",
+           d.log_tail(since))
+    TAP.eq(len(db_find(d.db, "WHITE", "127.0.6.0/24")), 1,
+           "-N 24:64: WHITE 127.0.6.0/24", "db: %r" % db_lines(d.db))
+    TAP.eq(db_find(d.db, "WHITE", "127.0.6.2"), [],
+           "-N 24:64: no WHITE entry for the address itself")
+    TAP.ok(d.wait_log(r"firewall=none op=white ip=127\.0\.6\.0/24 ", since)
+           is not None, "-N 24:64: the firewall is handed the /24",
+           d.log_tail(since))
+    # Another /24 is another sender.
+    r = dialogue(d.port, "127.0.7.2", "<bob@example.org>")
+    TAP.eq(len(db_find(d.db, "GREY", "127.0.7.0/24")), 1,
+           "-N 24:64: 127.0.7.2 is a new tuple of 127.0.7.0/24")
+    # nfspamdb keys by what nfspamd recorded.
+    r = subprocess.run([NFSPAMDB, "--db", d.db, "-a", "127.0.8.9"],
+                       capture_output=True, text=True, timeout=10)
+    TAP.ok(r.returncode == 0 and
+           len(db_find(d.db, "WHITE", "127.0.8.0/24")) == 1,
+           "-N 24:64: nfspamdb -a 127.0.8.9 adds WHITE 127.0.8.0/24",
+           r.stderr)
+    r = subprocess.run([NFSPAMDB, "--db", d.db, "-a", "127.0.9.0/25"],
+                       capture_output=True, text=True, timeout=10)
+    TAP.ok(r.returncode != 0 and "nfspamd whitelists /24 networks" in
+           r.stderr, "-N 24:64: nfspamdb -a of a /25 is refused, naming -N",
+           r.stderr)
 
 
 def t_hostile(d):
@@ -1182,7 +1224,9 @@ def t_usage(tmp):
              (["-Z"], "Z"), (["--bogus-flag"], "--bogus-flag"),
              (["--metrics", "127.0.0.1"], "--metrics 127.0.0.1"),
              (["--metrics", "[::1:9"], "--metrics [::1:9"),
-             (["--metrics-file", "x.prom"], "--metrics-file x.prom")]
+             (["--metrics-file", "x.prom"], "--metrics-file x.prom"),
+             (["-N", "7:64"], "-N 7:64: IPv4 prefix length not in 8..32"),
+             (["--prefix-len", "24"], "-N 24: expected len4:len6")]
     for args, needle in cases:
         try:
             r = subprocess.run([NFSPAMD] + base + args,
@@ -1392,6 +1436,11 @@ def body(tmp):
     section("alloweddomains", t_alloweddomains, main_d)
     section("ipv6", t_ipv6, main_d)
     section("hostile clients", t_hostile, main_d)
+
+    net = Daemon(tmp, "net", grey + ["-N", "24:64"])
+    if TAP.ok(net.start(), "-N 24:64 instance starts"):
+        section("network", t_network, net)
+    net.cleanup()
 
     black = Daemon(tmp, "black", ["-S", "0", "-s", "0"])
     if TAP.ok(black.start(), "blacklist instance (-s 0) starts"):

@@ -174,8 +174,8 @@ is "$rc" 0 "-a 2001:DB8::1: exit 0"
 line=$(entry 2001:db8::1)
 v6first=$(field 5 "$line")
 ok 'within "$v6first" "$t0" "$t1"' "IPv6 WHITE first is now"
-is "$line" "WHITE|2001:db8::1|||$v6first|$v6first|$((v6first + WHITEEXP))|1|0" \
-    "IPv6 address stored in canonical form"
+is "$line" "WHITE|2001:db8::/64|||$v6first|$v6first|$((v6first + WHITEEXP))|1|0" \
+    "IPv6 address stored as its /64 (nfspamd -N's default), canonical"
 is "$(entry 2001:DB8:0:0::1)" "$line" "lookup canonicalises the key"
 
 rundb -a ::ffff:192.0.2.7
@@ -360,8 +360,8 @@ printf '%s\n' "$out" >"$tmp/json"
 ok 'python3 - "$tmp/json" <<"EOF"
 import json, sys
 o = json.loads(open(sys.argv[1]).read())
-assert o["type"] == "WHITE" and o["ip"] == "2001:db8::1", o
-EOF' "--json with a key"
+assert o["type"] == "WHITE" and o["ip"] == "2001:db8::/64", o
+EOF' "--json with a key (an address finds its network's entry)"
 
 # ---- GREY tuples: listing, -d -G, exact keys ---------------------------
 

@@ -45,10 +45,15 @@ def udp_port(addr):
 
 
 def white_packet(key_text, counter, ts, expire, ip):
-    """spamlogd's WHITE message, laid out from the spec's tables."""
-    tlv = struct.pack(">HHII", 2, 16, ts, expire) + socket.inet_aton(ip)
+    """spamlogd's WHITE message, laid out from the spec's tables; for an
+    IPv6 address, nfspamd's extension (af 10, a 16-byte address)."""
+    if ":" in ip:
+        af, raw = 10, socket.inet_pton(socket.AF_INET6, ip)
+    else:
+        af, raw = 2, socket.inet_aton(ip)
+    tlv = struct.pack(">HHII", 2, 12 + len(raw), ts, expire) + raw
     body = tlv + struct.pack(">HH", 0, 4)
-    hdr = struct.pack(">BBHI", 2, 2, 32 + len(body), counter)
+    hdr = struct.pack(">BBHI", 2, af, 32 + len(body), counter)
     p = hdr + bytes(24) + body
     mac = hmac.new(key_text, p, hashlib.sha1).digest()
     return p[:8] + mac + p[28:]
@@ -145,7 +150,8 @@ def body(tmp):
     it.dialogue(a.port, "::1", "<bob@example.org>",
                 helo="mx.six.example", mfrom="<alice@six.example>",
                 dst="::1")
-    g6 = wait_for(lambda: it.db_find(b.db, "GREY", "::1"))
+    # B keys it by its own -N: ::1's /64 by default.
+    g6 = wait_for(lambda: it.db_find(b.db, "GREY", "::/64"))
     TAP.ok(g6 and g6[0][2] == "mx.six.example",
            "an IPv6 tuple greylisted on A appears on B", "B: %r" % g6)
 
@@ -169,6 +175,13 @@ def body(tmp):
     TAP.ok(wb and wb[0][6] == str(now + 7200),
            "a spamlogd WHITE message is applied on B with its expiry",
            "B: %r" % wb)
+    # An IPv6 address is whitelisted as its /64 (B's -N).
+    s.sendto(white_packet(key_text, 2, now, now + 7200, "2001:db8:7::5"),
+             ("127.0.0.2", sp["127.0.0.2"]))
+    w6 = wait_for(lambda: it.db_find(b.db, "WHITE", "2001:db8:7::/64"))
+    TAP.ok(w6 and w6[0][6] == str(now + 7200),
+           "a WHITE message for 2001:db8:7::5 whitelists 2001:db8:7::/64 "
+           "on B", "B: %r" % w6)
     # Received messages are not sent on: A never hears of it.  B's
     # next own tuple reaches A after anything B could have sent on.
     it.dialogue(b.port, "127.0.0.13", "<bob@example.org>",

@@ -486,6 +486,9 @@ ok '[ "$(awk "/^Uid:/ {print \$3}" /proc/$nfspamd_pid/status)" = "$uid" ] &&
 declare -A rcpt=([4]='user@[10.77.1.1]' [6]='user@[IPv6:fd77:1::1]')
 declare -A addr=([4]=10.77.1.2 [6]=fd77:1::2)
 declare -A are=([4]='10\.77\.1\.2' [6]='fd77:1::2')
+# What the database and the sets key by (-N's default 32:64).
+declare -A net=([4]=10.77.1.2 [6]=fd77:1::)
+declare -A netre=([4]='10\.77\.1\.2' [6]='fd77:1::/64')
 declare -A set=([4]=spamd-white [6]=spamd-white6)
 declare -A token
 snd_log=$LAB_TMP/postfix-snd/maillog
@@ -543,12 +546,12 @@ for f in 4 6; do
 done
 
 # Age the tuples: first 26 minutes back, through the installed nfspamdb.
-grey=$(as_nfspamd /usr/sbin/nfspamdb 2>&1 | grep -E "^GREY\|(${are[4]}|${are[6]})\|")
+grey=$(as_nfspamd /usr/sbin/nfspamdb 2>&1 | grep -E "^GREY\|(${netre[4]}|${netre[6]})\|")
 aged=$(awk -F'|' -v OFS='|' '$1 == "GREY" { $6 -= 26 * 60; print }' <<<"$grey")
 printf '%s\n' "$aged" | in_mnt sh -c 'cat >"$1" && chmod 644 "$1"' sh "$root/tmp/aged"
 out=$(as_nfspamd /usr/sbin/nfspamdb --import /tmp/aged 2>&1)
 rc=$?
-after=$(as_nfspamd /usr/sbin/nfspamdb 2>&1 | grep -E "^GREY\|(${are[4]}|${are[6]})\|")
+after=$(as_nfspamd /usr/sbin/nfspamdb 2>&1 | grep -E "^GREY\|(${netre[4]}|${netre[6]})\|")
 ok '[ $rc = 0 ] && [ -n "$aged" ] && [ "$(sort <<<"$after")" = "$(sort <<<"$aged")" ]' \
     "nfspamdb --import ages both tuples 26 minutes (the shipped passtime is 25)" ||
     diag "before:" "$grey" "imported:" "$aged" "nfspamdb --import: exit $rc: $out" "after:" "$after"
@@ -557,9 +560,9 @@ flush
 for f in 4 6; do
 	waitfor 20 "IPv$f: the retry (postqueue -f) passes: nfspamd logged passed" \
 	    passed_logged "$f"
-	waitfor 5 "IPv$f: ${addr[$f]} is in @${set[$f]} with a timeout" \
-	    lab_set_elem "${set[$f]}" "${addr[$f]}" &&
-	    diag "  $(lab_set_elem "${set[$f]}" "${addr[$f]}")"
+	waitfor 5 "IPv$f: ${net[$f]} is in @${set[$f]} with a timeout" \
+	    lab_set_elem "${set[$f]}" "${net[$f]}" &&
+	    diag "  $(lab_set_elem "${set[$f]}" "${net[$f]}")"
 done
 last_flush=$(date +%s)
 flush
@@ -568,8 +571,8 @@ for f in 4 6; do
 	    delivered_flushing "$f"
 done
 dbl=$(as_nfspamd /usr/sbin/nfspamdb 2>&1)
-ok 'grep -q "^WHITE|10\.77\.1\.2|" <<<"$dbl" && grep -q "^WHITE|fd77:1::2|" <<<"$dbl"' \
-    "nfspamdb lists 10.77.1.2 and fd77:1::2 as WHITE" || diag "$dbl"
+ok 'grep -q "^WHITE|10\.77\.1\.2|" <<<"$dbl" && grep -q "^WHITE|fd77:1::/64|" <<<"$dbl"' \
+    "nfspamdb lists 10.77.1.2 and fd77:1::/64 as WHITE" || diag "$dbl"
 
 kill -TERM "$nfspamd_pid" 2>/dev/null
 rc=

@@ -254,8 +254,8 @@ lab_on_note() { shift; say "$@"; }
 lab_watch
 
 dbl=$("$nfspamdb" --db "$LAB_DB" 2>&1)
-check "nfspamdb lists 10.77.1.2 and fd77:1::2 as WHITE" eval \
-    'grep -q "^WHITE|10\.77\.1\.2|" <<<"$dbl" && grep -q "^WHITE|fd77:1::2|" <<<"$dbl"' ||
+check "nfspamdb lists 10.77.1.2 and fd77:1::/64 (-N's default) as WHITE" eval \
+    'grep -q "^WHITE|10\.77\.1\.2|" <<<"$dbl" && grep -q "^WHITE|fd77:1::/64|" <<<"$dbl"' ||
     say "$dbl"
 check "the receiving Postfix got mail from 10.77.1.2 and fd77:1::2 only" \
     eval '! grep -E "client=" "$LAB_TMP/postfix-gw/maillog" | grep -Ev "client=unknown\[(10\.77\.1\.2|fd77:1::2)\]" | grep -q .'

@@ -460,6 +460,9 @@ declare -A LAB_ARE=([4]='10\.77\.1\.2' [6]='fd77:1::2' [bl]='10\.77\.2\.2')
 declare -A LAB_RCPT=([4]='user@[10.77.1.1]' [6]='user@[IPv6:fd77:1::1]'
     [bl]='user@[10.77.2.1]')
 declare -A LAB_SET=([4]=spamd-white [6]=spamd-white6)
+# What a pass puts in the set: the sender's network address, by nfspamd's
+# default -N 32:64 (the IPv6 /64).
+declare -A LAB_ELEM=([4]=10.77.1.2 [6]=fd77:1::)
 declare -A LAB_TOKEN
 declare -A LAB_WHEN		# TRACK.STAGE -> lab_elapsed when it happened
 
@@ -604,7 +607,7 @@ lab_stage_desc()
 	grey) echo "IPv$f: first attempt greylisted (${LAB_ADDR[$f]})" ;;
 	deferred) echo "IPv$f: the sending Postfix deferred it on the 451" ;;
 	passed) echo "IPv$f: Postfix retried by itself and the tuple passed" ;;
-	set) echo "IPv$f: ${LAB_ADDR[$f]} is in @${LAB_SET[$f]} with a timeout" ;;
+	set) echo "IPv$f: ${LAB_ELEM[$f]} is in @${LAB_SET[$f]} with a timeout" ;;
 	delivered) echo "IPv$f: the next attempt is delivered to the real Postfix" ;;
 	blconn) echo "blacklisted: nfspamd logged the connection with lists=lab" ;;
 	stutter) echo "blacklisted: stuttered, banner bytes ~1 s apart (-s 1)" ;;
@@ -661,9 +664,9 @@ _lab_try()
 		_lab_next "$f" set 3
 		;;
 	set)
-		line=$(lab_set_elem "${LAB_SET[$f]}" "${LAB_ADDR[$f]}") ||
+		line=$(lab_set_elem "${LAB_SET[$f]}" "${LAB_ELEM[$f]}") ||
 		    return 1
-		_lab_ok "$f" set "${LAB_ADDR[$f]} in inet nfspamd ${LAB_SET[$f]}, $line"
+		_lab_ok "$f" set "${LAB_ELEM[$f]} in inet nfspamd ${LAB_SET[$f]}, $line"
 		_lab_next "$f" delivered 45
 		;;
 	delivered)

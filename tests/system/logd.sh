@@ -7,7 +7,7 @@
 # real Postfix, as root, in network namespaces of its own.
 #
 #   snd (10.77.1.2, fd77:1::2: a Postfix that receives;   ── gw (10.77.1.1,
-#        10.77.1.5, fd77:1::5: senders by hand)                fd77:1::1)
+#        10.77.1.5, fd77:5::5: senders by hand)                fd77:1::1)
 #
 # gw: nft/nfspamd.nft, nfspamlogd reading NFLOG group 25, a Postfix on
 # port 25.  Checked: a whitelisted sender connecting to gw's MTA gets its
@@ -82,8 +82,9 @@ lab_init nflg
 lab_watchdog 170 "tests/system/logd.sh: watchdog after 170 s"
 lab_ns snd && lab_ns gw && lab_link snd eth0 gw snd0 &&
     lab_addr snd eth0 10.77.1.2/24 && lab_addr snd eth0 fd77:1::2/64 &&
-    lab_addr snd eth0 10.77.1.5/24 && lab_addr snd eth0 fd77:1::5/64 &&
-    lab_addr gw snd0 10.77.1.1/24 && lab_addr gw snd0 fd77:1::1/64 ||
+    lab_addr snd eth0 10.77.1.5/24 && lab_addr snd eth0 fd77:5::5/64 &&
+    lab_addr gw snd0 10.77.1.1/24 && lab_addr gw snd0 fd77:1::1/64 &&
+    lab_addr gw snd0 fd77:5::1/64 ||
     bail_out "cannot build the lab"
 lab_exec gw nft -f "$top_srcdir/nft/nfspamd.nft" || bail_out "nft -f"
 
@@ -226,20 +227,22 @@ like "$(cat "$LAB_TMP/second.log")" 'NFLOG group 25 is taken' \
     "... saying the group is taken"
 
 # --- inbound: whitelisted senders are refreshed ---
-for a in 10.77.1.5 fd77:1::5; do
+# IPv6 is keyed by /64 (-N's default): fd77:5::5 is WHITE as fd77:5::/64,
+# and its element in the set is the network's address.
+for a in 10.77.1.5 fd77:5::5; do
 	"$NFSPAMDB" --db "$DB" -a "$a" >/dev/null
-	set=spamd-white
-	case $a in *:*) set=spamd-white6 ;; esac
-	lab_exec gw nft add element inet nfspamd "$set" "{ $a timeout 60s }"
+	set=spamd-white e=$a
+	case $a in *:*) set=spamd-white6 e=fd77:5:: ;; esac
+	lab_exec gw nft add element inet nfspamd "$set" "{ $e timeout 60s }"
 done
 chown -R nobody: "$DB"
 old4=$(db_field 10.77.1.5 7)
-old6=$(db_field fd77:1::5 7)
-ok '[ -n "$old4" ] && [ -n "$old6" ]' "10.77.1.5 and fd77:1::5 are WHITE (nfspamdb -a), 60 s in the sets"
-ok 'connect snd 10.77.1.5 10.77.1.1 && connect snd fd77:1::5 fd77:1::1' \
+old6=$(db_field fd77:5::/64 7)
+ok '[ -n "$old4" ] && [ -n "$old6" ]' "10.77.1.5 and fd77:5::/64 are WHITE (nfspamdb -a), 60 s in the sets"
+ok 'connect snd 10.77.1.5 10.77.1.1 && connect snd fd77:5::5 fd77:1::1' \
     "the whitelisted senders reach gw's Postfix (IPv4, IPv6)"
 ok 'lab_wait 5 eval "[ \"\$(db_field 10.77.1.5 9)\" = 1 ] &&
-    [ \"\$(db_field fd77:1::5 9)\" = 1 ]"' \
+    [ \"\$(db_field fd77:5::/64 9)\" = 1 ]"' \
     "each connection counts as a pass (pcount 0 -> 1)"
 scrape
 diag "$(grep -v '^#' <<<"$M" | grep -v _bucket | tr '\n' ' ')"
@@ -255,15 +258,15 @@ ok '[ "$b" -ge 1 ] && [ "$(mval nfspamd_logd_burst_seconds_count)" = "$b" ] &&
     "metrics: one burst_seconds observation per burst ($b)"
 is "$(promcheck "$M")" "" "... and the scrape passes promtool"
 new4=$(db_field 10.77.1.5 7)
-new6=$(db_field fd77:1::5 7)
+new6=$(db_field fd77:5::/64 7)
 now=$(date +%s)
 ok '[ "$new4" -gt "$old4" ] && [ "$new4" -ge $((now + 900 * 3600 - 10)) ] &&
     [ "$new6" -gt "$old6" ] && [ "$new6" -ge $((now + 900 * 3600 - 10)) ]' \
     "their expiry is extended to now + 900 h (-W 900h)"
-diag "10.77.1.5 expire $old4 -> $new4; fd77:1::5 $old6 -> $new6"
+diag "10.77.1.5 expire $old4 -> $new4; fd77:5::/64 $old6 -> $new6"
 e4=$(lab_set_elem spamd-white 10.77.1.5)
-e6=$(lab_set_elem spamd-white6 fd77:1::5)
-diag "kernel: 10.77.1.5 $e4; fd77:1::5 $e6"
+e6=$(lab_set_elem spamd-white6 fd77:5::)
+diag "kernel: 10.77.1.5 $e4; fd77:5:: $e6"
 ok '[[ $e4 =~ ^timeout=3240000\ expires=32399[0-9][0-9]$ ]] &&
     [[ $e6 =~ ^timeout=3240000\ expires=32399[0-9][0-9]$ ]]' \
     "their kernel timeouts restart at 900 h (were 60 s)"
@@ -287,14 +290,14 @@ ok '! grep -q refreshed "$LOG"' "renewals are not logged without -v"
 lab_sendmail gw root@gw.e2e.test 'user@[10.77.1.2]' "out 4" "body 4"
 lab_sendmail gw root@gw.e2e.test 'user@[IPv6:fd77:1::2]' "out 6" "body 6"
 ok 'lab_wait 30 eval "[ -n \"\$(db_field 10.77.1.2 2)\" ] &&
-    [ -n \"\$(db_field fd77:1::2 2)\" ]"' \
-    "gw's Postfix mailing snd whitelists 10.77.1.2 and fd77:1::2"
+    [ -n \"\$(db_field fd77:1::/64 2)\" ]"' \
+    "gw's Postfix mailing snd whitelists 10.77.1.2 and fd77:1::/64"
 like "$(cat "$LOG")" '^nfspamlogd: whitelisted ip=10\.77\.1\.2 seen=out count=[0-9]+ expire=' \
     "one log line for the new white address (IPv4)"
-like "$(cat "$LOG")" '^nfspamlogd: whitelisted ip=fd77:1::2 seen=out' \
+like "$(cat "$LOG")" '^nfspamlogd: whitelisted ip=fd77:1::2 net=fd77:1::/64 seen=out' \
     "one log line for the new white address (IPv6)"
 ok '[[ $(lab_set_elem spamd-white 10.77.1.2) =~ ^timeout=3240000 ]] &&
-    [[ $(lab_set_elem spamd-white6 fd77:1::2) =~ ^timeout=3240000 ]]' \
+    [[ $(lab_set_elem spamd-white6 fd77:1::) =~ ^timeout=3240000 ]]' \
     "both are in @spamd-white / @spamd-white6 with a 900 h timeout"
 ok 'lab_wait 20 grep -q "status=sent" "$(lab_postfix_dir gw)/maillog"' \
     "the mail was delivered"
@@ -458,7 +461,7 @@ logd_start -k "$LAB_TMP/spamd.key" -Y 10.77.1.2 -Y '[fd77:1::2]:8025' \
     -Y snd0:1
 is "$?" 0 "nfspamlogd -Y 10.77.1.2 -Y [fd77:1::2]:8025 -Y snd0:1 starts"
 connect snd 10.77.1.5 10.77.1.1
-connect snd fd77:1::5 fd77:1::1
+connect snd fd77:5::5 fd77:1::1
 ok 'lab_wait 5 eval "[ \$(cat \"$LAB_TMP/sync.hex\" | wc -l) -ge 6 ]"' \
     "each refresh goes to the three targets"
 chk=$(python3 "$LAB_TMP/syncchk.py" "$LAB_TMP/spamd.key" "$LAB_TMP/sync.hex")
@@ -466,8 +469,8 @@ diag "$chk"
 for t in v4 v6 mcast; do
 	like "$chk" "^$t hmac=ok v2 af=2 len=52 type=2 tlvlen=16 exp-ts=3240000 addr=10\\.77\\.1\\.5 end=00000004\$" \
 	    "$t: spamd's WHITE for 10.77.1.5, 52 bytes, signed with the key"
-	like "$chk" "^$t hmac=ok v2 af=10 len=64 type=2 tlvlen=28 exp-ts=3240000 addr=fd77:1::5 end=00000004\$" \
-	    "$t: the IPv6 extension for fd77:1::5 (af 10)"
+	like "$chk" "^$t hmac=ok v2 af=10 len=64 type=2 tlvlen=28 exp-ts=3240000 addr=fd77:5::5 end=00000004\$" \
+	    "$t: the IPv6 extension for fd77:5::5 (af 10)"
 done
 # (gw's Postfix may be delivering to snd meanwhile: more than 6 is fine.)
 ok 'lab_wait 5 eval "stats | grep -Eqx \"sync-sent=([6-9]|[1-9][0-9]+)\"" &&

@@ -106,9 +106,12 @@ lab_sendmail snd tls@snd.test 'user@[10.81.1.1]' "over TLS, IPv4" "$tok4" &&
 diag "submitted user@[10.81.1.1] and user@[IPv6:fd81:1::1] from snd (smtp_tls_security_level=encrypt)"
 
 for v in 4 6; do
+	# elem: what the set holds (the /64 for IPv6, -N's default).
 	if [ $v = 4 ]; then ip=10.81.1.2 ipre='10\.81\.1\.2' dst=10.81.1.1 set=spamd-white tok=$tok4
+		elem=$ip
 		rcre='user@\[10\.81\.1\.1\]'
 	else ip=fd81:1::2 ipre='fd81:1::2' dst=fd81:1::1 set=spamd-white6 tok=$tok6
+		elem=fd81:1::
 		rcre='user@\[IPv6:fd81:1::1\]'
 	fi
 	dstre=${dst//./\\.}
@@ -122,8 +125,8 @@ for v in 4 6; do
 	    "IPv$v: ... and defers on the 451"
 	ok "lab_wait_log 30 \"$log\" 'passed ip=$ipre .* tls=TLSv1\\.[23]'" \
 	    "IPv$v: Postfix's retry, over TLS again, passes"
-	ok "lab_wait 10 lab_exec gw nft get element inet nfspamd $set '{ $ip }'" \
-	    "IPv$v: $ip is in @$set"
+	ok "lab_wait 10 lab_exec gw nft get element inet nfspamd $set '{ $elem }'" \
+	    "IPv$v: $elem is in @$set"
 	ok "lab_wait 30 grep -q '$tok' '$box'" \
 	    "IPv$v: the message is delivered to the real Postfix"
 done

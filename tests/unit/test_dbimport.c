@@ -104,6 +104,21 @@ test_white(void **state)
 	assert_string_equal(l.key, "2001:db8::1");
 	assert_int_equal(parse("WHITE|::ffff:192.0.2.7|||1|2|3|4|5", &l), 0);
 	assert_string_equal(l.key, "192.0.2.7");
+
+	/* Networks, as nfspamd -N keys WHITE entries and tuples. */
+	assert_int_equal(parse("WHITE|2001:DB8:1:0::/64|||1|2|3|4|5", &l), 0);
+	assert_string_equal(l.key, "2001:db8:1::/64");
+	assert_int_equal(parse("WHITE|192.0.2.0/24|||1|2|3|4|5", &l), 0);
+	assert_string_equal(l.key, "192.0.2.0/24");
+	assert_int_equal(parse("WHITE|192.0.2.1/32|||1|2|3|4|5", &l), 0);
+	assert_string_equal(l.key, "192.0.2.1");
+	assert_int_equal(parse("GREY|2001:db8::/64|h|<a@b>|<c@d>|1|2|3|4|0",
+	    &l), 0);
+	assert_string_equal(l.key, "2001:db8::/64\nh\n<a@b>\n<c@d>");
+	assert_true(prefixed(error_of("WHITE|192.0.2.1/24|||1|2|3|4|5"),
+	    "bad IP address ("));
+	assert_true(prefixed(error_of("TRAPPED|192.0.2.0/24|3"),
+	    "a network where an address is wanted"));
 }
 
 static void

@@ -17,10 +17,11 @@
 #define T0	INT64_C(1700000000)
 
 static struct grey_conf conf_def = {
-	25 * 60, 4 * 3600, 864 * 3600, 24 * 3600, GREY_MAXTUPLES
+	25 * 60, 4 * 3600, 864 * 3600, 24 * 3600, GREY_MAXTUPLES, GREY_NET4,
+	GREY_NET6
 };
 static struct grey_conf conf_short = {
-	60, 300, 3600, 600, 0
+	60, 300, 3600, 600, 0, GREY_NET4, GREY_NET6
 };
 
 #define assert_rec(r, f, p, e, b, c) \
