@@ -9,6 +9,8 @@
  *
  * Decisions:
  * - Both :black: and :white: is an error (spamd-setup takes black).
+ * - :method=spf: and :nospamd: (nfspamd's) on a black list are errors:
+ *   they name senders to let through.
  * - :msg= of a white list is ignored, as spamd-setup ignores it.
  * - Fields of "all" that are empty or only blanks are skipped.
  * - tc= is not expanded; records not named in "all" are not checked.
@@ -50,6 +52,7 @@ static const struct known {
 } known[] = {
 	{ "black", ':' }, { "white", ':' }, { "msg", '=' },
 	{ "method", '=' }, { "file", '=' },
+	{ "nospamd", ':' },		/* nfspamd's */
 };
 
 static int
@@ -329,7 +332,7 @@ method_of(const char *v, enum sdc_method *m)
 {
 	enum sdc_method	i;
 
-	for (i = SDC_FILE; i <= SDC_FTP; i++)
+	for (i = SDC_FILE; i <= SDC_SPF; i++)
 		if (strcmp(v, sdc_method_name(i)) == 0) {
 			*m = i;
 			return 0;
@@ -373,6 +376,13 @@ get_list(const char *name, struct getcap_rec *r, const char *ent,
 		goto bad;
 	}
 	l->black = black;
+	if ((f = getcap_cap(&fs, "nospamd", ':')) != NULL && black) {
+		util_seterr(err, errlen, "%s:%zu: entry \"%.*s\": :nospamd: "
+		    "is for white lists (it lets their addresses past "
+		    "nfspamd)", name, getcap_line(r, f->off), en, ent);
+		goto bad;
+	}
+	l->nospamd = f != NULL;
 	if ((l->name = dupn(ent, entlen)) == NULL)
 		goto nomem;
 	*used += entlen + 1;
@@ -417,9 +427,17 @@ get_list(const char *name, struct getcap_rec *r, const char *ent,
 			goto bad;
 		if (method_of(v, &l->method) == -1) {
 			util_seterr(err, errlen, "%s:%zu: entry \"%.*s\": "
-			    "unknown :method=%.*s: (file, exec, http, https "
-			    "or ftp)", name, getcap_line(r, f->off), en, ent,
-			    show(vlen), v);
+			    "unknown :method=%.*s: (file, exec, http, https, "
+			    "ftp or spf)", name, getcap_line(r, f->off), en,
+			    ent, show(vlen), v);
+			goto bad;
+		}
+		/* An SPF record names senders to let through, not spam. */
+		if (l->method == SDC_SPF && black) {
+			util_seterr(err, errlen, "%s:%zu: entry \"%.*s\": "
+			    ":method=spf: is for white lists (an SPF record "
+			    "names the hosts a domain sends mail from)", name,
+			    getcap_line(r, f->off), en, ent);
 			goto bad;
 		}
 		free(v);
@@ -612,6 +630,8 @@ sdc_method_name(enum sdc_method m)
 		return "https";
 	case SDC_FTP:
 		return "ftp";
+	case SDC_SPF:
+		return "spf";
 	}
 	return "?";
 }

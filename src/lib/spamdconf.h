@@ -42,7 +42,9 @@ enum sdc_method {
 	SDC_EXEC,
 	SDC_HTTP,
 	SDC_HTTPS,
-	SDC_FTP
+	SDC_FTP,
+	SDC_SPF		/* nfspamd: :file= names domains whose SPF records
+			   are walked (spf.h); white lists only */
 };
 
 struct sdc_list {
@@ -52,6 +54,8 @@ struct sdc_list {
 	char		*msgfile;	/* unquoted :msg=: a file to read */
 	enum sdc_method	 method;
 	char		*file;		/* never empty */
+	bool		 nospamd;	/* nfspamd's :nospamd: (white lists):
+					   also into @nospamd/@nospamd6 */
 };
 
 struct sdc {
@@ -67,7 +71,9 @@ struct sdc {
  * success returns 0 and fills *c (free with sdc_free); on error returns
  * -1, leaves *c untouched and writes the reason to err (err may be NULL).
  * A black list has exactly one of msg and msgfile; a white list has
- * neither (its :msg= is ignored, as spamd-setup ignores it).  Warnings
+ * neither (its :msg= is ignored, as spamd-setup ignores it).  Two
+ * nfspamd extensions are white lists' only, and an error on a black
+ * list: :method=spf: and :nospamd:.  Warnings
  * ("spamd.conf:7: entry \"x\": unknown capability :flie=: ignored (a
  * misspelling of :file=?)") are in c->warn, once per record, for the
  * records "all" names.
@@ -81,7 +87,7 @@ int		 sdc_load(const char *path, struct sdc *c, char *err,
 
 void		 sdc_free(struct sdc *c);
 
-/* "file", "exec", "http", "https" or "ftp". */
+/* "file", "exec", "http", "https", "ftp" or "spf". */
 const char	*sdc_method_name(enum sdc_method m);
 
 #endif /* NFS_SPAMDCONF_H */

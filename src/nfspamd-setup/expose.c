@@ -43,6 +43,7 @@ static const char *const fail_names[FAIL_N] = {
 	[FAIL_EMPTY] = "empty", [FAIL_WHITE] = "white", [FAIL_NAME] = "name",
 	[FAIL_LINE] = "line", [FAIL_REFUSED] = "refused",
 	[FAIL_CONTROL] = "control", [FAIL_MEMORY] = "memory",
+	[FAIL_DNS] = "dns",
 };
 
 /* One list as the history keeps it. */
@@ -478,7 +479,8 @@ render_lists(struct buf *b, const struct mlist *m, size_t nm)
 	    v_success);
 	rc |= metrics_head(b, failure, METRICS_GAUGE, "Start of the last run "
 	    "in which the list failed, and why: fetch, user, empty, white, "
-	    "name, line, refused, control or memory (see nfspamd-setup(8)).");
+	    "name, line, refused, control, memory or dns (see "
+	    "nfspamd-setup(8)).");
 	for (size_t i = 0; i < nm; i++)
 		if (m[i].h->failure > 0) {
 			l[0] = (struct mlabel){ "list", m[i].h->name };
@@ -541,6 +543,48 @@ render_kernel(struct buf *b, const struct ctx *x, const struct history *h,
 	return rc;
 }
 
+/* :method=spf: lists walked in this run. */
+static int
+render_spf(struct buf *b, const struct ctx *x)
+{
+	static const char *const probs = "nfspamd_setup_spf_problems";
+	static const char *const ttl = "nfspamd_setup_spf_ttl_seconds";
+	const struct item	*it;
+	struct mlabel		 l[2];
+	size_t			 i, n = 0;
+	int			 rc = 0, k;
+
+	for (i = 0; i < x->nitems; i++)
+		n += x->items[i].done && x->items[i].l->method == SDC_SPF;
+	if (n == 0)
+		return 0;
+	rc |= metrics_head(b, probs, METRICS_GAUGE, "What this run's walk "
+	    "of the list's SPF records found wrong, by kind: dead (NXDOMAIN "
+	    "or no SPF record), loop, deep, limit, error, skipped (needs a "
+	    "sender), temp and timeout (the list failed).");
+	for (i = 0; i < x->nitems; i++) {
+		it = &x->items[i];
+		if (!it->done || it->l->method != SDC_SPF)
+			continue;
+		for (k = 0; k < SPF_P_N; k++) {
+			l[0] = (struct mlabel){ "list", it->l->name };
+			l[1] = (struct mlabel){ "kind", spf_pkind_name(k) };
+			rc |= metrics_sample(b, probs, l, 2,
+			    it->spf_problems[k]);
+		}
+	}
+	rc |= metrics_head(b, ttl, METRICS_GAUGE, "The least DNS TTL of the "
+	    "records this run's walk used, when the list worked.");
+	for (i = 0; i < x->nitems; i++) {
+		it = &x->items[i];
+		if (!it->done || it->l->method != SDC_SPF || !it->ok)
+			continue;
+		l[0] = (struct mlabel){ "list", it->l->name };
+		rc |= metrics_sample(b, ttl, l, 1, it->spf_ttl);
+	}
+	return rc;
+}
+
 static int
 render_run(struct buf *b, const struct ctx *x, const struct history *h)
 {
@@ -582,6 +626,8 @@ file_write(struct ctx *x, const struct history *h, const struct mlist *m,
 
 	rc |= render_run(&b, x, h);
 	rc |= render_lists(&b, m, nm);
+	if (conf_ok)
+		rc |= render_spf(&b, x);
 	if (x->c.kernel)
 		rc |= render_kernel(&b, x, h, conf_ok);
 	if (rc != 0)

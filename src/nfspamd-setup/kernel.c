@@ -477,7 +477,10 @@ kernel_load(struct ctx *x, struct setup_state *next)
 	free(u);
 }
 
-/* The nospamd file's prefixes, collapsed: 0, or -1 logged and counted. */
+/*
+ * The nospamd file's prefixes, collapsed: 0; 1 when there is no file
+ * (*v empty); -1 when it cannot be read, logged and counted.
+ */
 static int
 nospamd_read(struct ctx *x, struct prefix **v, size_t *n)
 {
@@ -487,15 +490,12 @@ nospamd_read(struct ctx *x, struct prefix **v, size_t *n)
 	char			 err[ERRLEN], *data;
 	int			 r = 0;
 
+	*v = NULL;
+	*n = 0;
 	if (read_file(x->c.nospamd, x->c.fo.max, &data, &len, err,
 	    sizeof(err)) == -1) {
-		if (errno == ENOENT) {
-			if (x->c.debug)
-				log_info(&x->log, "%s: none; sets %s/%s left "
-				    "as they are", x->c.nospamd,
-				    nospamd_sets[0], nospamd_sets[1]);
-			return -1;
-		}
+		if (errno == ENOENT)
+			return 1;
 		log_warnx(&x->log, "%s; sets %s/%s left as they are", err,
 		    nospamd_sets[0], nospamd_sets[1]);
 		x->failed++;
@@ -519,15 +519,22 @@ nospamd_read(struct ctx *x, struct prefix **v, size_t *n)
 	return r;
 }
 
-void
-nospamd_load(struct ctx *x)
+/* The nospamd file alone (no :nospamd: list): whole, as always. */
+static void
+nospamd_file_load(struct ctx *x)
 {
 	struct prefix	*v = NULL;
 	size_t		 n = 0;
 	char		 err[ERRLEN];
+	int		 r;
 
-	if (nospamd_read(x, &v, &n) == -1)
+	if ((r = nospamd_read(x, &v, &n)) != 0) {
+		if (r == 1 && x->c.debug)
+			log_info(&x->log, "%s: none; sets %s/%s left as they "
+			    "are", x->c.nospamd, nospamd_sets[0],
+			    nospamd_sets[1]);
 		return;
+	}
 	if (x->c.dryrun) {
 		printf("# sets %s/%s: %zu prefixes, loaded whole\n",
 		    nospamd_sets[0], nospamd_sets[1], n);
@@ -544,4 +551,227 @@ nospamd_load(struct ctx *x)
 		    count_family(v, n, AF_INET), count_family(v, n, AF_INET6),
 		    x->c.nospamd);
 	free(v);
+}
+
+/* NOSPAMD_STATE into x->nprev; x->nprev_ok when it says something. */
+static void
+nospamd_state_load(struct ctx *x)
+{
+	char	 path[4096], err[ERRLEN], *data;
+	size_t	 len;
+
+	memset(&x->nprev, 0, sizeof(x->nprev));
+	x->nprev_ok = false;
+	snprintf(path, sizeof(path), "%s/%s", x->c.common.db, NOSPAMD_STATE);
+	if (read_file(path, (size_t)1 << 30, &data, &len, err,
+	    sizeof(err)) == -1) {
+		if (errno != ENOENT)
+			log_warnx(&x->log, "%s; a :nospamd: list that fails "
+			    "now leaves the sets without its prefixes", err);
+		return;
+	}
+	if (setup_state_decode(data, len, &x->nprev, err, sizeof(err)) == -1)
+		log_warnx(&x->log, "%s: %s; starting afresh", path, err);
+	else
+		x->nprev_ok = true;
+	free(data);
+}
+
+/*
+ * One :nospamd: list's prefixes for this run into rec: its own when it
+ * worked, else what it gave the last run.  -1: out of memory.
+ */
+static int
+nospamd_list(struct ctx *x, const struct item *it, struct setup_rec *rec)
+{
+	long	k;
+
+	memset(rec, 0, sizeof(*rec));
+	if ((rec->tag = strdup(it->l->name)) == NULL)
+		return -1;
+	if (it->ok)
+		return cidr_collapse(&it->ranges, NULL, &rec->pfx, &rec->n);
+	if (!x->nprev_ok || (k = setup_state_find(&x->nprev,
+	    it->l->name)) < 0) {
+		log_warnx(&x->log, "list %s: failed, and no earlier run gave "
+		    "the sets %s/%s anything of it", it->l->name,
+		    nospamd_sets[0], nospamd_sets[1]);
+		return 0;
+	}
+	log_warnx(&x->log, "list %s: failed; sets %s/%s keep its %zu "
+	    "prefixes of the last run", it->l->name, nospamd_sets[0],
+	    nospamd_sets[1], x->nprev.lists[k].n);
+	if (x->nprev.lists[k].n == 0)
+		return 0;
+	if ((rec->pfx = reallocarray(NULL, x->nprev.lists[k].n,
+	    sizeof(*rec->pfx))) == NULL)
+		return -1;
+	memcpy(rec->pfx, x->nprev.lists[k].pfx, x->nprev.lists[k].n *
+	    sizeof(*rec->pfx));
+	rec->n = x->nprev.lists[k].n;
+	return 0;
+}
+
+/* The :nospamd: lists of this run, and the file, into next. */
+static int
+nospamd_union(struct ctx *x, const struct prefix *fv, size_t fn,
+    struct setup_state *next)
+{
+	struct cidr_list	 u;
+	size_t			 i, j;
+	int			 r = 0;
+
+	cidr_list_init(&u);
+	for (i = 0; i < fn && r == 0; i++)
+		r = cidr_add_prefix(&u, &fv[i]);
+	for (i = 0; i < x->nitems && r == 0; i++) {
+		const struct item *it = &x->items[i];
+		struct setup_rec *rec;
+		if (!it->l->nospamd || !it->done)
+			continue;
+		rec = &next->lists[next->nlists];
+		if ((r = nospamd_list(x, it, rec)) == -1) {
+			free(rec->tag);
+			break;
+		}
+		next->nlists++;
+		for (j = 0; j < rec->n && r == 0; j++)
+			r = cidr_add_prefix(&u, &rec->pfx[j]);
+	}
+	if (r == 0)
+		r = cidr_collapse(&u, NULL, &next->loaded, &next->nloaded);
+	cidr_list_free(&u);
+	return r;
+}
+
+/* -n: what nospamd_load would load. */
+static void
+nospamd_print(const struct setup_state *next, const struct setup_diff *d)
+{
+	if (d != NULL) {
+		printf("# sets %s/%s: %zu prefixes, as a difference from the "
+		    "last load\n", nospamd_sets[0], nospamd_sets[1],
+		    next->nloaded);
+		print_prefixes("+nospamd", d->add, d->nadd);
+		print_prefixes("-nospamd", d->del, d->ndel);
+	} else {
+		printf("# sets %s/%s: %zu prefixes, loaded whole\n",
+		    nospamd_sets[0], nospamd_sets[1], next->nloaded);
+		print_prefixes("nospamd", next->loaded, next->nloaded);
+	}
+}
+
+/* next->loaded into the sets: as the difference d, or whole. */
+static int
+nospamd_apply(struct ctx *x, const struct setup_state *next,
+    const struct setup_diff *d, bool diff)
+{
+	char	err[ERRLEN];
+	int	r = -1;
+
+	if (nft_open(x) == -1)
+		return -1;
+	if (diff) {
+		r = kernel_commit(x, nospamd_sets, next->loaded,
+		    next->nloaded, d, err, sizeof(err));
+		if (r == -1 && (errno == ENOENT || errno == ENOTSUP ||
+		    errno == EEXIST)) {
+			if (errno != ENOTSUP)
+				log_warnx(&x->log, "sets %s/%s do not hold "
+				    "what the last run loaded (%s); loading "
+				    "them whole", nospamd_sets[0],
+				    nospamd_sets[1], err);
+			diff = false;
+		}
+	}
+	if (!diff)
+		r = kernel_commit(x, nospamd_sets, next->loaded,
+		    next->nloaded, NULL, err, sizeof(err));
+	if (r == -1) {
+		log_warnx(&x->log, "sets %s/%s not loaded: %s",
+		    nospamd_sets[0], nospamd_sets[1], err);
+		return -1;
+	}
+	if (x->c.debug || !diff)
+		log_info(&x->log, "sets %s/%s: %zu IPv4 and %zu IPv6 prefixes "
+		    "from %s and the :nospamd: lists, %s", nospamd_sets[0],
+		    nospamd_sets[1], count_family(next->loaded,
+		    next->nloaded, AF_INET), count_family(next->loaded,
+		    next->nloaded, AF_INET6), x->c.nospamd, diff ?
+		    "changed by a difference" : "loaded whole");
+	if (x->c.debug && diff)
+		log_info(&x->log, "sets %s/%s: %zu added, %zu deleted",
+		    nospamd_sets[0], nospamd_sets[1], d->nadd, d->ndel);
+	return 0;
+}
+
+static bool
+have_nospamd_lists(const struct ctx *x)
+{
+	for (size_t i = 0; i < x->nitems; i++)
+		if (x->items[i].l->nospamd && x->items[i].done)
+			return true;
+	return false;
+}
+
+void
+nospamd_load(struct ctx *x)
+{
+	struct setup_state	 next;
+	struct setup_diff	 d;
+	struct prefix		*fv = NULL;
+	struct buf		 out = { 0 };
+	char			 path[4096], err[ERRLEN];
+	size_t			 fn = 0;
+	bool			 diff;
+
+	if (!have_nospamd_lists(x)) {
+		/* None any more: a later one must not trust an old state. */
+		snprintf(path, sizeof(path), "%s/%s", x->c.common.db,
+		    NOSPAMD_STATE);
+		if (!x->c.dryrun && unlink(path) == -1 && errno != ENOENT)
+			log_warnx(&x->log, "%s: %s", path, strerror(errno));
+		nospamd_file_load(x);
+		return;
+	}
+	/* A missing file is empty here: the lists still have the sets. */
+	if (nospamd_read(x, &fv, &fn) == -1)
+		return;
+	nospamd_state_load(x);
+	memset(&next, 0, sizeof(next));
+	memset(&d, 0, sizeof(d));
+	diff = x->nprev_ok && x->nprev.kernel;
+	if ((next.lists = calloc(x->nitems + 1, sizeof(*next.lists))) ==
+	    NULL || nospamd_union(x, fv, fn, &next) == -1 || (diff &&
+	    setup_diff(x->nprev.loaded, x->nprev.nloaded, next.loaded,
+	    next.nloaded, &d) == -1)) {
+		log_warnx(&x->log, "sets %s/%s: out of memory",
+		    nospamd_sets[0], nospamd_sets[1]);
+		x->failed++;
+		goto done;
+	}
+	if (x->c.dryrun) {
+		nospamd_print(&next, diff ? &d : NULL);
+		goto done;
+	}
+	/*
+	 * Saved even when the load failed, for the lists' results; the
+	 * next run then loads the sets whole (kernel false).
+	 */
+	if (nospamd_apply(x, &next, &d, diff) == -1)
+		x->failed++;
+	else
+		next.kernel = true;
+	if (setup_state_encode(&next, &out) == -1)
+		log_warnx(&x->log, "%s: out of memory", NOSPAMD_STATE);
+	else if (write_atomic(x->c.common.db, NOSPAMD_STATE, out.data,
+	    out.len, err, sizeof(err)) == -1) {
+		log_warnx(&x->log, "state not saved: %s", err);
+		x->failed++;
+	}
+	buf_free(&out);
+ done:
+	setup_diff_free(&d);
+	setup_state_free(&next);
+	free(fv);
 }

@@ -4,7 +4,10 @@
  * kernel: the nft sets nfspamd-setup owns and the state of its last
  * run.  -b loads the union of the black lists into spamd/spamd6, as a
  * difference against the last load when the state file says what that
- * was; the nospamd file goes into nospamd/nospamd6, whole.  Each commit
+ * was; the nospamd file goes into nospamd/nospamd6, whole, or, with
+ * :nospamd: white lists in spamd.conf, together with their prefixes and
+ * as a difference against the last load (NOSPAMD_STATE keeps it and
+ * each list's prefixes, which a list that fails keeps).  Each commit
  * is recorded in nft.gen as nfspamd's own, so that nfspamd keeps
  * applying differences.  With -n the sets' contents go to stdout and
  * nothing is written.
@@ -42,7 +45,10 @@ int	state_save(struct ctx *x, const struct setup_state *next);
 /* -b: load the union into spamd/spamd6; next->kernel says if it took. */
 void	kernel_load(struct ctx *x, struct setup_state *next);
 
-/* The nospamd file into nospamd/nospamd6, when there is one. */
+/*
+ * The nospamd file into nospamd/nospamd6, when there is one; with
+ * :nospamd: lists, the file (missing: empty) and the lists' prefixes.
+ */
 void	nospamd_load(struct ctx *x);
 
 /* Close what kernel_load and nospamd_load opened. */

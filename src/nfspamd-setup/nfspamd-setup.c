@@ -47,6 +47,7 @@
 #include "kernel.h"
 #include "nftgen.h"
 #include "owner.h"
+#include "spfwalk.h"
 #include "util.h"
 
 #define CONF_DEFAULT	"/etc/nfspamd/spamd.conf"
@@ -58,11 +59,13 @@ static const char usage_text[] =
 "                     [--nospamd file] [--user user] [--timeout secs]\n"
 "                     [--connect-timeout secs] [--max-size MiB]\n"
 "                     [--cacert file] [--metrics-file path]\n"
+"                     [--resolver addr[@port]] [--dns-timeout secs]\n"
 "       nfspamd-setup -h | -V\n";
 
 enum {
 	OPT_CONTROL = 256, OPT_NOSPAMD, OPT_TIMEOUT,
-	OPT_CTIMEOUT, OPT_MAXSIZE, OPT_CACERT, OPT_METRICSFILE
+	OPT_CTIMEOUT, OPT_MAXSIZE, OPT_CACERT, OPT_METRICSFILE,
+	OPT_RESOLVER, OPT_DNSTIMEOUT
 };
 
 static void
@@ -77,12 +80,16 @@ parse_args(struct conf *c, int argc, char **argv)
 		{ "max-size", required_argument, NULL, OPT_MAXSIZE },
 		{ "cacert", required_argument, NULL, OPT_CACERT },
 		{ "metrics-file", required_argument, NULL, OPT_METRICSFILE },
+		{ "resolver", required_argument, NULL, OPT_RESOLVER },
+		{ "dns-timeout", required_argument, NULL, OPT_DNSTIMEOUT },
 		{ "help", no_argument, NULL, 'h' },
 		PROG_LONGOPTS_END
 	};
+	char	err[ERRLEN];
 	int	ch;
 
 	memset(c, 0, sizeof(*c));
+	c->dns_timeout = 10;
 	c->conf = CONF_DEFAULT;
 	c->control = CONTROL_DEFAULT;
 	prog_common_init(&c->common);
@@ -119,6 +126,18 @@ parse_args(struct conf *c, int argc, char **argv)
 		case OPT_CACERT: c->fo.cacert = optarg; break;
 		case OPT_METRICSFILE:
 			c->metrics_file = prog_metrics_file(optarg);
+			break;
+		case OPT_RESOLVER:
+			if (resolver_check_fwd(optarg, err, sizeof(err)) == -1)
+				errx(1, "%s", err);
+			if (c->nresolvers == RESOLVER_FWDMAX)
+				errx(1, "--resolver: more than %d",
+				    RESOLVER_FWDMAX);
+			c->resolvers[c->nresolvers++] = optarg;
+			break;
+		case OPT_DNSTIMEOUT:
+			c->dns_timeout = (unsigned)prog_number("--dns-timeout",
+			    optarg, 1, 3600);
 			break;
 		default: prog_usage(usage_text, 1);
 		}
@@ -159,7 +178,8 @@ resolve_user(struct ctx *x)
 
 /* Our files in --db: its owner must be able to use every one. */
 static const char *const own_files[] = { LOCK_FILE, STATE_FILE,
-					 HISTORY_FILE, NFTGEN_FILE };
+					 HISTORY_FILE, NFTGEN_FILE,
+					 NOSPAMD_STATE };
 
 /*
  * " (as user U; D is owned by ...: what to do)" for error e on path, or
@@ -390,6 +410,10 @@ fetch_item(struct ctx *x, struct item *it)
 	int			 r;
 
 	it->done = true;
+	if (it->l->method == SDC_SPF) {
+		spfwalk_item(x, it);
+		return;
+	}
 	if (x->nouser && it->l->method != SDC_FILE) {
 		it->fail = FAIL_USER;
 		if (asprintf(&it->why, "method %s needs user %s to run as",
@@ -521,6 +545,20 @@ collect_lists(struct ctx *x)
 				continue;
 			}
 		} else if (b == NULL) {
+			/* :nospamd: still has the nospamd sets to feed. */
+			if (l->nospamd) {
+				it = item_for(x, l);
+				if (!it->done)
+					fetch_item(x, it);
+				if (!it->ok) {
+					log_warnx(&x->log, "list %s: %s; the "
+					    "nospamd sets keep what it gave "
+					    "them", l->name, it->why != NULL ?
+					    it->why : "out of memory");
+					x->failed++;
+				}
+				continue;
+			}
 			log_warnx(&x->log, "list %s: a white list with no black "
 			    "list before it in \"all\" has no effect",
 			    l->name);
@@ -589,6 +627,9 @@ free_all(struct ctx *x)
 	free(x->blacks);
 	free(x->clears);
 	setup_state_free(&x->prev);
+	setup_state_free(&x->nprev);
+	resolver_free(x->res);
+	x->res = NULL;
 	sdc_free(&x->sdc);
 }
 
@@ -667,7 +708,8 @@ main(int argc, char **argv)
 		goto done;
 	state_load(&x);
 	for (i = 0; i < x.sdc.n; i++)
-		if (x.sdc.lists[i].method != SDC_FILE) {
+		if (x.sdc.lists[i].method != SDC_FILE &&
+		    x.sdc.lists[i].method != SDC_SPF) {
 			/* Only exec and downloads need it; files still work. */
 			x.nouser = resolve_user(&x) == -1;
 			break;

@@ -5,7 +5,8 @@
  * command line and spamd.conf, takes the privileges it needs, fetches
  * and collapses the lists and runs the rest in order; control.c feeds
  * nfspamd's control socket; kernel.c loads the nft sets and keeps the
- * state of the last run; expose.c writes --metrics-file.
+ * state of the last run; expose.c writes --metrics-file; spfwalk.c
+ * walks the SPF records of :method=spf: lists over DNS.
  */
 #ifndef NFS_SETUP_MAIN_H
 #define NFS_SETUP_MAIN_H
@@ -19,11 +20,14 @@
 #include "fetch.h"
 #include "log.h"
 #include "prog.h"
+#include "resolver.h"
 #include "setup.h"
 #include "spamdconf.h"
+#include "spf.h"
 
 #define STATE_FILE	"setup.state"
 #define HISTORY_FILE	"setup.history"	/* with --metrics-file */
+#define NOSPAMD_STATE	"setup.nospamd"	/* with :nospamd: lists */
 #define ERRLEN		1024
 
 struct nftgen;
@@ -40,6 +44,9 @@ struct conf {
 	bool		 daemon;	/* -D */
 	const char	*metrics_file;	/* --metrics-file */
 	struct fetch_opts fo;
+	const char	*resolvers[RESOLVER_FWDMAX];	/* --resolver */
+	size_t		 nresolvers;
+	unsigned	 dns_timeout;	/* --dns-timeout, seconds a lookup */
 };
 
 /*
@@ -57,6 +64,7 @@ enum fail {
 	FAIL_REFUSED,	/* nfspamd refused the line */
 	FAIL_CONTROL,	/* nfspamd not reached, or it did not confirm */
 	FAIL_MEMORY,
+	FAIL_DNS,	/* an SPF walk's lookup failed or timed out */
 	FAIL_N
 };
 
@@ -69,6 +77,9 @@ struct item {
 	char			*why;		/* when !ok */
 	enum fail		 fail;		/* when !ok */
 	double			 secs;		/* the fetch took */
+	/* :method=spf: only */
+	unsigned		 spf_problems[SPF_P_N];
+	uint32_t		 spf_ttl;	/* least TTL of the walk */
 };
 
 /* One black list of this run, with the white lists after it. */
@@ -115,6 +126,11 @@ struct ctx {
 	bool		 delivered;	/* nfspamd confirmed the text */
 	struct kstat	 k;
 	struct timespec	 t0, m0;	/* start: wall clock, monotonic */
+	struct resolver	*res;		/* made at the first SPF list */
+	struct setup_state nprev;	/* NOSPAMD_STATE as the last run left
+					   it: per :nospamd: list, and what
+					   @nospamd/@nospamd6 got */
+	bool		 nprev_ok;
 };
 
 /*

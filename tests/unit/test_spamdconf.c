@@ -350,7 +350,7 @@ test_errors(void **state)
 	    "spamd.conf:2: entry \"a\": empty :msg=");
 	err_is("all:uatraps\nuatraps:black:msg=\"m\":\\\n\t:method=gopher:\n",
 	    "spamd.conf:3: entry \"uatraps\": unknown :method=gopher: "
-	    "(file, exec, http, https or ftp)");
+	    "(file, exec, http, https, ftp or spf)");
 	err_is("all:uatraps\nuatraps:black:msg=\"m\":method=http\n",
 	    "spamd.conf:2: entry \"uatraps\": no :file=");
 	err_is("all:a\na:white:file=\n",
@@ -507,7 +507,7 @@ test_crlf(void **state)
 	free(t);
 	t = crlf("all:a\na:black:msg=\"m\":\\\n\t:method=gopher:\n");
 	err_is(t, "spamd.conf:3: entry \"a\": unknown :method=gopher: "
-	    "(file, exec, http, https or ftp)");
+	    "(file, exec, http, https, ftp or spf)");
 	free(t);
 }
 
@@ -653,6 +653,34 @@ test_load(void **state)
 	sdc_free(NULL);
 }
 
+/* nfspamd's :method=spf: and :nospamd:, white lists only. */
+static void
+test_spf_nospamd(void **state)
+{
+	struct sdc	c;
+
+	(void)state;
+	c = parse_ok(
+	    "all:nixspam:senders:\n"
+	    "nixspam:black:msg=\"m\":file=/n\n"
+	    "senders:white:method=spf:nospamd:\\\n"
+	    "\t:file=/etc/nfspamd/spf-senders:\n");
+	assert_int_equal(c.n, 2);
+	assert_false(c.lists[0].nospamd);
+	assert_int_equal(c.lists[1].method, SDC_SPF);
+	assert_true(c.lists[1].nospamd);
+	assert_string_equal(c.lists[1].file, "/etc/nfspamd/spf-senders");
+	assert_string_equal(sdc_method_name(SDC_SPF), "spf");
+	assert_int_equal(c.nwarn, 0);
+	sdc_free(&c);
+	err_is("all:a\na:black:msg=\"m\":method=spf:file=/d\n",
+	    "spamd.conf:2: entry \"a\": :method=spf: is for white lists (an "
+	    "SPF record names the hosts a domain sends mail from)");
+	err_is("all:a\na:black:msg=\"m\":\\\n\t:nospamd:file=/d\n",
+	    "spamd.conf:3: entry \"a\": :nospamd: is for white lists (it "
+	    "lets their addresses past nfspamd)");
+}
+
 int
 main(void)
 {
@@ -669,6 +697,7 @@ main(void)
 		cmocka_unit_test(test_unknown_caps),
 		cmocka_unit_test(test_warn_limit),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_spf_nospamd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
