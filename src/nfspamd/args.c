@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "resolver.h"
 #include "store.h"
 #include "sup.h"
 #include "sync.h"
@@ -37,7 +38,8 @@ static const char usage_text[] =
 "               [--sync-replay-window secs] [-C certfile -K keyfile]\n"
 "               [--tls-handshakes n] [--tls-timeout secs]\n"
 "               [--max-tuples-per-ip n] [--metrics address:port]\n"
-"               [--metrics-file path]\n"
+"               [--metrics-file path] [--dnsrep file]\n"
+"               [--resolver address[@port]]\n"
 "       nfspamd --help | --version\n";
 
 enum {
@@ -45,7 +47,7 @@ enum {
 	OPT_SCAN, OPT_IDLE, OPT_GRACE, OPT_LISTMAX,
 	OPT_BACKLOG, OPT_WORKER, OPT_SYNCPORT, OPT_SYNCREPLAY,
 	OPT_TLSHS, OPT_TLSTIMEOUT, OPT_MAXTUPLES, OPT_METRICS,
-	OPT_METRICSFILE, OPT_HELP
+	OPT_METRICSFILE, OPT_DNSREP, OPT_RESOLVER, OPT_HELP
 };
 
 static const struct option longopts[] = {
@@ -70,6 +72,8 @@ static const struct option longopts[] = {
 	{ "prefix-len", required_argument, NULL, 'N' },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "metrics-file", required_argument, NULL, OPT_METRICSFILE },
+	{ "dnsrep", required_argument, NULL, OPT_DNSREP },
+	{ "resolver", required_argument, NULL, OPT_RESOLVER },
 	{ "help", no_argument, NULL, OPT_HELP },
 	PROG_LONGOPTS_END
 };
@@ -99,6 +103,19 @@ add_listen(struct conf *c, const char *s)
 		errx(1, "-l %s: %s", s, why);
 	}
 	c->nlisten++;
+}
+
+static void
+add_resolver(struct conf *c, const char *s)
+{
+	char err[256];
+
+	if (c->nresolvers == sizeof(c->resolvers) / sizeof(c->resolvers[0]))
+		errx(1, "--resolver %s: at most %zu resolvers", s,
+		    sizeof(c->resolvers) / sizeof(c->resolvers[0]));
+	if (resolver_check_fwd(s, err, sizeof(err)) == -1)
+		errx(1, "%s", err);
+	c->resolvers[c->nresolvers++] = s;
 }
 
 /* A kernel booted with ipv6.disable=1 has no AF_INET6 at all. */
@@ -268,11 +285,20 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 		case OPT_MAXTUPLES: c->grey.maxtuples = (unsigned)prog_number(
 			    "--max-tuples-per-ip", optarg, 0, 10000000);
 			break;
+		case OPT_DNSREP:
+			if (*optarg == '\0')
+				errx(1, "--dnsrep: empty file name");
+			c->dnsrep = optarg;
+			break;
+		case OPT_RESOLVER: add_resolver(c, optarg); break;
 		default: prog_usage(usage_text, 1);
 		}
 	}
 	if (optind != argc)
 		prog_usage(usage_text, 1);
+	/* With -b only blacklisted clients are redirected here. */
+	if (c->dnsrep != NULL && c->blackonly)
+		errx(1, "--dnsrep: not with -b, which greylists nobody");
 	/* spamd: "need key and certificate for TLS". */
 	if ((c->tls_cert == NULL) != (c->tls_key == NULL))
 		errx(1, "%s without %s: STARTTLS needs both a certificate (-C) "

@@ -44,6 +44,7 @@ enum conn_state {
 };
 
 struct worker;
+struct rep_q;
 
 struct conn {
 	uv_tcp_t		 tcp;		/* first: handle <-> conn */
@@ -74,6 +75,9 @@ struct conn {
 	bool			 held_due;	/* the wheel came while held */
 	bool			 handle_closed;	/* uv_close's callback ran */
 	uint16_t		 inflight;	/* tuples not yet committed */
+	bool			 dnsrep;	/* black: listed by --dnsrep */
+	struct rep_q		*rep;		/* its --dnsrep lookup: the
+						   banner waits */
 };
 
 /* The connection a wheel node is embedded in. */

@@ -198,6 +198,36 @@ render_io(struct buf *b, const struct wsum *t)
 	return rc;
 }
 
+/* --dnsrep: only when it is on. */
+static int
+render_dnsrep(struct buf *b, const struct wsum *t)
+{
+	static const char *const results[] = { "trusted", "listed",
+	    "neutral", "unknown" };
+	const uint64_t v[] = { t->c[WS_REP_TRUSTED], t->c[WS_REP_LISTED],
+	    t->c[WS_REP_NEUTRAL], t->c[WS_REP_UNKNOWN] };
+	int rc = 0;
+
+	rc |= labelled(b, "nfspamd_dnsrep_lookups_total", METRICS_COUNTER,
+	    "DNS reputation verdicts on grey clients (--dnsrep), from DNS or "
+	    "the cache: trusted (made WHITE), listed (served as "
+	    "blacklisted), neutral, unknown (no verdict by the timeout, or "
+	    "the DNS failed: greylisted).", "result", results, v, 4);
+	rc |= metrics_one(b, "nfspamd_dnsrep_cache_hits_total",
+	    METRICS_COUNTER, "DNS reputation verdicts answered from the "
+	    "cache, without a query.", (double)t->c[WS_REP_CACHED]);
+	rc |= metrics_one(b, "nfspamd_dnsrep_timeouts_total", METRICS_COUNTER,
+	    "DNS reputation lookups cut short by the timeout.",
+	    (double)t->c[WS_REP_TIMEOUTS]);
+	rc |= metrics_one(b, "nfspamd_dnsrep_queries_total", METRICS_COUNTER,
+	    "DNS queries sent for DNS reputation (one per zone and lookup).",
+	    (double)t->c[WS_REP_QUERIES]);
+	rc |= metrics_one(b, "nfspamd_dnsrep_wait_seconds_total",
+	    METRICS_COUNTER, "Time banners were held for a DNS reputation "
+	    "verdict.", (double)t->c[WS_REP_WAIT_MS] / 1000);
+	return rc;
+}
+
 /* Entries in the database by type, counted by LMDB. */
 struct counts {
 	long	n[4];
@@ -323,6 +353,8 @@ expose_render(void *arg, struct buf *b)
 	rc |= render_connections(b, &t);
 	rc |= render_dialogues(b, &t);
 	rc |= render_io(b, &t);
+	if (s->conf.dnsrep != NULL)
+		rc |= render_dnsrep(b, &t);
 	rc |= render_store(b, s);
 	if (s->fw != NULL)
 		rc |= fw_metrics(s->fw, b);

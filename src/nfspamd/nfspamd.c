@@ -44,6 +44,7 @@
 #include "sync.h"
 #include "priv.h"
 #include "prog.h"
+#include "reputation.h"
 #include "store.h"
 #include "sup.h"
 #include "tls.h"
@@ -728,7 +729,8 @@ supervise(struct sup *s)
 {
 	uv_loop_t loop;
 
-	if (privsep(s) == -1 || tls_check(s, false) == -1)
+	if (privsep(s) == -1 || tls_check(s, false) == -1 ||
+	    rep_check(&s->conf, &s->log) == -1)
 		return 1;
 	uv_loop_init(&loop);
 	s->loop = &loop;

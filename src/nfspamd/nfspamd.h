@@ -75,6 +75,9 @@ struct conf {
 	unsigned	 tls_timeout;		/* --tls-timeout, s */
 	const char	*metrics;		/* --metrics address:port */
 	const char	*metrics_file;		/* --metrics-file */
+	const char	*dnsrep;		/* --dnsrep file */
+	const char	*resolvers[16];		/* --resolver */
+	size_t		 nresolvers;
 };
 
 /*

@@ -108,6 +108,20 @@ session_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 	    c->state == CONN_STARTTLS)
 		return;		/* after the last reply input is dropped */
 	c->since = uv_now(c->w->loop);
+	if (c->rep != NULL) {
+		/*
+		 * Talk before the banner, while --dnsrep decides: kept for
+		 * the engine, up to a line's worth; reading goes on only
+		 * to see the client leave.
+		 */
+		if (conn_append(c, b->base, (size_t)nread) == -1) {
+			conn_close(c);
+			return;
+		}
+		if (c->inlen >= READ_MAX)
+			conn_reading(c, false);
+		return;
+	}
 	if (c->tls != NULL) {
 		if (tls_conn_input(c->tls, b->base, (size_t)nread) == -1) {
 			conn_close(c);

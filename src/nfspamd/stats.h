@@ -53,6 +53,14 @@ enum ws_counter {
 	WS_FSYNCS,
 	WS_FSYNCS_SPARED,
 	WS_WAITED_S,		/* sum of passed senders' waits */
+	WS_REP_NEUTRAL,		/* --dnsrep verdicts, cached ones too */
+	WS_REP_TRUSTED,
+	WS_REP_LISTED,
+	WS_REP_UNKNOWN,		/* timeout or failure, greylisted */
+	WS_REP_CACHED,		/* verdicts from the cache */
+	WS_REP_TIMEOUTS,	/* lookups cut short by the deadline */
+	WS_REP_QUERIES,		/* DNS queries sent */
+	WS_REP_WAIT_MS,		/* banners held for a verdict */
 	WS_N
 };
 

@@ -35,6 +35,7 @@
 #include "log.h"
 #include "priv.h"
 #include "prog.h"
+#include "reputation.h"
 #include "worker.h"
 
 #ifndef IP6T_SO_ORIGINAL_DST
@@ -108,6 +109,8 @@ list_names(struct conn *c, char *out, size_t len)
 	}
 	if (c->trapped)
 		snprintf(out + o, len - o, "%s%s", o ? " " : "", BL_GREYTRAP);
+	if (c->dnsrep)
+		snprintf(out + o, len - o, "%s%s", o ? " " : "", REP_LIST);
 }
 
 /* --- accept --- */
@@ -187,35 +190,41 @@ db_class(struct worker *w, const struct addr *a)
 	return rc == 2 ? WS_TRAPPED : rc == 3 ? WS_WHITE : WS_GREY;
 }
 
+void
+worker_count_list(struct worker *w, const char *tag)
+{
+	struct wstats *st = w->st;
+	uint32_t nl;
+	size_t j;
+
+	nl = atomic_load_explicit(&st->nlists, memory_order_relaxed);
+	for (j = 0; j < nl; j++)
+		if (strcmp(st->lists[j].name, tag) == 0)
+			break;
+	if (j == nl) {
+		if (nl == WS_LISTS ||
+		    strlen(tag) >= sizeof(st->lists[0].name)) {
+			ws_add(&st->c[WS_BLACK_OTHER], 1);
+			return;
+		}
+		/* The name first, then publish it. */
+		memcpy(st->lists[j].name, tag, strlen(tag) + 1);
+		atomic_store_explicit(&st->nlists, nl + 1,
+		    memory_order_release);
+	}
+	ws_add(&st->lists[j].n, 1);
+}
+
 /* A blacklisted client, counted under each list that holds it. */
 static void
 count_lists(struct worker *w, const struct addr *a)
 {
-	struct wstats *st = w->st;
-	uint32_t ids[16], nl;
-	size_t n, i, j;
+	uint32_t ids[16];
+	size_t n, i;
 
 	n = lookup(w, a, ids, 16);
-	for (i = 0; i < n && i < 16; i++) {
-		const char *tag = bl_get(w->bl, ids[i])->tag;
-
-		nl = atomic_load_explicit(&st->nlists, memory_order_relaxed);
-		for (j = 0; j < nl; j++)
-			if (strcmp(st->lists[j].name, tag) == 0)
-				break;
-		if (j == nl) {
-			if (nl == WS_LISTS ||
-			    strlen(tag) >= sizeof(st->lists[0].name)) {
-				ws_add(&st->c[WS_BLACK_OTHER], 1);
-				continue;
-			}
-			/* The name first, then publish it. */
-			memcpy(st->lists[j].name, tag, strlen(tag) + 1);
-			atomic_store_explicit(&st->nlists, nl + 1,
-			    memory_order_release);
-		}
-		ws_add(&st->lists[j].n, 1);
-	}
+	for (i = 0; i < n && i < 16; i++)
+		worker_count_list(w, bl_get(w->bl, ids[i])->tag);
 }
 
 /*
@@ -252,7 +261,6 @@ classify(struct worker *w, struct conn *c, int fd)
 		c->class = WS_BLACK;
 		count_lists(w, &c->addr);
 	}
-	ws_add(&w->st->c[WS_ACCEPTED + c->class], 1);
 	if (c->black)
 		w->nblack++;
 	/* Past maxblack, blacklisted clients are no longer stuttered. */
@@ -303,6 +311,11 @@ conn_close(struct conn *c)
 
 	if (c->state == CONN_CLOSED)
 		return;
+	if (c->rep != NULL) {
+		/* Closed while its verdict was awaited, never greeted. */
+		rep_abandon(c);
+		ws_add(&w->st->c[WS_ACCEPTED + c->class], 1);
+	}
 	wheel_remove(&c->tick);
 	if (c->black)
 		list_names(c, lists, sizeof(lists));
@@ -357,7 +370,6 @@ on_connection(uv_stream_t *server, int status)
 	struct sockaddr_storage ss;
 	int len = sizeof(ss);
 	struct conn *c;
-	char ip[ADDR_STRLEN], lists[256];
 	uv_os_fd_t fd;
 
 	if (status < 0) {
@@ -396,6 +408,19 @@ on_connection(uv_stream_t *server, int status)
 	w->conns = c;
 	w->nconns++;
 	classify(w, c, fd);
+	/* With --dnsrep the banner may wait for the verdict. */
+	if (!rep_start(c))
+		worker_greet(c);
+}
+
+void
+worker_greet(struct conn *c)
+{
+	struct worker *w = c->w;
+	char ip[ADDR_STRLEN], lists[256];
+	uv_os_fd_t fd;
+
+	ws_add(&w->st->c[WS_ACCEPTED + c->class], 1);
 	smtp_init(&c->smtp, c->black);
 	if (smtp_banner(&w->smtp, (time_t)c->start, &c->out) != 0) {
 		conn_close(c);
@@ -407,7 +432,8 @@ on_connection(uv_stream_t *server, int status)
 	    conn_ip(c, ip, sizeof(ip)), w->nconns, w->nblack,
 	    c->black ? " lists=\"" : "", c->black ? lists : "",
 	    c->black ? "\"" : "");
-	if (c->black && w->conf->window > 0)
+	if (c->black && w->conf->window > 0 &&
+	    uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &w->conf->window,
 		    sizeof(w->conf->window));
 	session_drive(c, false);
@@ -634,6 +660,8 @@ worker_open(struct worker *w)
 	}
 	load_lists(w);
 	load_domains(w, true);
+	if (rep_open(w, &w->rep) == -1)
+		return -1;
 	raise_nofile(w);
 	for (size_t i = 0; i < w->a->nfds; i++) {
 		uv_tcp_t *t = &w->listeners[i];
@@ -720,6 +748,7 @@ worker_main(const struct worker_args *a)
 	commit_log_stats(w);
 out:
 	prog_loop_close(&loop);
+	rep_free(w->rep);
 	bl_free(w->bl);
 	domains_free(&w->domains);
 	store_close(w->store);

@@ -113,6 +113,7 @@ struct worker {
 	long			 maxhandshakes;	/* this worker's share */
 	char			 rbuf[READ_MAX];
 	bool			 stopping;
+	struct rep		*rep;		/* --dnsrep; NULL without */
 };
 
 /* worker.c */
@@ -121,6 +122,10 @@ int64_t	wall_now(void);
 void	conn_close(struct conn *);
 /* c->blackreply for a blacklisted or trapped c.  -1: out of memory. */
 int	worker_blackreply(struct conn *);
+/* A classified c: counted, its banner out, the dialogue begun; may close. */
+void	worker_greet(struct conn *);
+/* A blacklisted client counted under the list tag. */
+void	worker_count_list(struct worker *, const char *tag);
 
 /* session.c */
 /*
@@ -160,5 +165,7 @@ int	writer_init(struct worker *);
 void	writer_commit(struct worker *);
 /* At stop: commit what is queued, then run the loop until it is synced. */
 void	writer_drain(struct worker *);
+/* Something else committed to the store: the next sync covers it. */
+void	writer_touched(struct worker *);
 
 #endif

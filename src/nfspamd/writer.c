@@ -408,6 +408,13 @@ writer_init(struct worker *w)
 }
 
 void
+writer_touched(struct worker *w)
+{
+	w->wr.dirty = true;
+	w->wr.last_commit = mono_ns();
+}
+
+void
 writer_drain(struct worker *w)
 {
 	struct writer *wr = &w->wr;
