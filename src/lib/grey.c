@@ -167,6 +167,53 @@ grey_parse_nets(const char *s, struct grey_conf *gc, const char **why)
 	return 0;
 }
 
+int
+grey_parse_awl(const char *s, struct grey_awl *awl, const char **why)
+{
+	const char *colon = strchr(s, ':');
+	const char *dummy;
+	unsigned count = 0;
+	int64_t exp;
+
+	if (why == NULL)
+		why = &dummy;
+	if (colon == NULL || colon == s) {
+		*why = "expected count:expiry, such as 5:90d";
+		return -1;
+	}
+	for (const char *p = s; p < colon; p++) {
+		if (*p < '0' || *p > '9' || count > 1000000) {
+			*why = "count is not a number of 1 to 1000000";
+			return -1;
+		}
+		count = count * 10 + (unsigned)(*p - '0');
+	}
+	if (count == 0 || count > 1000000) {
+		*why = "count is not a number of 1 to 1000000";
+		return -1;
+	}
+	if (grey_parse_duration(colon + 1, 86400, &exp, why) == -1)
+		return -1;
+	if (exp < 3600 || exp > 10 * 366 * 86400) {
+		*why = "expiry not between 1 hour and 10 years";
+		return -1;
+	}
+	awl->count = count;
+	awl->exp = exp;
+	return 0;
+}
+
+bool
+grey_awl_apply(const struct grey_awl *awl, struct store_rec *r, int64_t now)
+{
+	if (awl->count == 0 || r->pcount < 0 ||
+	    (uint32_t)r->pcount < awl->count)
+		return false;
+	if (r->expire < now + awl->exp)
+		r->expire = now + awl->exp;
+	return true;
+}
+
 void
 grey_nets_encode(const struct grey_conf *gc, uint8_t out[GREY_NETS_SIZE])
 {

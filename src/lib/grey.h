@@ -148,6 +148,30 @@ void	grey_trap(const struct grey_conf *, const struct store_rec *old,
 void	grey_logd(int64_t whiteexp, const struct store_rec *old, uint32_t n,
 	    int64_t now, struct store_rec *out);
 
+/*
+ * Known-good senders (postgrey's auto-whitelist, nfspamlogd
+ * --auto-white): a WHITE entry whose passes (pcount) reached count is
+ * kept for exp instead of whiteexp.  count 0: off.
+ */
+struct grey_awl {
+	unsigned	count;
+	int64_t		exp;		/* seconds */
+};
+
+/*
+ * --auto-white count:exp ("5:90d"; exp as grey_parse_duration, in days
+ * when bare).  count 1..1000000, exp 1 hour to 10 years.  -1 with why.
+ */
+int	grey_parse_awl(const char *, struct grey_awl *, const char **why);
+
+/*
+ * Apply the auto-whitelist to a WHITE record just renewed at now: with
+ * pcount at count or more, expire = now + exp unless it is later
+ * already.  True when it did (the entry is a known-good sender's).
+ */
+bool	grey_awl_apply(const struct grey_awl *, struct store_rec *,
+	    int64_t now);
+
 enum grey_sync_kind { GREY_SYNC_WHITE, GREY_SYNC_TRAP };
 
 /*

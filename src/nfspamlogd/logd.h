@@ -43,6 +43,7 @@
 struct conf {
 	unsigned	 group;
 	int64_t		 whiteexp;
+	struct grey_awl	 awl;		/* --auto-white; count 0: off */
 	bool		 inbound_only;
 	bool		 debug;
 	bool		 verbose;
@@ -89,6 +90,7 @@ struct logd {
 	struct logev_burst	 burst;
 	struct nftset_elem	*e4, *e6;	/* one burst's elements */
 	bool			*isnew;		/* per burst entry */
+	int64_t			*expire;	/* per burst entry, as written */
 	struct grey_conf	 nets;		/* -N, as the database says */
 	uint8_t			*rbuf;
 	struct counters		 c;

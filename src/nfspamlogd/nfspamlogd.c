@@ -57,11 +57,11 @@ static const char usage_text[] =
 "                  [--db dir] [--user user]\n"
 "                  [--db-sync-ms ms] [--db-max-size MiB] [--rcvbuf MiB]\n"
 "                  [--metrics address:port] [--metrics-file path]\n"
-"                  [--stats-interval secs]\n"
+"                  [--stats-interval secs] [--auto-white count:expiry]\n"
 "       nfspamlogd -h | -V\n";
 
 enum {
-	OPT_RCVBUF = 256, OPT_STATS, OPT_METRICS, OPT_METRICSFILE
+	OPT_RCVBUF = 256, OPT_STATS, OPT_METRICS, OPT_METRICSFILE, OPT_AWL
 };
 
 static const struct option longopts[] = {
@@ -71,6 +71,7 @@ static const struct option longopts[] = {
 	{ "stats-interval", required_argument, NULL, OPT_STATS },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "metrics-file", required_argument, NULL, OPT_METRICSFILE },
+	{ "auto-white", required_argument, NULL, OPT_AWL },
 	{ "help", no_argument, NULL, 'h' },
 	PROG_LONGOPTS_END
 };
@@ -128,6 +129,10 @@ parse_args(int argc, char **argv, struct conf *c)
 			break;
 		case OPT_METRICSFILE:
 			c->metrics_file = prog_metrics_file(optarg);
+			break;
+		case OPT_AWL:
+			if (grey_parse_awl(optarg, &c->awl, &why) == -1)
+				errx(1, "--auto-white %s: %s", optarg, why);
 			break;
 		default: prog_usage(usage_text, 1);
 		}
@@ -189,6 +194,9 @@ apply_txn(struct store_txn *t, void *arg)
 		    old.expire <= d->now;
 		grey_logd(d->conf.whiteexp, rc == 0 ? &old : NULL,
 		    b->ent[i].count, d->now, &rec);
+		/* A known-good sender is kept longer (--auto-white). */
+		grey_awl_apply(&d->conf.awl, &rec, d->now);
+		d->expire[i] = rec.expire;
 		if (store_put_addr(t, key, klen, STORE_WHITE, &rec) == -1)
 			return -1;
 	}
@@ -234,7 +242,7 @@ log_addresses(struct logd *d)
 		log_msg(&d->log, d->isnew[i] ? LOG_INFO : LOG_DEBUG,
 		    "%s ip=%s%s seen=%s count=%" PRIu32 " expire=%" PRId64,
 		    d->isnew[i] ? "whitelisted" : "refreshed", ip, net, seen,
-		    e->count, d->now + d->conf.whiteexp);
+		    e->count, d->expire[i]);
 	}
 }
 
@@ -272,9 +280,12 @@ uniq_elems(struct nftset_elem *e, uint32_t *n)
 	if (*n < 2)
 		return;
 	qsort(e, *n, sizeof(*e), elem_cmp);
-	for (uint32_t i = 1; i < *n; i++)
+	for (uint32_t i = 1; i < *n; i++) {
 		if (!addr_eq(&e[i].pfx.addr, &e[o].pfx.addr))
 			e[++o] = e[i];
+		else if (e[i].timeout_ms > e[o].timeout_ms)
+			e[o].timeout_ms = e[i].timeout_ms;
+	}
 	*n = o + 1;
 }
 
@@ -313,7 +324,8 @@ apply(struct logd *d)
 		memset(e, 0, sizeof(*e));
 		e->pfx.addr = p.addr;
 		e->pfx.len = (uint8_t)addr_bits(&p.addr);
-		e->timeout_ms = timeout_ms;
+		e->timeout_ms = d->expire[i] > d->now ?
+		    (uint64_t)(d->expire[i] - d->now) * 1000 : timeout_ms;
 		d->c.added += d->isnew[i];
 	}
 	d->c.updates += b->n;
@@ -330,7 +342,7 @@ apply(struct logd *d)
 	for (size_t i = 0; d->sync != NULL && i < b->n; i++) {
 		struct sync_msg m = { .type = SYNC_WHITE,
 		    .timestamp = (uint32_t)d->now, .addr = b->ent[i].addr,
-		    .expire = (uint32_t)(d->now + d->conf.whiteexp) };
+		    .expire = (uint32_t)d->expire[i] };
 
 		syncsend_msg(d->sync, &m);
 	}
@@ -443,7 +455,8 @@ open_rest(struct logd *d)
 	if (logev_burst_init(&d->burst, LOGD_BURST) == -1 ||
 	    (d->e4 = calloc(LOGD_BURST, sizeof(*d->e4))) == NULL ||
 	    (d->e6 = calloc(LOGD_BURST, sizeof(*d->e6))) == NULL ||
-	    (d->isnew = calloc(LOGD_BURST, sizeof(*d->isnew))) == NULL) {
+	    (d->isnew = calloc(LOGD_BURST, sizeof(*d->isnew))) == NULL ||
+	    (d->expire = calloc(LOGD_BURST, sizeof(*d->expire))) == NULL) {
 		log_warnx(&d->log, "out of memory");
 		return -1;
 	}
@@ -601,6 +614,7 @@ main(int argc, char **argv)
 	free(d->e4);
 	free(d->e6);
 	free(d->isnew);
+	free(d->expire);
 	free(d->rbuf);
 	log_close(&d->log);
 	free(d);

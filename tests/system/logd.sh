@@ -368,6 +368,19 @@ ok '! lab_set_elem spamd-white 10.77.1.2' "... nor an element in @spamd-white"
 ok 'connect snd 10.77.1.5 10.77.1.1' "with -I a whitelisted sender ..."
 ok 'lab_wait 5 eval "[ \"\$(db_field 10.77.1.5 9)\" = 2 ]"' "... is still refreshed"
 
+# --- --auto-white: a sender that passed often is kept longer ---
+logd_stop
+logd_start --auto-white 3:1500h
+is "$?" 0 "nfspamlogd --auto-white 3:1500h starts"
+ok 'connect snd 10.77.1.5 10.77.1.1 &&
+    lab_wait 5 eval "[ \"\$(db_field 10.77.1.5 9)\" = 3 ]"' \
+    "a whitelisted sender's third pass is counted"
+awl=$(db_field 10.77.1.5 7)
+ok '[ -n "$awl" ] && [ "$awl" -ge $(($(date +%s) + 1500 * 3600 - 10)) ]' \
+    "... and keeps it WHITE for 1500 h (--auto-white 3:1500h), not 900 h"
+like "$(lab_set_elem spamd-white 10.77.1.5)" '^timeout=5400000 ' \
+    "... in the kernel too"
+
 # --- overrun: the reader stopped while a flood arrives ---
 logd_stop
 logd_start --rcvbuf 1 --metrics "127.0.0.1:$MPORT"
@@ -382,7 +395,7 @@ kill -CONT "$LOGD_PID"
 ok 'lab_wait 10 grep -q "receive buffer overrun" "$LOG"' \
     "the overrun is detected and logged"
 ok 'connect snd 10.77.1.5 10.77.1.1' "after it, a whitelisted sender ..."
-ok 'lab_wait 5 eval "[ \"\$(db_field 10.77.1.5 9)\" = 3 ]"' \
+ok 'lab_wait 5 eval "[ \"\$(db_field 10.77.1.5 9)\" = 4 ]"' \
     "... is refreshed: reading went on"
 st=$(stats)
 diag "$(echo "$st" | tr '\n' ' ')"

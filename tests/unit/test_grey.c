@@ -1180,6 +1180,59 @@ test_mailbox_eq(void **state)
 	assert_false(grey_mailbox_eq("<\xc3\x89@x>", "<\xc3\xa9@x>"));
 }
 
+/* --auto-white: known-good senders kept longer (postgrey's AWL). */
+static void
+test_awl(void **state)
+{
+	struct grey_awl awl = { 0, 0 };
+	struct store_rec r, old;
+	const char *why;
+
+	(void)state;
+	assert_int_equal(grey_parse_awl("5:90d", &awl, &why), 0);
+	assert_int_equal(awl.count, 5);
+	assert_int_equal(awl.exp, 90 * 86400);
+	assert_int_equal(grey_parse_awl("2:1500h", &awl, &why), 0);
+	assert_int_equal(awl.exp, 1500 * 3600);
+	assert_int_equal(grey_parse_awl("3:45", &awl, &why), 0);
+	assert_int_equal(awl.exp, 45 * 86400);	/* bare: days */
+	assert_int_equal(grey_parse_awl("5", &awl, &why), -1);
+	assert_int_equal(grey_parse_awl(":90d", &awl, &why), -1);
+	assert_int_equal(grey_parse_awl("0:90d", &awl, &why), -1);
+	assert_int_equal(grey_parse_awl("x:90d", &awl, &why), -1);
+	assert_int_equal(grey_parse_awl("99999999999:90d", &awl, &why), -1);
+	assert_int_equal(grey_parse_awl("5:30m", &awl, &why), -1);
+	assert_string_equal(why, "expiry not between 1 hour and 10 years");
+	assert_int_equal(grey_parse_awl("5:4000d", &awl, &why), -1);
+	assert_int_equal(grey_parse_awl("5:", &awl, &why), -1);
+	assert_int_equal(awl.count, 3);		/* untouched on error */
+
+	/* Off: nothing changes. */
+	awl = (struct grey_awl){ 0, 90 * 86400 };
+	grey_logd(GREY_WHITEEXP, NULL, 1, T0, &r);
+	assert_false(grey_awl_apply(&awl, &r, T0));
+	assert_int_equal(r.expire, T0 + GREY_WHITEEXP);
+
+	/* Below the count: whiteexp; at it: exp. */
+	awl.count = 3;
+	old = r;
+	grey_logd(GREY_WHITEEXP, &old, 1, T0 + 10, &r);	/* pcount 1 */
+	assert_false(grey_awl_apply(&awl, &r, T0 + 10));
+	assert_int_equal(r.expire, T0 + 10 + GREY_WHITEEXP);
+	old = r;
+	grey_logd(GREY_WHITEEXP, &old, 2, T0 + 20, &r);	/* pcount 3 */
+	assert_int_equal(r.pcount, 3);
+	assert_true(grey_awl_apply(&awl, &r, T0 + 20));
+	assert_int_equal(r.expire, T0 + 20 + 90 * 86400);
+	/* A later expiry already there is kept. */
+	r.expire = T0 + 400 * 86400;
+	assert_true(grey_awl_apply(&awl, &r, T0 + 30));
+	assert_int_equal(r.expire, T0 + 400 * 86400);
+	/* Trapped and spamtrap records are never kept by it. */
+	r.pcount = GREY_PCOUNT_TRAPPED;
+	assert_false(grey_awl_apply(&awl, &r, T0 + 30));
+}
+
 int
 main(void)
 {
@@ -1225,6 +1278,7 @@ main(void)
 		cmocka_unit_test(test_rcpt_normalize),
 		cmocka_unit_test(test_domain_allowed),
 		cmocka_unit_test(test_mailbox_eq),
+		cmocka_unit_test(test_awl),
 	};
 
 	return cmocka_run_group_tests_name("grey", tests, NULL, NULL);
