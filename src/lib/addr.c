@@ -279,6 +279,14 @@ prefix_format(const struct prefix *p, char *buf, size_t len)
 	return (size_t)r >= len ? len - 1 : (size_t)r;
 }
 
+size_t
+prefix_key(const struct prefix *p, char *buf, size_t len)
+{
+	if (p->len < addr_bits(&p->addr))
+		return prefix_format(p, buf, len);
+	return addr_format(&p->addr, buf, len);
+}
+
 int
 addr_from_sockaddr(const struct sockaddr *sa, struct addr *a)
 {

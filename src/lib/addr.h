@@ -50,6 +50,11 @@ int		prefix_parse(const char *, struct prefix *, bool mask,
 size_t		addr_format(const struct addr *, char *buf, size_t len);
 /* "addr/len"; a full-length prefix still prints its length. */
 size_t		prefix_format(const struct prefix *, char *buf, size_t len);
+/*
+ * A prefix as the store keys it: the address alone at full length,
+ * "addr/len" when shorter (greylisting by network's keys).
+ */
+size_t		prefix_key(const struct prefix *, char *buf, size_t len);
 
 /* From a socket address; v4-mapped IPv6 becomes IPv4.  -1 on other families. */
 int		addr_from_sockaddr(const struct sockaddr *, struct addr *);

@@ -159,10 +159,7 @@ address(const char *s, bool net, char *buf, size_t len, struct addr *a,
 		snprintf(what, sizeof(what), "not a client address (%s)", why);
 		return bad(err, errlen, what, s, strlen(s));
 	}
-	if (p.len < addr_bits(&p.addr))
-		prefix_format(&p, buf, len);
-	else
-		addr_format(a, buf, len);
+	prefix_key(&p, buf, len);
 	return 0;
 }
 

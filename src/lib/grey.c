@@ -104,9 +104,7 @@ grey_net_key(const struct grey_conf *gc, const struct addr *a, char *buf,
 	struct prefix p;
 
 	grey_net(gc, a, &p);
-	if (p.len == addr_bits(a))
-		return addr_format(a, buf, len);
-	return prefix_format(&p, buf, len);
+	return prefix_key(&p, buf, len);
 }
 
 static int

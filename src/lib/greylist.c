@@ -459,8 +459,7 @@ scan_entry(void *arg, enum store_type type, const char *key, size_t keylen,
 		}
 	}
 	if (in.addr_ok && type == STORE_GREY && grey_passed(rec, c->now)) {
-		size_t n = whole ? addr_format(a, ip, sizeof(ip)) :
-		    prefix_format(&p, ip, sizeof(ip));
+		size_t n = prefix_key(&p, ip, sizeof(ip));
 
 		rc = store_get_addr(c->txn, ip, n, &otype, &other);
 		if (rc == -1)
@@ -491,8 +490,7 @@ scan_entry(void *arg, enum store_type type, const char *key, size_t keylen,
 		break;
 	case GREY_SCAN_WHITE:
 		if (make_white) {
-			size_t n = whole ? addr_format(a, ip, sizeof(ip)) :
-			    prefix_format(&p, ip, sizeof(ip));
+			size_t n = prefix_key(&p, ip, sizeof(ip));
 
 			if (add_change(c, CH_MAKEWHITE, STORE_WHITE, ip, n,
 			    &white) == -1)

@@ -181,10 +181,7 @@ one(struct fw *fw, unsigned v4set, const char *op, const struct addr *a,
 	struct fwp_req r = { .op = FWP_ADD, .nadd = 1, .add = &e };
 	struct prefix p = { *a, (uint8_t)len };
 
-	if (len < addr_bits(a))
-		prefix_format(&p, ip, sizeof(ip));
-	else
-		addr_format(a, ip, sizeof(ip));
+	prefix_key(&p, ip, sizeof(ip));
 	if (!fw->nft) {
 		log_info(fw->log, "firewall=none op=%s ip=%s timeout=%lld", op,
 		    ip, (long long)left);

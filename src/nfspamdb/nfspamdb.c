@@ -293,10 +293,7 @@ prepare_add(struct nfspamdb *db, struct item *it)
 		it->addr = p.addr;
 		it->plen = p.len;
 		/* WHITE: the network's key, made once -N is known (add). */
-		if (p.len < addr_bits(&p.addr))
-			prefix_format(&p, buf, sizeof(buf));
-		else
-			addr_format(&p.addr, buf, sizeof(buf));
+		prefix_key(&p, buf, sizeof(buf));
 		it->kind = K_ADDR;
 		if ((it->key = strdup(buf)) == NULL)
 			err(1, NULL);
@@ -345,10 +342,7 @@ prepare_find(struct nfspamdb *db, struct item *it)
 	else if (it->kind == K_ADDR || it->kind == K_GREYIP) {
 		it->addr = p.addr;
 		it->plen = p.len;
-		if (p.len < addr_bits(&p.addr))
-			prefix_format(&p, buf, sizeof(buf));
-		else
-			addr_format(&p.addr, buf, sizeof(buf));
+		prefix_key(&p, buf, sizeof(buf));
 		it->key = strdup(buf);
 	} else
 		it->key = strdup(it->arg);

@@ -44,34 +44,18 @@ lab_link gw veth0 dns veth0
 lab_addr gw veth0 10.79.0.1/24
 lab_addr dns veth0 10.79.0.53/24
 
-cat >"$LAB_TMP/unbound.conf" <<EOF
-server:
-	interface: 10.79.0.53
-	port: 53
-	do-daemonize: no
-	username: ""
-	chroot: ""
-	directory: "$LAB_TMP"
-	pidfile: "$LAB_TMP/unbound.pid"
-	use-syslog: no
-	logfile: ""
-	verbosity: 1
-	module-config: "iterator"
-	access-control: 10.79.0.0/24 allow
-	local-zone: "nfspamd.example." static
+{
+	lab_unbound_head nfspamd.example. 10.79.0.53/24
+	cat <<'EOF'
 	local-data: '20.0.0.127.bl.nfspamd.example. 300 IN A 127.0.0.2'
 	local-data: '20.0.0.127.bl.nfspamd.example. 300 IN A 127.255.255.254'
 	local-data: '21.0.0.127.wl.nfspamd.example. 300 IN A 127.0.10.3'
 remote-control:
 	control-enable: no
 EOF
-unbound-checkconf "$LAB_TMP/unbound.conf" >/dev/null 2>&1 ||
-    bail_out "unbound-checkconf: $(unbound-checkconf \
-    "$LAB_TMP/unbound.conf" 2>&1)"
-lab_spawn dns "$LAB_TMP/unbound.log" "$UNBOUND" -d -c "$LAB_TMP/unbound.conf"
-UNBOUND_PID=$LAB_LASTPID
-lab_wait 10 lab_exec dns sh -c "grep -q ':0035 ' /proc/net/udp" ||
-    bail_out "unbound did not start: $(tail -n 5 "$LAB_TMP/unbound.log")"
+} >"$LAB_TMP/unbound.conf"
+lab_unbound_start dns
+UNBOUND_PID=$LAB_UNBOUND_PID
 
 cat >"$LAB_TMP/dnsrep" <<'EOF'
 bl.nfspamd.example=127.0.0.[2..11]*3

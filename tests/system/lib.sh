@@ -451,6 +451,14 @@ lab_cleanup()
 #				stages: lab_stages TRACK)
 #	lab_set_elem SET ADDR	"timeout=N expires=N" if ADDR is in
 #				inet nfspamd SET with a timeout
+#	lab_unbound_head ZONE ADDR/LEN...	the server: part of an
+#				unbound.conf answering ZONE from its own
+#				local-data lines, on each ADDR for its
+#				network, to stdout (the caller adds the
+#				local-data lines and "remote-control:")
+#	lab_unbound_start NS	unbound -c $LAB_TMP/unbound.conf in NS,
+#				checked first; LAB_UNBOUND_PID; bails out
+#				when it does not listen on port 53
 
 LAB_PASSTIME=10			# nfspamd -G passtime, seconds
 LAB_NFSPAMD_ARGS=()		# more flags for lab_nfspamd_start
@@ -588,6 +596,48 @@ for o in json.load(sys.stdin)["nftables"]:
                 print("timeout=%s expires=%s" % (e.get("timeout"), e["expires"]))
                 sys.exit(0)
 sys.exit(1)' "$2"
+}
+
+lab_unbound_head()
+{
+	local zone=$1 a
+	shift
+
+	printf 'server:\n'
+	for a; do
+		printf '\tinterface: %s\n' "${a%/*}"
+	done
+	printf '\t%s\n' 'port: 53' 'do-daemonize: no' 'username: ""' \
+	    'chroot: ""' "directory: \"$LAB_TMP\"" \
+	    "pidfile: \"$LAB_TMP/unbound.pid\"" 'use-syslog: no' \
+	    'logfile: ""' 'verbosity: 1' 'module-config: "iterator"'
+	for a; do
+		printf '\taccess-control: %s allow\n' "$(python3 -c '
+import ipaddress, sys
+print(ipaddress.ip_interface(sys.argv[1]).network)' "$a")"
+	done
+	printf '\tlocal-zone: "%s" static\n' "$zone"
+}
+
+lab_unbound_start()
+{
+	local unbound err
+
+	unbound=$(command -v unbound || echo /usr/sbin/unbound)
+	if ! err=$(unbound-checkconf "$LAB_TMP/unbound.conf" 2>&1); then
+		echo "Bail out! unbound-checkconf: $err"
+		exit 1
+	fi
+	lab_spawn "$1" "$LAB_TMP/unbound.log" "$unbound" -d \
+	    -c "$LAB_TMP/unbound.conf"
+	LAB_UNBOUND_PID=$LAB_LASTPID
+	# Listening: port 53 (0035) in the namespace's UDP table.
+	if ! lab_wait 10 lab_exec "$1" sh -c "grep -q ':0035 ' /proc/net/udp"
+	then
+		echo "Bail out! unbound did not start: $(tail -n 5 \
+		    "$LAB_TMP/unbound.log")"
+		exit 1
+	fi
 }
 
 lab_stages()

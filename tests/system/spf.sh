@@ -61,24 +61,7 @@ rr()
 # The zone.  d0.example .. d11.example: one include more than the depth
 # limit (10), so d11's prefix must be missing.
 {
-	cat <<EOF
-server:
-	interface: 10.78.0.53
-	interface: fd78::53
-	port: 53
-	do-daemonize: no
-	username: ""
-	chroot: ""
-	directory: "$LAB_TMP"
-	pidfile: "$LAB_TMP/unbound.pid"
-	use-syslog: no
-	logfile: ""
-	verbosity: 1
-	module-config: "iterator"
-	access-control: 10.78.0.0/24 allow
-	access-control: fd78::/64 allow
-	local-zone: "example." static
-EOF
+	lab_unbound_head example. 10.78.0.53/24 fd78::53/64
 	rr big.example. 3600 IN TXT '"v=spf1 ip4:192.0.2.0/25' \
 	    'include:_spf.big.example ~all"'
 	rr _spf.big.example. 300 IN TXT '"v=spf1 ip4:192.0.2.128/25' \
@@ -107,19 +90,10 @@ EOF
 	done
 	printf 'remote-control:\n\tcontrol-enable: no\n'
 } >"$LAB_TMP/unbound.conf"
-if ! err=$(unbound-checkconf "$LAB_TMP/unbound.conf" 2>&1); then
-	bail_out "unbound-checkconf: $err"
-fi
-
 start_unbound()
 {
-	lab_spawn dns "$LAB_TMP/unbound.log" "$UNBOUND" -d \
-	    -c "$LAB_TMP/unbound.conf"
-	UNBOUND_PID=$LAB_LASTPID
-	# Listening: port 53 (0035) in the namespace's UDP table.
-	lab_wait 10 lab_exec dns sh -c "grep -q ':0035 ' /proc/net/udp" ||
-	    bail_out "unbound did not start: $(tail -n 5 \
-	    "$LAB_TMP/unbound.log")"
+	lab_unbound_start dns
+	UNBOUND_PID=$LAB_UNBOUND_PID
 }
 start_unbound
 

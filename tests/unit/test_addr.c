@@ -503,6 +503,28 @@ test_prefix_masking(void **state)
 	assert_int_equal(p.len, 9);
 }
 
+/* The store's keys: the address alone at full length. */
+static void
+test_prefix_key(void **state)
+{
+	struct prefix	p;
+	char		buf[ADDR_STRLEN];
+
+	(void)state;
+	p = prefix("2001:db8:1:2::/64");
+	assert_int_equal(prefix_key(&p, buf, sizeof(buf)), 17);
+	assert_string_equal(buf, "2001:db8:1:2::/64");
+	p = prefix("2001:db8::7/128");
+	assert_int_equal(prefix_key(&p, buf, sizeof(buf)), 11);
+	assert_string_equal(buf, "2001:db8::7");
+	p = prefix("192.0.2.7/32");
+	prefix_key(&p, buf, sizeof(buf));
+	assert_string_equal(buf, "192.0.2.7");
+	p = prefix("192.0.2.0/24");
+	prefix_key(&p, buf, sizeof(buf));
+	assert_string_equal(buf, "192.0.2.0/24");
+}
+
 static void
 test_prefix_format(void **state)
 {
@@ -842,6 +864,7 @@ main(void)
 		cmocka_unit_test(test_contains),
 		cmocka_unit_test(test_from_sockaddr),
 		cmocka_unit_test(test_not_client),
+		cmocka_unit_test(test_prefix_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
