@@ -309,8 +309,8 @@ is "$(in_root dpkg -V nfspamd 2>&1)" "" "dpkg -V: every file as packaged"
 
 conffiles=$(in_root dpkg-query -W -f='${Conffiles}\n' nfspamd |
     awk 'NF { print $1 }' | sort | tr '\n' ' ')
-is "$conffiles" "/etc/default/nfspamd /etc/default/nfspamd-setup /etc/default/nfspamlogd /etc/nfspamd/nfspamd.nft /etc/nfspamd/spamd.conf " \
-    "conffiles: /etc/default/{nfspamd,nfspamd-setup,nfspamlogd}, /etc/nfspamd/{nfspamd.nft,spamd.conf}"
+is "$conffiles" "/etc/default/nfspamd /etc/default/nfspamd-setup /etc/default/nfspamlogd /etc/nfspamd/nfspamd.nft /etc/nfspamd/spamd.conf /etc/nfspamd/spf-senders " \
+    "conffiles: /etc/default/{nfspamd,nfspamd-setup,nfspamlogd}, /etc/nfspamd/{nfspamd.nft,spamd.conf,spf-senders}"
 ok 'cmp -s <(root_file /etc/nfspamd/nfspamd.nft) "$top_srcdir/nft/nfspamd.nft" &&
     cmp -s <(root_file /etc/default/nfspamd) "$top_srcdir/systemd/nfspamd.default" &&
     cmp -s <(root_file /etc/nfspamd/spamd.conf) "$top_srcdir/etc/spamd.conf"' \
@@ -598,7 +598,8 @@ trap 'exit 143' TERM
 
 exists() { in_root sh -c 'for f; do [ -e "$f" ] && printf "%s " "$f"; done; :' sh "$@"; }
 etc_files=(/etc/default/nfspamd /etc/default/nfspamd-setup
-    /etc/default/nfspamlogd /etc/nfspamd/nfspamd.nft /etc/nfspamd/spamd.conf)
+    /etc/default/nfspamlogd /etc/nfspamd/nfspamd.nft /etc/nfspamd/spamd.conf
+    /etc/nfspamd/spf-senders)
 in_root dpkg -r nfspamd >"$T/dpkg-r.log" 2>&1
 rc=$?
 ok '[ $rc = 0 ] && [ "$(in_root dpkg-query -W -f="\${db:Status-Abbrev}" nfspamd)" = "rc " ]' \

@@ -325,12 +325,14 @@ is "$(counted log-in 'ip saddr @spamd-white')" 0 \
     "no nfspamd-in log for redirected senders"
 
 S "$drv" add spamd-white 60000 10.99.0.2
-S "$drv" add spamd-white6 60000 fd00:99::2
+# The ruleset looks IPv6 senders up by their /64 (nfspamd -N's default):
+# the element is the client's network address.
+S "$drv" add spamd-white6 60000 fd00:99::
 is "$(lands 10.99.0.1)" 25 "v4: a whitelisted sender reaches :25"
 is "$(lands fd00:99::1)" 25 "v6: a whitelisted sender reaches :25"
 is "$(counted log-in 'ip saddr @spamd-white')" 1 \
     "nfspamd-in logged the v4 connection (one SYN)"
-is "$(counted log-in 'ip6 saddr @spamd-white6')" 1 \
+is "$(counted log-in '@spamd-white6 ip6 daddr')" 1 \
     "nfspamd-in logged the v6 connection"
 is "$(named white) $(named diverted)" "2 2" \
     "counter white counted both, diverted nothing more"
@@ -429,11 +431,11 @@ is "$(lands 10.98.0.1)" 8025 "gateway v4: unknown sender redirected to :8025"
 is "$(lands fd00:97::25)" 8025 \
     "gateway v6: unknown sender to the mail server redirected to :8025"
 G "$drv" add spamd-white 60000 10.98.0.2
-G "$drv" add spamd-white6 60000 fd00:98::2
+G "$drv" add spamd-white6 60000 fd00:98::
 is "$(lands 10.98.0.1)" mta "gateway v4: whitelisted sender DNATed to the mail server"
 is "$(lands fd00:97::25)" mta "gateway v6: whitelisted sender routed to the mail server"
 is "$(gcounted log-in 'ip saddr @spamd-white')" 1 "gateway: nfspamd-in v4 logged"
-is "$(gcounted log-in 'ip6 saddr @spamd-white6')" 1 "gateway: nfspamd-in v6 logged"
+is "$(gcounted log-in '@spamd-white6 counter')" 1 "gateway: nfspamd-in v6 logged"
 is "$(named diverted "$gw") $(named white "$gw")" "2 2" \
     "gateway: counters diverted and white counted 2 each"
 G "$drv" replace spamd-white
