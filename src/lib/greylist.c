@@ -410,11 +410,9 @@ rekey(struct scanctx *c, const char *key, size_t keylen,
 	struct change *ch;
 
 	grey_net(c->gc, &p->addr, &net);
-	unsigned want = net.len;
-
-	if (p->len == want)
+	if (p->len == net.len)
 		return 0;
-	if (p->len < want)
+	if (p->len < net.len)
 		return add_change(c, CH_DELETE, STORE_WHITE, key, keylen,
 		    rec) == -1 ? -1 : 1;
 	if (add_change(c, CH_REKEY, STORE_WHITE, key, keylen, rec) == -1)

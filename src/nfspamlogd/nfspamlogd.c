@@ -316,7 +316,6 @@ apply(struct logd *d)
 	for (size_t i = 0; i < b->n; i++) {
 		struct nftset_elem *e = b->ent[i].addr.family == AF_INET ?
 		    &d->e4[r.nadd++] : &d->e6[r.nadd6++];
-
 		struct prefix p;
 
 		/* The ruleset looks the network's address up (masked). */
