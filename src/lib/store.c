@@ -709,6 +709,9 @@ store_put_addr(struct store_txn *t, const char *key, size_t keylen,
 	return store_put(t, type, key, keylen, r);
 }
 
+static int	scan_range(struct store_txn *, enum store_type, const void *,
+	    size_t, bool, store_scan_fn, void *);
+
 int
 store_scan(struct store_txn *t, enum store_type type, store_scan_fn fn,
     void *arg)
@@ -720,8 +723,23 @@ int
 store_scan_prefix(struct store_txn *t, enum store_type type,
     const void *prefix, size_t plen, store_scan_fn fn, void *arg)
 {
+	return scan_range(t, type, prefix, plen, true, fn, arg);
+}
+
+int
+store_scan_from(struct store_txn *t, enum store_type type, const void *from,
+    size_t flen, store_scan_fn fn, void *arg)
+{
+	return scan_range(t, type, from, flen, false, fn, arg);
+}
+
+/* From the first key >= start; with prefix, only keys that begin so. */
+static int
+scan_range(struct store_txn *t, enum store_type type, const void *start,
+    size_t plen, bool prefix, store_scan_fn fn, void *arg)
+{
 	MDB_cursor *cur;
-	MDB_val k = { .mv_size = plen, .mv_data = (void *)(uintptr_t)prefix };
+	MDB_val k = { .mv_size = plen, .mv_data = (void *)(uintptr_t)start };
 	MDB_val v;
 	struct store_rec rec;
 	int rc, r = 0;
@@ -734,8 +752,8 @@ store_scan_prefix(struct store_txn *t, enum store_type type,
 	    MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		bool ok;
 
-		if (plen > 0 && (k.mv_size < plen ||
-		    memcmp(k.mv_data, prefix, plen) != 0)) {
+		if (prefix && plen > 0 && (k.mv_size < plen ||
+		    memcmp(k.mv_data, start, plen) != 0)) {
 			rc = MDB_NOTFOUND;	/* past the prefix */
 			break;
 		}

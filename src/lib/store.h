@@ -138,6 +138,9 @@ int		store_scan(struct store_txn *, enum store_type,
 /* The same, over the keys that start with prefix only. */
 int		store_scan_prefix(struct store_txn *, enum store_type,
 		    const void *prefix, size_t plen, store_scan_fn, void *arg);
+/* The same, from the first key at or after from (from: NULL, all). */
+int		store_scan_from(struct store_txn *, enum store_type,
+		    const void *from, size_t flen, store_scan_fn, void *arg);
 /*
  * The database's journal epoch (journal.h), made on first use: a random
  * number that tells its journals from another database's.
