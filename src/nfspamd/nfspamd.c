@@ -55,6 +55,8 @@
 /*
  * Bound and listening before any worker runs, so connections made as
  * soon as nfspamd says "listening" wait in the backlog, never refused.
+ * IP_FREEBIND: -l may name a virtual address (VRRP) that this node
+ * takes over later; the socket works from the moment it does.
  */
 static int
 listen_socket(const struct addr *a, uint16_t port, int backlog, char *err,
@@ -88,6 +90,9 @@ listen_socket(const struct addr *a, uint16_t port, int backlog, char *err,
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
 	    (a->family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_V6ONLY, &one, sizeof(one))) ||
+	    setsockopt(fd, a->family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+	    a->family == AF_INET ? IP_FREEBIND : IPV6_FREEBIND, &one,
+	    sizeof(one)) ||
 	    bind(fd, (struct sockaddr *)&ss, len) == -1 ||
 	    listen(fd, backlog) == -1) {
 		snprintf(err, errlen, "listen on %s port %u: %s", ip, port,

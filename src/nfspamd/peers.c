@@ -323,9 +323,13 @@ listen_on(struct peers *p, const char *spec, bool mcast_only, char *err,
 		memcpy(&sin6->sin6_addr, a.bytes, 16);
 		sl = sizeof(*sin6);
 	}
+	/* IP_FREEBIND: an address that a VRRP failover brings later. */
 	if ((p->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1 ||
 	    setsockopt(p->fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    setsockopt(p->fd, ss.ss_family == AF_INET ? IPPROTO_IP :
+	    IPPROTO_IPV6, ss.ss_family == AF_INET ? IP_FREEBIND :
+	    IPV6_FREEBIND, &on, sizeof(on)) == -1 ||
 	    bind(p->fd, (struct sockaddr *)&ss, sl) == -1)
 		return util_seterr(err, errlen, "-y %s: port %u: %s", spec,
 		    c->sync_port, strerror(errno));
