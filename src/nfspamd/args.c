@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "catchup.h"
 #include "resolver.h"
 #include "store.h"
 #include "sup.h"
@@ -39,7 +40,9 @@ static const char usage_text[] =
 "               [--tls-handshakes n] [--tls-timeout secs]\n"
 "               [--max-tuples-per-ip n] [--metrics address:port]\n"
 "               [--metrics-file path] [--dnsrep file]\n"
-"               [--resolver address[@port]]\n"
+"               [--resolver address[@port]] [--catchup-port port]\n"
+"               [--catchup-peer host[:port]] [--catchup-rate n]\n"
+"               [--catchup-interval secs]\n"
 "       nfspamd --help | --version\n";
 
 enum {
@@ -47,7 +50,8 @@ enum {
 	OPT_SCAN, OPT_IDLE, OPT_GRACE, OPT_LISTMAX,
 	OPT_BACKLOG, OPT_WORKER, OPT_SYNCPORT, OPT_SYNCREPLAY,
 	OPT_TLSHS, OPT_TLSTIMEOUT, OPT_MAXTUPLES, OPT_METRICS,
-	OPT_METRICSFILE, OPT_DNSREP, OPT_RESOLVER, OPT_HELP
+	OPT_METRICSFILE, OPT_DNSREP, OPT_RESOLVER, OPT_CUPORT, OPT_CUPEER,
+	OPT_CURATE, OPT_CUINTERVAL, OPT_HELP
 };
 
 static const struct option longopts[] = {
@@ -74,6 +78,10 @@ static const struct option longopts[] = {
 	{ "metrics-file", required_argument, NULL, OPT_METRICSFILE },
 	{ "dnsrep", required_argument, NULL, OPT_DNSREP },
 	{ "resolver", required_argument, NULL, OPT_RESOLVER },
+	{ "catchup-port", required_argument, NULL, OPT_CUPORT },
+	{ "catchup-peer", required_argument, NULL, OPT_CUPEER },
+	{ "catchup-rate", required_argument, NULL, OPT_CURATE },
+	{ "catchup-interval", required_argument, NULL, OPT_CUINTERVAL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	PROG_LONGOPTS_END
 };
@@ -170,6 +178,9 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 	c->backlog = 16384;
 	c->sync_key = SYNC_KEYFILE;
 	c->sync_port = SYNC_PORT;
+	c->catchup_port = CATCHUP_PORT;
+	c->catchup_rate = NFSPAMD_CATCHUP_RATE;
+	c->catchup_interval = 60;
 	c->tls_handshakes = NFSPAMD_TLS_HANDSHAKES;
 	c->tls_timeout = NFSPAMD_TLS_TIMEOUT;
 	grey_conf_default(&c->grey);
@@ -291,6 +302,23 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 			c->dnsrep = optarg;
 			break;
 		case OPT_RESOLVER: add_resolver(c, optarg); break;
+		case OPT_CUPORT: c->catchup_port = (uint16_t)prog_number(
+			    "--catchup-port", optarg, 0, 65535);
+			break;
+		case OPT_CUPEER:
+			if (c->ncatchup_peers == 16)
+				errx(1, "--catchup-peer %s: at most 16 peers",
+				    optarg);
+			if (sync_target_parse(optarg, &st, &why) == -1)
+				errx(1, "--catchup-peer %s: %s", optarg, why);
+			c->catchup_peers[c->ncatchup_peers++] = optarg;
+			break;
+		case OPT_CURATE: c->catchup_rate = (uint32_t)prog_number(
+			    "--catchup-rate", optarg, 0, 100000000);
+			break;
+		case OPT_CUINTERVAL: c->catchup_interval = (unsigned)prog_number(
+			    "--catchup-interval", optarg, 0, 86400);
+			break;
 		default: prog_usage(usage_text, 1);
 		}
 	}

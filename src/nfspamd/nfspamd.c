@@ -417,6 +417,15 @@ on_scan(uv_timer_t *t)
 	greylist_scan_free(&r);
 }
 
+/* After a catch-up: the kernel sets follow the merged entries now. */
+static void
+rescan_now(void *arg)
+{
+	struct sup *s = arg;
+
+	uv_timer_start(&s->scan, on_scan, 0, s->conf.scan_interval * 1000ULL);
+}
+
 /* --- signals and shutdown --- */
 
 static void
@@ -598,7 +607,8 @@ sup_open(struct sup *s)
 		    "whitelist in the database only" : "");
 		return -1;
 	}
-	if (peers_open(&s->peers, s->loop, c, s->store, s->fw, &s->log, err,
+	if (peers_open(&s->peers, s->loop, c, s->store, s->fw, &s->log,
+	    rescan_now, s, err,
 	    sizeof(err)) == -1) {
 		log_warnx(&s->log, "%s", err);
 		return -1;

@@ -28,6 +28,7 @@
 #define NFSPAMD_PER_WORKER	16000	/* descriptors a worker may use */
 #define NFSPAMD_TLS_HANDSHAKES	256	/* in progress at once, in all */
 #define NFSPAMD_TLS_TIMEOUT	30	/* seconds for a handshake */
+#define NFSPAMD_CATCHUP_RATE	200000	/* entries a second, served */
 
 /* Everything the command line says; read-only after parsing. */
 struct conf {
@@ -68,6 +69,11 @@ struct conf {
 	const char	*sync_key;		/* -k */
 	uint16_t	 sync_port;		/* --sync-port */
 	uint32_t	 sync_replay;		/* --sync-replay-window, s */
+	uint16_t	 catchup_port;		/* --catchup-port; 0: off */
+	const char	*catchup_peers[16];	/* -Y's and --catchup-peer */
+	size_t		 ncatchup_peers;
+	uint32_t	 catchup_rate;		/* entries/s served; 0: any */
+	unsigned	 catchup_interval;	/* s between fetches on gaps */
 	const char	*tls_cert;		/* -C */
 	const char	*tls_key;		/* -K */
 	long		 tls_handshakes;	/* --tls-handshakes, all

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "catchup.h"
+#include "catchupd.h"
 #include "domains.h"
 #include "greylist.h"
 #include "metrics.h"
@@ -51,6 +53,9 @@ struct peers {
 	uint64_t		 received;	/* packets */
 	uint64_t		 ignored_addr;	/* messages for no client */
 	time_t			 warned_addr;
+	struct catchupd		*cu;		/* NULL: no catch-up */
+	/* Each sender's last counter, to notice missed packets. */
+	struct catchup_source	 src[64];
 };
 
 /* --- receiving --- */
@@ -201,6 +206,16 @@ drop_nonclients(struct peers *p, const struct addr *from,
 	p->nmsg = kept;
 }
 
+static uint16_t
+sockaddr_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return 0;
+}
+
 static void
 receive_one(struct peers *p, size_t n, const struct sockaddr_storage *ss)
 {
@@ -230,6 +245,9 @@ receive_one(struct peers *p, size_t n, const struct sockaddr_storage *ss)
 		refuse(p, e, fromtext);
 		return;
 	}
+	if (p->cu != NULL && catchup_gap(p->src, sizeof(p->src) /
+	    sizeof(p->src[0]), &from, sockaddr_port(ss), h.counter, now) > 0)
+		catchupd_missed(p->cu, &from);
 	drop_nonclients(p, &from, fromtext);
 	if (p->nmsg == 0)
 		return;
@@ -366,15 +384,16 @@ mcast_target(const struct conf *c)
 
 int
 peers_open(struct peers **out, uv_loop_t *loop, const struct conf *c,
-    struct store *store, struct fw *fw, struct logger *lg, char *err,
-    size_t errlen)
+    struct store *store, struct fw *fw, struct logger *lg,
+    void (*rescan)(void *), void *rescan_arg, char *err, size_t errlen)
 {
 	struct peers *p;
 	const char *mc = NULL;
 	bool missing;
 
 	*out = NULL;
-	if (c->nsync_targets == 0 && c->sync_listen == NULL)
+	if (c->nsync_targets == 0 && c->sync_listen == NULL &&
+	    c->ncatchup_peers == 0)
 		return 0;
 	if (c->blackonly) {
 		log_warnx(lg, "sync: ignored in blacklist-only mode (-b), as "
@@ -409,6 +428,9 @@ peers_open(struct peers **out, uv_loop_t *loop, const struct conf *c,
 		util_seterr(err, errlen, "out of memory");
 		goto fail;
 	}
+	if (catchupd_open(&p->cu, loop, c, &p->key, !missing, store, lg,
+	    rescan, rescan_arg, err, errlen) == -1)
+		goto fail;
 	peers_reload(p);
 	if (p->fd != -1) {
 		uv_poll_init(loop, &p->poll, p->fd);
@@ -445,6 +467,8 @@ peers_close(struct peers *p)
 {
 	if (p == NULL)
 		return;
+	catchupd_close(p->cu);
+	p->cu = NULL;
 	syncsend_close(p->out);
 	p->out = NULL;
 	if (p->polling)
@@ -516,6 +540,7 @@ peers_log_stats(struct peers *p)
 	    p->refused[SYNC_EUNKNOWN], p->refused[SYNC_ESTALE],
 	    p->refused[SYNC_EREPLAY], p->replay != NULL ?
 	    sync_replay_forgotten(p->replay) : 0, p->ignored_addr);
+	catchupd_log_stats(p->cu);
 }
 
 int
@@ -547,5 +572,6 @@ peers_metrics(const struct peers *p, struct buf *b)
 	rc |= metrics_one(b, "nfspamd_sync_ignored_total", METRICS_COUNTER,
 	    "Sync messages about an address that cannot be an SMTP client.",
 	    (double)p->ignored_addr);
+	rc |= catchupd_metrics(p->cu, b);
 	return rc == 0 ? 0 : -1;
 }

@@ -7,6 +7,7 @@
  * applies what arrives on -y: GREY as a tuple update that is not sent on
  * and is not subject to the low-priority-MX rule, WHITE and TRAPPED as
  * spamd's twupdate.  Changes reach the kernel sets as local ones do.
+ * The catch-up channel (catchupd.h) fills in what UDP lost.
  */
 #ifndef NFSPAMD_PEERS_H
 #define NFSPAMD_PEERS_H
@@ -23,9 +24,13 @@
 
 struct peers;
 
-/* Nothing to do (NULL) without -Y and -y.  -1 with err. */
+/*
+ * Nothing to do (NULL) without -Y, -y and --catchup-peer.  rescan: a
+ * scan now, after a catch-up (catchupd.h).  -1 with err.
+ */
 int	peers_open(struct peers **, uv_loop_t *, const struct conf *,
-	    struct store *, struct fw *, struct logger *, char *err,
+	    struct store *, struct fw *, struct logger *,
+	    void (*rescan)(void *), void *rescan_arg, char *err,
 	    size_t errlen);
 void	peers_close(struct peers *);
 void	peers_grey(struct peers *, const struct addr *, const char *helo,
