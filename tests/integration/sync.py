@@ -44,21 +44,6 @@ def udp_port(addr):
     return port
 
 
-def white_packet(key_text, counter, ts, expire, ip):
-    """spamlogd's WHITE message, laid out from the spec's tables; for an
-    IPv6 address, nfspamd's extension (af 10, a 16-byte address)."""
-    if ":" in ip:
-        af, raw = 10, socket.inet_pton(socket.AF_INET6, ip)
-    else:
-        af, raw = 2, socket.inet_aton(ip)
-    tlv = struct.pack(">HHII", 2, 12 + len(raw), ts, expire) + raw
-    body = tlv + struct.pack(">HH", 0, 4)
-    hdr = struct.pack(">BBHI", 2, af, 32 + len(body), counter)
-    p = hdr + bytes(24) + body
-    mac = hmac.new(key_text, p, hashlib.sha1).digest()
-    return p[:8] + mac + p[28:]
-
-
 def grey_packet(key_text, counter, ts, ip, helo, mfrom, rcpt):
     """A GREY message as greyd sends it: the strings NUL-terminated,
     the TLV padded to 16 bytes, laid out from the spec's tables."""
@@ -103,7 +88,10 @@ def body(tmp):
         key_text = hashlib.sha1(f.read()).hexdigest().encode()
     sp = {h: udp_port(h) for h in ("127.0.0.1", "127.0.0.2",
                                    "127.0.0.3")}
-    common = ["-G", "2s:1h:1h", "-S", "0", "-s", "0"]
+    # Catch-up (on with -y and a key) on a port of this run's own.
+    cport = nfstest.free_port(("127.0.0.1", "127.0.0.2", "127.0.0.3"))
+    common = ["-G", "2s:1h:1h", "-S", "0", "-s", "0", "--catchup-port",
+              str(cport)]
     a = it.Daemon(tmp, "A", common + [
         "-k", key, "-y", "127.0.0.1", "--sync-port",
         str(sp["127.0.0.1"]), "-Y", "127.0.0.2:%d" % sp["127.0.0.2"],
@@ -167,7 +155,7 @@ def body(tmp):
 
     # -- WHITE as spamlogd sends it, to B
     now = int(time.time())
-    pkt = white_packet(key_text, 1, now, now + 7200, "192.0.2.7")
+    pkt = nfstest.sync_white_packet(key_text, 1, now, now + 7200, "192.0.2.7")
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.20", 0))
     s.sendto(pkt, ("127.0.0.2", sp["127.0.0.2"]))
@@ -176,7 +164,8 @@ def body(tmp):
            "a spamlogd WHITE message is applied on B with its expiry",
            "B: %r" % wb)
     # An IPv6 address is whitelisted as its /64 (B's -N).
-    s.sendto(white_packet(key_text, 2, now, now + 7200, "2001:db8:7::5"),
+    s.sendto(nfstest.sync_white_packet(key_text, 2, now, now + 7200,
+                                       "2001:db8:7::5"),
              ("127.0.0.2", sp["127.0.0.2"]))
     w6 = wait_for(lambda: it.db_find(b.db, "WHITE", "2001:db8:7::/64"))
     TAP.ok(w6 and w6[0][6] == str(now + 7200),
@@ -203,7 +192,8 @@ def body(tmp):
     # counting from its own start: counter 1 again, and taken.
     s2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s2.bind(("127.0.0.20", 0))
-    s2.sendto(white_packet(key_text, 1, now, now + 3600, "192.0.2.9"),
+    s2.sendto(nfstest.sync_white_packet(key_text, 1, now, now + 3600,
+                                        "192.0.2.9"),
               ("127.0.0.2", sp["127.0.0.2"]))
     TAP.ok(wait_for(lambda: it.db_find(b.db, "WHITE", "192.0.2.9")),
            "a second sender on the same address, also at counter 1, "
@@ -211,8 +201,8 @@ def body(tmp):
     # What can never be a client (greyd's IPv6 entries come as
     # 255.255.255.255) is ignored, counted and logged.
     since = b.mark()
-    s2.sendto(white_packet(key_text, 2, now, now + 3600,
-                           "255.255.255.255"),
+    s2.sendto(nfstest.sync_white_packet(key_text, 2, now, now + 3600,
+                                        "255.255.255.255"),
               ("127.0.0.2", sp["127.0.0.2"]))
     TAP.ok(b.wait_log(r"sync: from 127\.0\.0\.20: message for "
                       r"255\.255\.255\.255 ignored: broadcast address",
@@ -242,7 +232,8 @@ def body(tmp):
                "... and the client's retry here, in its own case, "
                "passes", b.log_tail(since))
     s2.close()
-    bad = white_packet(b"wrong", 2, now, now + 7200, "192.0.2.8")
+    bad = nfstest.sync_white_packet(b"wrong", 2, now, now + 7200,
+                                    "192.0.2.8")
     s.sendto(bad, ("127.0.0.2", sp["127.0.0.2"]))
     s.sendto(b"\x02\x02\x00", ("127.0.0.2", sp["127.0.0.2"]))
     s.close()

@@ -150,6 +150,35 @@ class DaemonLog:
 _PORTS_GIVEN = set()
 
 
+def sync_white_packet(key_text, counter, ts, expire, ip):
+    """spamlogd's WHITE sync message, laid out from the spec's tables; for
+    an IPv6 address, nfspamd's extension (af 10, a 16-byte address)."""
+    import hashlib
+    import hmac
+    import struct
+    if ":" in ip:
+        af, raw = 10, socket.inet_pton(socket.AF_INET6, ip)
+    else:
+        af, raw = 2, socket.inet_aton(ip)
+    tlv = struct.pack(">HHII", 2, 12 + len(raw), ts, expire) + raw
+    body = tlv + struct.pack(">HH", 0, 4)
+    hdr = struct.pack(">BBHI", 2, af, 32 + len(body), counter)
+    p = hdr + bytes(24) + body
+    mac = hmac.new(key_text, p, hashlib.sha1).digest()
+    return p[:8] + mac + p[28:]
+
+
+def recv_exact(s, n):
+    """n bytes from s, or fewer if it closes first."""
+    out = b""
+    while len(out) < n:
+        d = s.recv(n - len(out))
+        if not d:
+            break
+        out += d
+    return out
+
+
 def recv_all(s, chunk=65536):
     """Everything s sends until it closes its side (its timeout holds)."""
     out = b""
