@@ -806,3 +806,112 @@ lab_watch()
 		sleep 0.2
 	done
 }
+
+# --- labs of several nodes (tests/system/ha.sh) ---------------------------
+#
+#	lab_bridge NS BR PORT...	a bridge BR inside lab namespace NS,
+#				up, with NS's interfaces PORT... as its
+#				ports (never in the host's namespace)
+#	lab_nfspamd_node NAME NS BIN [FLAGS...]	one nfspamd among several:
+#				in NS, as nobody, with a database, control
+#				socket and log of its own under
+#				$LAB_TMP/NAME (db/, run/control.sock,
+#				nfspamd.log, appended to on a restart);
+#				the flags of lab_nfspamd_start but no -l
+#				(every address, as a node that does not
+#				hold the shared address yet needs) and
+#				-s 0, plus FLAGS; status 0 once it logged
+#				"listening port=", 1 if it exited.
+#				LAB_NODE_PID[NAME],
+#				LAB_NODE_DB[NAME], LAB_NODE_CTL[NAME],
+#				LAB_NODE_LOG[NAME]
+#	lab_nfspamd_node_kill NAME	SIGKILL to every process of that
+#				nfspamd (supervisor, workers, netlink
+#				helper), as a crash would; waits for them
+#	lab_log_mark FILE	the number of lines FILE has now
+#	lab_wait_log_after SECS FILE MARK ERE	wait until a line of FILE
+#				after line MARK matches ERE
+
+declare -A LAB_NODE_PID LAB_NODE_NS LAB_NODE_BIN LAB_NODE_DB LAB_NODE_CTL
+declare -A LAB_NODE_LOG
+
+lab_bridge()
+{
+	local ns br=$2 p
+
+	ns=$(lab_nsname "$1") || return 1
+	shift 2
+	ip -n "$ns" link add "$br" type bridge &&
+	    ip -n "$ns" link set "$br" up || return 1
+	for p; do
+		ip -n "$ns" link set "$p" master "$br" || return 1
+	done
+}
+
+lab_nfspamd_node()
+{
+	local name=$1 ns=$2 bin=$3 dir=$LAB_TMP/$1
+	shift 3
+
+	LAB_NODE_NS[$name]=$ns
+	LAB_NODE_BIN[$name]=$bin
+	# shellcheck disable=SC2034  # for the callers
+	LAB_NODE_DB[$name]=$dir/db
+	# shellcheck disable=SC2034  # for the callers
+	LAB_NODE_CTL[$name]=$dir/run/control.sock
+	LAB_NODE_LOG[$name]=$dir/nfspamd.log
+	mkdir -p "$dir/db" "$dir/run" && touch "$dir/alloweddomains" &&
+	    chown nobody: "$dir/db" "$dir/run" || return 1
+	_lab_node_mark=$(lab_log_mark "$dir/nfspamd.log")
+	lab_spawn "$ns" "$dir/nfspamd.log" "$bin" --firewall nft -d \
+	    -G "${LAB_PASSTIME}s:1h:1h" -S 0 -s 0 -p 8025 \
+	    -h "spamd.$name.e2e.test" --db "$dir/db" \
+	    --control "$dir/run/control.sock" --user nobody \
+	    --alloweddomains "$dir/alloweddomains" "$@"
+	LAB_NODE_PID[$name]=$LAB_LASTPID
+	# shellcheck disable=SC2016  # eval'd
+	lab_wait 10 eval '! kill -0 ${LAB_NODE_PID[$name]} ||
+	    _lab_log_after "${LAB_NODE_LOG[$name]}" $_lab_node_mark "listening port="'
+	kill -0 "${LAB_NODE_PID[$name]}" 2>/dev/null &&
+	    _lab_log_after "${LAB_NODE_LOG[$name]}" "$_lab_node_mark" "listening port="
+}
+
+lab_nfspamd_node_kill()
+{
+	local name=$1 ns exe pid pids=() i
+
+	ns=$(lab_nsname "${LAB_NODE_NS[$name]:?unknown nfspamd node $1}")
+	exe=$(readlink -f "${LAB_NODE_BIN[$name]}")
+	for pid in $(ip netns pids "$ns"); do
+		[ "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" = "$exe" ] &&
+		    pids+=("$pid")
+	done
+	[ ${#pids[@]} -gt 0 ] || return 0
+	kill -KILL "${pids[@]}" 2>/dev/null
+	wait "${LAB_NODE_PID[$name]}" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "${pids[@]}" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+lab_log_mark()
+{
+	if [ -f "$1" ]; then
+		wc -l <"$1"
+	else
+		echo 0
+	fi
+}
+
+# _lab_log_after FILE MARK ERE: a line after line MARK of FILE matches.
+_lab_log_after()
+{
+	tail -n +$(($2 + 1)) "$1" 2>/dev/null | grep -Eq -- "$3"
+}
+
+lab_wait_log_after()
+{
+	lab_wait "$1" _lab_log_after "$2" "$3" "$4"
+}
