@@ -216,10 +216,13 @@ catchup_inflate(const uint8_t *body, size_t bodylen, uint32_t rawlen,
 	z.avail_out = rawlen;
 	rc = inflate(&z, Z_FINISH);
 	if (rc != Z_STREAM_END || z.total_out != rawlen || z.avail_in != 0) {
-		*why = rc == Z_STREAM_END ? "data frame longer than it says" :
-		    rc == Z_BUF_ERROR && z.avail_out == 0 ?
-		    "data frame longer than it says" :
-		    "data frame is not a zlib stream of its length";
+		if (rc == Z_STREAM_END && z.total_out < rawlen)
+			*why = "data frame shorter than it says";
+		else if (rc == Z_STREAM_END ||
+		    (rc == Z_BUF_ERROR && z.avail_out == 0))
+			*why = "data frame longer than it says";
+		else
+			*why = "data frame is not a zlib stream of its length";
 		inflateEnd(&z);
 		return -1;
 	}
@@ -426,6 +429,8 @@ catchup_merge(enum store_type rtype, const struct store_rec *remote,
     enum store_type ltype, const struct store_rec *local, int64_t now,
     struct store_rec *out, enum store_type *otype)
 {
+	struct store_rec c;
+
 	if (!consistent(rtype, remote) || expired(remote, now))
 		return 0;
 	if (local == NULL || expired(local, now)) {
@@ -446,9 +451,12 @@ catchup_merge(enum store_type rtype, const struct store_rec *remote,
 	}
 	if (ltype != rtype)
 		return 0;
-	combine(rtype, local, remote, out);
+	combine(rtype, local, remote, &c);
+	if (memcmp(&c, local, sizeof(c)) == 0)
+		return 0;
+	*out = c;
 	*otype = rtype;
-	return memcmp(out, local, sizeof(*out)) != 0;
+	return 1;
 }
 
 bool
@@ -460,6 +468,8 @@ catchup_superseded(const struct store_rec *tuple,
 }
 
 /* --- gaps --- */
+
+#define CATCHUP_LATEMAX	1024	/* further back: a restart */
 
 uint32_t
 catchup_gap(struct catchup_source *tab, size_t n, const struct addr *a,
@@ -485,10 +495,13 @@ catchup_gap(struct catchup_source *tab, size_t n, const struct addr *a,
 		    .used = true, .counter = counter, .seen = now };
 		return 0;
 	}
-	d = counter - s->counter;
-	if (d == 0 || d >= 1U << 31)
-		return 0;	/* a repeat, or late */
-	s->counter = counter;
 	s->seen = now;
+	d = counter - s->counter;
+	if (d == 0)
+		return 0;	/* a repeat */
+	if (d >= 1U << 31 && s->counter - counter < CATCHUP_LATEMAX)
+		return 0;	/* late */
+	/* Further back: the sender restarted; d >= CATCHUP_GAPMAX. */
+	s->counter = counter;
 	return d < CATCHUP_GAPMAX ? d - 1 : 0;
 }

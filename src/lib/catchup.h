@@ -143,8 +143,8 @@ void	catchup_end_parse(const uint8_t in[CATCHUP_ENDLEN],
  * The merge of a peer's entry into ours.  remote is the peer's (of type
  * rtype); local is ours for the same key (NULL if none) and ltype its
  * type (for an address, WHITE or TRAPPED).  Returns 1 with *out and
- * *otype to write, 0 to leave ours.  The rules, spamd's as far as it
- * has any:
+ * *otype to write, 0 to leave ours (and both untouched).  The rules,
+ * spamd's as far as it has any:
  *  - an entry of the peer whose counts do not fit its type (a WHITE
  *    with a negative pass count, say) or that has expired is ignored;
  *    ours, expired, is replaced;
@@ -190,8 +190,9 @@ struct catchup_source {
 /*
  * A packet from (addr, port) numbered counter: how many went missing
  * just before it.  0 for the next one in order, the first one heard
- * from that source, a repeat, one that arrives late (lower than the
- * last) or a jump of CATCHUP_GAPMAX or more.
+ * from that source, a repeat, one that arrives late (less than 1024
+ * below the last), a restart (further below: counting starts again
+ * from there) or a jump of CATCHUP_GAPMAX or more.
  */
 uint32_t catchup_gap(struct catchup_source *, size_t n,
 	    const struct addr *, uint16_t port, uint32_t counter,
