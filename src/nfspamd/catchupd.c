@@ -33,10 +33,11 @@
 #include "util.h"
 
 #define CU_PEERS	32
-#define CU_BATCH	1000		/* merges per transaction */
+#define CU_BATCH	1000		/* merges a transaction */
 #define CU_WALK		2000		/* tuples seen per txn */
-#define CU_CHUNK	4096		/* entries per frame at most */
+#define CU_CHUNK	512		/* entries per frame at most */
 #define CU_CONNECT_S	5
+#define CU_PACE		0.2		/* s ahead of the rate */
 #define CU_IO_S		30		/* a stalled peer goes then */
 #define CU_HELLO_S	5
 #define CU_RETRY_MIN	10
@@ -286,7 +287,14 @@ send_fail(int fd, const struct catchup_session *s, uint32_t seq,
 	send_frame(fd, s, CATCHUP_FAIL, seq, (uint32_t)n, frame, n);
 }
 
-/* Sleep until sent entries fit the rate; false when told to stop. */
+/*
+ * Sleep until sent entries fit the rate; false when told to stop.  Not
+ * after every frame: only once CU_PACE seconds ahead, then back to the
+ * schedule.  Bursts at full speed and long sleeps cost the SMTP workers
+ * less than a wakeup every few milliseconds (bench/catchup, a sink as
+ * the client: p99 1.9-2.3 times idle paced frame by frame, 1.1-1.3 in
+ * bursts).
+ */
 static bool
 pace(struct catchupd *cu, uint64_t sent, double t0)
 {
@@ -295,6 +303,8 @@ pace(struct catchupd *cu, uint64_t sent, double t0)
 	if (cu->conf->catchup_rate == 0)
 		return !atomic_load(&cu->quit);
 	due = t0 + (double)sent / cu->conf->catchup_rate;
+	if (due - mono_f() < CU_PACE)
+		return !atomic_load(&cu->quit);
 	while ((now = mono_f()) < due && !atomic_load(&cu->quit)) {
 		double d = due - now > 0.1 ? 0.1 : due - now;
 		struct timespec ts = { .tv_sec = 0,
@@ -523,8 +533,9 @@ serve_listen(struct catchupd *cu, char *err, size_t errlen)
 			memcpy(&sin6->sin6_addr, a.bytes, 16);
 		sl = sizeof(*sin6);
 	}
-	if ((cu->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC,
-	    0)) == -1 && ss.ss_family == AF_INET6) {
+	/* Non-blocking: a peer gone between poll and accept blocks none. */
+	if ((cu->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1 && ss.ss_family == AF_INET6) {
 		/* No IPv6 here: every IPv4 address then. */
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 
@@ -532,7 +543,8 @@ serve_listen(struct catchupd *cu, char *err, size_t errlen)
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(c->catchup_port);
 		sl = sizeof(*sin);
-		cu->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		cu->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, 0);
 	}
 	if (cu->lfd == -1)
 		return util_seterr(err, errlen, "catch-up: socket: %s",

@@ -6,18 +6,18 @@
  * Serving: with -y, a thread of its own at the lowest CPU priority
  * accepts one peer at a time on TCP --catchup-port and streams the
  * database to it from read-only snapshots, --catchup-rate entries a
- * second at most.  LMDB readers never wait for writers nor stop them,
- * and the SMTP workers are other processes: a node that answers keeps
- * its pace.
+ * second at most (in bursts of 0.2 s worth).  LMDB readers never
+ * wait for writers nor stop them, and the SMTP workers are other
+ * processes: a node that answers keeps its pace.
  *
  * Fetching: from each unicast -Y peer and --catchup-peer, at start
  * (retried, 10 s doubling to 5 min, until one fetch worked) and when a
  * peer's sync packets show a gap in their counter (--catchup-interval
- * apart at least).  A thread reads and
- * checks the frames; the merges run on the supervisor's loop, the only
- * writer of this process, a thousand entries per transaction; at the
- * end the tuples a merged pass made pointless go, and a scan brings the
- * kernel sets up to date.
+ * apart at least).  A thread reads and checks the frames; the merges
+ * run on the supervisor's loop, the only writer of this process, one
+ * frame (512 entries at most) per transaction; at the end the tuples a
+ * merged pass made pointless go, and a scan brings the kernel sets up
+ * to date.
  */
 #ifndef NFSPAMD_CATCHUPD_H
 #define NFSPAMD_CATCHUPD_H
