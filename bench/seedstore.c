@@ -9,8 +9,10 @@
  * reconcile benchmark): 10.x.y.z and, one in five, 2001:db8::x:y.
  * With "white64", the IPv6 ones are /64 networks, as nfspamd -N keys
  * them by default: 2001:db8:x:y::/64.
+ * With "waiting", N tuples all waiting for their retry: live entries
+ * that a scan leaves alone (for the catch-up benchmark).
  *
- * usage: seedstore DIR N [white|white64]
+ * usage: seedstore DIR N [white|white64|waiting]
  */
 #include "config.h"
 
@@ -28,6 +30,7 @@ struct seed {
 	int64_t	now;
 	bool	white;
 	bool	net64;		/* white64 */
+	bool	waiting;	/* every tuple waiting */
 };
 
 static int
@@ -77,7 +80,7 @@ fill(struct store_txn *t, void *arg)
 		snprintf(to, sizeof(to), "<rcpt%ld@example.net>", i % 101);
 		n = store_tuple_key(key, sizeof(key), ip, "mail.example.org",
 		    from, to);
-		switch (i % 4) {
+		switch (s->waiting ? 2 : i % 4) {
 		case 0:		/* expired, never retried */
 			r = (struct store_rec){ s->now - 20000, s->now - 100,
 			    s->now - 100, 1, 0 };
@@ -108,8 +111,10 @@ main(int argc, char **argv)
 
 	if (argc < 3 || argc > 4 || (n = strtol(argv[2], NULL, 10)) <= 0 ||
 	    (argc == 4 && strcmp(argv[3], "white") != 0 &&
-	    strcmp(argv[3], "white64") != 0)) {
-		fprintf(stderr, "usage: seedstore DIR N [white|white64]\n");
+	    strcmp(argv[3], "white64") != 0 &&
+	    strcmp(argv[3], "waiting") != 0)) {
+		fprintf(stderr, "usage: seedstore DIR N "
+		    "[white|white64|waiting]\n");
 		return 1;
 	}
 	if (store_open(&st, argv[1], &o, err, sizeof(err)) != 0) {
@@ -117,7 +122,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	s.n = n;
-	s.white = argc == 4;
+	s.waiting = argc == 4 && strcmp(argv[3], "waiting") == 0;
+	s.white = argc == 4 && !s.waiting;
 	s.net64 = argc == 4 && strcmp(argv[3], "white64") == 0;
 	s.now = (int64_t)time(NULL);
 	for (long i = 0; i < n; i += 10000) {
