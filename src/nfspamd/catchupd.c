@@ -453,6 +453,20 @@ refused:
 	}
 }
 
+/*
+ * This thread only (Linux's nice is per thread), named for top -H.
+ * Raising one's own nice needs no privilege, but a seccomp filter
+ * without setpriority refuses it: then say so.
+ */
+static void
+behind_smtp(struct catchupd *cu, const char *name, int nice)
+{
+	pthread_setname_np(pthread_self(), name);
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice) == -1)
+		log_warnx(cu->log, "catchup: %s: setpriority %d: %s; it runs "
+		    "at SMTP's priority", name, nice, strerror(errno));
+}
+
 static void *
 serve(void *arg)
 {
@@ -461,8 +475,7 @@ serve(void *arg)
 	uint8_t *frame = malloc(CATCHUP_HDRLEN + CATCHUP_BODYMAX +
 	    CATCHUP_MACLEN);
 
-	/* Behind SMTP, always: this thread only, nice 19. */
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+	behind_smtp(cu, "catchup-serve", 19);
 	while (raw != NULL && frame != NULL && !atomic_load(&cu->quit)) {
 		struct pollfd pf[2] = { { .fd = cu->lfd, .events = POLLIN },
 		    { .fd = cu->wake[0], .events = POLLIN } };
@@ -1134,7 +1147,7 @@ fetcher(void *arg)
 	    .recs = calloc(CU_RECS, sizeof(struct catchup_rec)) };
 
 	/* Reading and inflating: behind SMTP too. */
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+	behind_smtp(cu, "catchup-fetch", 10);
 	if (b.body == NULL || b.raw == NULL || b.recs == NULL) {
 		log_warnx(cu->log, "catchup: out of memory: not fetching");
 		goto out;

@@ -477,9 +477,13 @@ run_nfspamd()
 	    strace -f -qq -o "$dir/trace" "$NFSPAMD" -d -j 2 -c 40000 \
 	    -S 0 -s 0 -G 1s:1h:1h -p 8025 --firewall "$fw" \
 	    --db "$dir/db" --control "$dir/db/control.sock" \
-	    --alloweddomains "$dir/alloweddomains" 2>"$dir/log" &
+	    --alloweddomains "$dir/alloweddomains" \
+	    -k "$dir/spamd.key" -y 127.0.0.1 -Y 127.0.0.1:9 2>"$dir/log" &
 	pid=$!
 	logged 'listening port='
+	# Sync to the discard port; the catch-up serves on 127.0.0.1:8026
+	# and fetches from there, from itself: both threads' calls traced.
+	logged 'catchup: to 127\.0\.0\.1: '
 	smtp() {
 		exec 3<>/dev/tcp/127.0.0.1/8025 || return
 		printf 'HELO a.example\r\nMAIL FROM:<a@a.example>\r\nRCPT TO:<b@b.example>\r\nDATA\r\nQUIT\r\n' >&3
@@ -515,13 +519,14 @@ sys.stdout.write(s.recv(4096).decode())' "$dir/db/control.sock"
 }
 
 if [ -n "$why" ]; then
-	skip "$why" 4
+	skip "$why" 5
 elif [ ! -x "$NFSPAMD" ]; then
-	skip "no nfspamd binary at $NFSPAMD" 4
+	skip "no nfspamd binary at $NFSPAMD" 5
 else
 	sdir=$tmp/strace
 	mkdir "$sdir"
 	: >"$sdir/alloweddomains"
+	head -c 256 /dev/urandom >"$sdir/spamd.key"
 	chown -R nobody "$sdir"
 	export -f run_nfspamd have logged
 	export NFSPAMD NFSPAMDB nftfile
@@ -538,6 +543,10 @@ else
 	    [ "$(grep -c "reloaded worker=" "$sdir/log")" = 2 ]' \
 	    "nfspamd under strace: a pass reached the firewall, both workers reloaded" ||
 	    diag "$(cat "$sdir/log")"
+	ok 'grep -q "catchup: from 127\.0\.0\.1: entries=" "$sdir/log" &&
+	    ! grep -q "setpriority" "$sdir/log"' \
+	    "nfspamd under strace: a catch-up served and fetched, its threads behind SMTP" ||
+	    diag "$(grep catchup "$sdir/log")"
 	check_trace "$units/nfspamd.service" "$sdir/trace" \
 	    "nfspamd (nfspamd.service)"
 fi
