@@ -48,13 +48,11 @@
 #define CU_RECS		(CATCHUP_RAWMAX / (3 + 1 + STORE_RECSIZE) + 1)
 
 struct cu_peer {
-	const char	*spec;
 	char		 host[256];
 	uint16_t	 port;
 	struct addr	 addr;		/* as last resolved */
 	bool		 resolved;
 	bool		 due;
-	bool		 done;		/* a fetch completed */
 	int64_t		 next;		/* not before; monotonic */
 	int64_t		 last;		/* last completed fetch */
 	unsigned	 backoff;
@@ -70,7 +68,6 @@ struct cu_tally {
 };
 
 struct catchupd {
-	uv_loop_t		*loop;
 	const struct conf	*conf;
 	struct store		*store;
 	struct logger		*log;
@@ -107,12 +104,10 @@ struct catchupd {
 	bool			 job_failed;
 	const struct catchup_rec *recs;
 	size_t			 nrecs, jpos;
-	uint8_t			 net4, net6;	/* the peer's -N */
 	struct cu_tally		 tally;
 	char			 walk[STORE_KEYMAX];
 	size_t			 walklen;
 	bool			 walking;
-	bool			 walked;
 
 	/* Counters, under mu. */
 	uint64_t		 served, served_entries, served_bytes;
@@ -1175,7 +1170,6 @@ fetcher(void *arg)
 			break;
 		if (rc == 0) {
 			p->due = false;
-			p->done = true;
 			p->last = mono();
 			p->backoff = 0;
 			pthread_mutex_unlock(&cu->mu);
@@ -1222,7 +1216,6 @@ add_peers(struct catchupd *cu, char *err, size_t errlen)
 		if (cu->npeers == CU_PEERS)
 			break;
 		p = &cu->peer[cu->npeers++];
-		p->spec = spec;
 		snprintf(p->host, sizeof(p->host), "%s", st.host);
 		p->port = named && st.has_num ? (uint16_t)st.num :
 		    c->catchup_port;
@@ -1281,7 +1274,6 @@ catchupd_open(struct catchupd **out, uv_loop_t *loop, const struct conf *c,
 	}
 	if ((cu = calloc(1, sizeof(*cu))) == NULL)
 		return util_seterr(err, errlen, "out of memory");
-	cu->loop = loop;
 	cu->conf = c;
 	cu->store = store;
 	cu->log = lg;
