@@ -406,9 +406,8 @@ combine(enum store_type type, const struct store_rec *l,
 		out->pcount = max32(l->pcount, r->pcount);
 }
 
-/* The count that goes with each type, as every nfspamd program writes. */
-static bool
-consistent(enum store_type type, const struct store_rec *r)
+bool
+catchup_rec_consistent(enum store_type type, const struct store_rec *r)
 {
 	switch (type) {
 	case STORE_GREY:
@@ -431,7 +430,7 @@ catchup_merge(enum store_type rtype, const struct store_rec *remote,
 {
 	struct store_rec c;
 
-	if (!consistent(rtype, remote) || expired(remote, now))
+	if (!catchup_rec_consistent(rtype, remote) || expired(remote, now))
 		return 0;
 	if (local == NULL || expired(local, now)) {
 		*out = *remote;

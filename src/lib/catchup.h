@@ -128,6 +128,12 @@ int	catchup_rec_next(const uint8_t *buf, size_t len, size_t *off,
 
 /* Can key be an entry of this type (as catchup_rec_next checks)? */
 bool	catchup_key_ok(enum store_type, const char *key, size_t keylen);
+/*
+ * Does the record's pass count go with its type, as every nfspamd
+ * program writes them (-1 TRAPPED, -2 SPAMTRAP, a tuple -1 or more, a
+ * WHITE 0 or more)?  catchup_merge ignores a record that does not.
+ */
+bool	catchup_rec_consistent(enum store_type, const struct store_rec *);
 
 struct catchup_end {
 	uint64_t	 sent[STORE_NTYPES];

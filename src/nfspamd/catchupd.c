@@ -135,24 +135,6 @@ mono_f(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int
-send_all(int fd, const void *p, size_t n)
-{
-	size_t done = 0;
-	ssize_t r;
-
-	while (done < n) {
-		r = send(fd, (const char *)p + done, n - done, MSG_NOSIGNAL);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		done += (size_t)r;
-	}
-	return 0;
-}
-
 /* 0, or -1 with errno (ETIMEDOUT after SO_RCVTIMEO, EPIPE at EOF). */
 static int
 recv_all(int fd, void *p, size_t n)
@@ -221,7 +203,8 @@ chunk_entry(void *arg, enum store_type type, const char *key, size_t keylen,
 	/* What a peer would refuse (a bogus entry) stays here. */
 	if (rec != NULL && keylen <= STORE_KEYMAX &&
 	    (rec->pcount == GREY_PCOUNT_SPAMTRAP || rec->expire > c->now) &&
-	    catchup_key_ok(type, key, keylen)) {
+	    catchup_key_ok(type, key, keylen) &&
+	    catchup_rec_consistent(type, rec)) {
 		r.rec = *rec;
 		if ((len = catchup_rec_put(c->raw, CATCHUP_RAWMAX, c->len,
 		    &r)) == 0) {
@@ -267,7 +250,7 @@ send_frame(int fd, const struct catchup_session *s, enum catchup_kind kind,
 	catchup_frame_hdr(&f, frame);
 	catchup_frame_mac(s, frame, frame + CATCHUP_HDRLEN, bodylen,
 	    frame + CATCHUP_HDRLEN + bodylen);
-	return send_all(fd, frame, CATCHUP_HDRLEN + bodylen + CATCHUP_MACLEN);
+	return util_write_full(fd, frame, CATCHUP_HDRLEN + bodylen + CATCHUP_MACLEN);
 }
 
 static void
@@ -401,7 +384,7 @@ serve_one(struct catchupd *cu, int fd, const char *who, uint8_t *raw,
 		goto refused;
 	}
 	catchup_hello(s.snonce, hello);
-	if (send_all(fd, hello, sizeof(hello)) == -1 ||
+	if (util_write_full(fd, hello, sizeof(hello)) == -1 ||
 	    recv_all(fd, proof, sizeof(proof)) == -1) {
 		snprintf(why, sizeof(why), "gone before its proof: %s",
 		    strerror(errno));
@@ -1061,7 +1044,7 @@ fetch(struct catchupd *cu, struct cu_peer *p, struct fetch_bufs *b,
 		return -1;
 	fill_random(s.cnonce, sizeof(s.cnonce));
 	catchup_hello(s.cnonce, hello);
-	if (send_all(fd, hello, sizeof(hello)) == -1 ||
+	if (util_write_full(fd, hello, sizeof(hello)) == -1 ||
 	    recv_all(fd, hello, sizeof(hello)) == -1) {
 		util_seterr(why, wl, "no answer: %s", strerror(errno));
 		goto out;
@@ -1072,7 +1055,7 @@ fetch(struct catchupd *cu, struct cu_peer *p, struct fetch_bufs *b,
 		goto out;
 	}
 	catchup_proof(&s, proof);
-	if (send_all(fd, proof, sizeof(proof)) == -1) {
+	if (util_write_full(fd, proof, sizeof(proof)) == -1) {
 		util_seterr(why, wl, "sending: %s", strerror(errno));
 		goto out;
 	}

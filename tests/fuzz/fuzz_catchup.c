@@ -77,23 +77,6 @@ static const struct {
 };
 
 static bool
-fits(enum store_type t, const struct store_rec *r)
-{
-	switch (t) {
-	case STORE_GREY:
-		return r->pcount >= GREY_PCOUNT_TRAPPED;
-	case STORE_WHITE:
-		return r->pcount >= 0;
-	case STORE_TRAPPED:
-		return r->pcount == GREY_PCOUNT_TRAPPED;
-	case STORE_SPAMTRAP:
-		return r->pcount == GREY_PCOUNT_SPAMTRAP;
-	default:
-		return false;
-	}
-}
-
-static bool
 live(const struct store_rec *r)
 {
 	return r->pcount == GREY_PCOUNT_SPAMTRAP || r->expire > NOW;
@@ -129,7 +112,7 @@ merge_checks(const struct catchup_rec *r)
 		CHECK(rc == 0 || rc == 1);
 		if (rc == 0)
 			continue;	/* out and ot: undefined */
-		CHECK(fits(r->type, &r->rec) && live(&r->rec));
+		CHECK(catchup_rec_consistent(r->type, &r->rec) && live(&r->rec));
 		CHECK((unsigned)ot < STORE_NTYPES);
 		if (loc != NULL && live(loc)) {
 			/* A pass never replaces a live trap; a spamtrap is
@@ -151,7 +134,7 @@ merge_checks(const struct catchup_rec *r)
 		    &ot2) == 0);
 		/* Two live entries of one type: either side the same. */
 		if (loc != NULL && lt == r->type && live(loc) &&
-		    fits(lt, loc) && lt != STORE_SPAMTRAP) {
+		    catchup_rec_consistent(lt, loc) && lt != STORE_SPAMTRAP) {
 			a = merged(r->type, &r->rec, lt, loc);
 			b = merged(lt, loc, r->type, &r->rec);
 			CHECK(memcmp(&a, &b, sizeof(a)) == 0);
