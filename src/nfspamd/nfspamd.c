@@ -608,8 +608,7 @@ sup_open(struct sup *s)
 		return -1;
 	}
 	if (peers_open(&s->peers, s->loop, c, s->store, s->fw, &s->log,
-	    rescan_now, s, err,
-	    sizeof(err)) == -1) {
+	    rescan_now, s, err, sizeof(err)) == -1) {
 		log_warnx(&s->log, "%s", err);
 		return -1;
 	}
