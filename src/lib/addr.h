@@ -58,6 +58,9 @@ size_t		prefix_key(const struct prefix *, char *buf, size_t len);
 
 /* From a socket address; v4-mapped IPv6 becomes IPv4.  -1 on other families. */
 int		addr_from_sockaddr(const struct sockaddr *, struct addr *);
+/* Into one, with port (host order); its length, 0 for no family. */
+socklen_t	addr_to_sockaddr(const struct addr *, uint16_t port,
+		    struct sockaddr_storage *);
 
 /* Clear the bits below len. */
 void		addr_mask(struct addr *, unsigned len);

@@ -318,29 +318,15 @@ listen_on(struct peers *p, const char *spec, bool mcast_only, char *err,
 	struct addr a;
 	int on = 1;
 
-	memset(&ss, 0, sizeof(ss));
 	if (sync_target_parse(spec, &st, &why) == -1)
 		return util_seterr(err, errlen, "-y %s: %s", spec, why);
 	ifindex = if_nametoindex(st.host);
 	if (ifindex == 0 && (mcast_only || addr_parse(st.host, &a, &why) != 0))
 		return util_seterr(err, errlen, "-y %s: neither an interface "
 		    "nor an address", spec);
-	if (ifindex != 0 || a.family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(c->sync_port);
-		if (ifindex == 0)
-			memcpy(&sin->sin_addr, a.bytes, 4);
-		sl = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(c->sync_port);
-		memcpy(&sin6->sin6_addr, a.bytes, 16);
-		sl = sizeof(*sin6);
-	}
+	if (ifindex != 0)
+		a = (struct addr){ .family = AF_INET };	/* 0.0.0.0 */
+	sl = addr_to_sockaddr(&a, c->sync_port, &ss);
 	/* IP_FREEBIND: an address that a VRRP failover brings later. */
 	if ((p->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1 ||

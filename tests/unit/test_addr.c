@@ -797,6 +797,38 @@ test_from_sockaddr(void **state)
 }
 
 static void
+test_to_sockaddr(void **state)
+{
+	struct sockaddr_storage	 ss;
+	struct addr		 a, back;
+	const char		*why;
+
+	(void)state;
+	assert_int_equal(addr_parse("192.0.2.7", &a, &why), 0);
+	assert_int_equal(addr_to_sockaddr(&a, 8026, &ss),
+	    sizeof(struct sockaddr_in));
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 8026);
+	assert_int_equal(addr_from_sockaddr((struct sockaddr *)&ss, &back), 0);
+	assert_true(addr_eq(&a, &back));
+
+	assert_int_equal(addr_parse("2001:db8::25", &a, &why), 0);
+	memset(&ss, 0xa5, sizeof(ss));
+	assert_int_equal(addr_to_sockaddr(&a, 25, &ss),
+	    sizeof(struct sockaddr_in6));
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(ntohs(((struct sockaddr_in6 *)&ss)->sin6_port), 25);
+	/* Nothing left over from before: flow and scope are zero. */
+	assert_int_equal(((struct sockaddr_in6 *)&ss)->sin6_scope_id, 0);
+	assert_int_equal(((struct sockaddr_in6 *)&ss)->sin6_flowinfo, 0);
+	assert_int_equal(addr_from_sockaddr((struct sockaddr *)&ss, &back), 0);
+	assert_true(addr_eq(&a, &back));
+
+	a.family = AF_UNIX;
+	assert_int_equal(addr_to_sockaddr(&a, 25, &ss), 0);
+}
+
+static void
 test_not_client(void **state)
 {
 	static const struct {
@@ -863,6 +895,7 @@ main(void)
 		cmocka_unit_test(test_cmp),
 		cmocka_unit_test(test_contains),
 		cmocka_unit_test(test_from_sockaddr),
+		cmocka_unit_test(test_to_sockaddr),
 		cmocka_unit_test(test_not_client),
 		cmocka_unit_test(test_prefix_key),
 	};
