@@ -64,6 +64,7 @@ enum cu_job { CU_JOB_NONE, CU_JOB_MERGE, CU_JOB_FINISH };
 struct cu_tally {
 	uint64_t	 got[STORE_NTYPES];
 	uint64_t	 merged, unchanged, skipped, superseded;
+	uint64_t	 merged_white;
 	uint64_t	 bytes;
 };
 
@@ -497,43 +498,25 @@ serve_listen(struct catchupd *cu, char *err, size_t errlen)
 	const struct conf *c = cu->conf;
 	struct sockaddr_storage ss;
 	struct sync_target st;
-	struct addr a;
+	struct addr a = { .family = AF_INET6 };	/* :: */
 	socklen_t sl;
 	const char *why;
 	int on = 1, off = 0;
 
-	memset(&ss, 0, sizeof(ss));
 	if (sync_target_parse(c->sync_listen, &st, &why) == -1)
 		return util_seterr(err, errlen, "-y %s: %s", c->sync_listen,
 		    why);
 	if (if_nametoindex(st.host) == 0 && addr_parse(st.host, &a,
-	    &why) == 0 && a.family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(c->catchup_port);
-		memcpy(&sin->sin_addr, a.bytes, 4);
-		sl = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(c->catchup_port);
-		if (if_nametoindex(st.host) == 0 &&
-		    addr_parse(st.host, &a, &why) == 0)
-			memcpy(&sin6->sin6_addr, a.bytes, 16);
-		sl = sizeof(*sin6);
-	}
+	    &why) != 0)
+		return util_seterr(err, errlen, "-y %s: %s", c->sync_listen,
+		    why);
+	sl = addr_to_sockaddr(&a, c->catchup_port, &ss);
 	/* Non-blocking: a peer gone between poll and accept blocks none. */
 	if ((cu->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, 0)) == -1 && ss.ss_family == AF_INET6) {
+	    SOCK_NONBLOCK, 0)) == -1 && if_nametoindex(st.host) != 0) {
 		/* No IPv6 here: every IPv4 address then. */
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		memset(&ss, 0, sizeof(ss));
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(c->catchup_port);
-		sl = sizeof(*sin);
+		a = (struct addr){ .family = AF_INET };
+		sl = addr_to_sockaddr(&a, c->catchup_port, &ss);
 		cu->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC |
 		    SOCK_NONBLOCK, 0);
 	}
@@ -560,7 +543,7 @@ serve_listen(struct catchupd *cu, char *err, size_t errlen)
 
 /* --- fetching: the loop's side --- */
 
-/* A peer's address key as ours: -1 when our -N cannot hold it. */
+/* A peer's address key as ours; 0 when our -N cannot hold it. */
 static size_t
 local_key(const struct catchupd *cu, const struct catchup_rec *r,
     char *key, size_t len)
@@ -618,6 +601,8 @@ merge_one(struct catchupd *cu, struct store_txn *t,
 	if (rc == -1)
 		return -1;
 	cu->tally.merged++;
+	if (otype == STORE_WHITE)
+		cu->tally.merged_white++;
 	return 0;
 }
 
@@ -641,14 +626,19 @@ merge_txn(struct store_txn *t, void *arg)
 	return 0;
 }
 
+/*
+ * The end's walk over our tuples, in slices: each read in a snapshot
+ * (LMDB's writer lock, which the SMTP workers' commits need, is taken
+ * only when there is something to delete), each deletion kept as the
+ * key and the record seen, and done only if the record is still that.
+ */
 struct walk_ctx {
 	struct catchupd	*cu;
 	struct store_txn *t;
 	int64_t		 now;
 	size_t		 seen;
-	char		 (*del)[STORE_KEYMAX];
-	size_t		*dellen;
-	size_t		 ndel;
+	struct buf	 del;		/* keylen (2 bytes), key, record */
+	size_t		 ndel, gone;
 	bool		 more;
 	int		 err;
 };
@@ -665,6 +655,7 @@ walk_entry(void *arg, enum store_type type, const char *key, size_t keylen,
 	enum store_type wt;
 	struct addr a;
 	char ip[ADDR_STRLEN], nk[ADDR_STRLEN + 8];
+	uint8_t len[2] = { (uint8_t)(keylen >> 8), (uint8_t)keylen };
 	const char *why;
 	size_t nlen;
 	int rc;
@@ -694,44 +685,58 @@ walk_entry(void *arg, enum store_type type, const char *key, size_t keylen,
 		w->err = -1;
 		return 1;
 	}
-	if (rc == 0 && wt == STORE_WHITE &&
-	    catchup_superseded(rec, &white, w->now)) {
-		memcpy(w->del[w->ndel], key, keylen);
-		w->dellen[w->ndel++] = keylen;
+	if (rc != 0 || wt != STORE_WHITE ||
+	    !catchup_superseded(rec, &white, w->now))
+		return 0;
+	if (buf_append(&w->del, len, 2) == -1 ||
+	    buf_append(&w->del, key, keylen) == -1 ||
+	    buf_append(&w->del, rec, sizeof(*rec)) == -1) {
+		w->err = -1;
+		return 1;
 	}
+	w->ndel++;
 	return 0;
 }
 
 static int
-walk_txn(struct store_txn *t, void *arg)
+walk_view(struct store_txn *t, void *arg)
 {
 	struct walk_ctx *w = arg;
 	struct catchupd *cu = w->cu;
-	char save[STORE_KEYMAX];
-	size_t savelen = cu->walklen;
-	bool saved = cu->walking;
 
-	/* May run again after the map grew: from the same key. */
-	memcpy(save, cu->walk, cu->walklen);
 	w->t = t;
-	w->seen = 0;
-	w->ndel = 0;
-	w->more = false;
-	w->err = 0;
-	if (store_scan_from(t, STORE_GREY, saved ? save : NULL,
-	    saved ? savelen : 0, walk_entry, w) == -1 || w->err == -1) {
-		memcpy(cu->walk, save, savelen);
-		cu->walklen = savelen;
-		cu->walking = saved;
+	if (store_scan_from(t, STORE_GREY, cu->walking ? cu->walk : NULL,
+	    cu->walking ? cu->walklen : 0, walk_entry, w) == -1 ||
+	    w->err == -1)
 		return -1;
-	}
-	for (size_t i = 0; i < w->ndel; i++)
-		if (store_del(t, STORE_GREY, w->del[i], w->dellen[i]) == -1) {
-			memcpy(cu->walk, save, savelen);
-			cu->walklen = savelen;
-			cu->walking = saved;
+	return 0;
+}
+
+static int
+walk_delete(struct store_txn *t, void *arg)
+{
+	struct walk_ctx *w = arg;
+	size_t off = 0;
+
+	/* May run again after the map grew: count from the start. */
+	w->gone = 0;
+	while (off < w->del.len) {
+		const uint8_t *p = (const uint8_t *)w->del.data + off;
+		size_t klen = (size_t)p[0] << 8 | p[1];
+		struct store_rec seen, cur;
+		int rc;
+
+		memcpy(&seen, p + 2 + klen, sizeof(seen));
+		off += 2 + klen + sizeof(seen);
+		if ((rc = store_get(t, STORE_GREY, p + 2, klen, &cur)) == -1)
 			return -1;
-		}
+		/* Retried meanwhile: the next catch-up or scan decides. */
+		if (rc == 1 || memcmp(&cur, &seen, sizeof(cur)) != 0)
+			continue;
+		if (store_del(t, STORE_GREY, p + 2, klen) == -1)
+			return -1;
+		w->gone++;
+	}
 	return 0;
 }
 
@@ -740,23 +745,21 @@ static bool
 walk_step(struct catchupd *cu)
 {
 	struct walk_ctx w = { .cu = cu, .now = (int64_t)time(NULL) };
-	char err[512];
+	char err[512] = "";
+	bool over = true;
 
-	w.del = malloc(sizeof(*w.del) * CU_WALK);
-	w.dellen = malloc(sizeof(*w.dellen) * CU_WALK);
-	if (w.del == NULL || w.dellen == NULL ||
-	    store_update(cu->store, walk_txn, &w, err, sizeof(err)) != 0) {
+	if (store_view(cu->store, walk_view, &w, err, sizeof(err)) != 0)
 		log_warnx(cu->log, "catchup: removing passed tuples: %s",
-		    w.del == NULL || w.dellen == NULL ? "out of memory" :
-		    err);
-		free(w.del);
-		free(w.dellen);
-		return true;
+		    w.err == -1 && err[0] == '\0' ? "out of memory" : err);
+	else if (w.ndel > 0 && store_update(cu->store, walk_delete, &w, err,
+	    sizeof(err)) != 0)
+		log_warnx(cu->log, "catchup: removing passed tuples: %s", err);
+	else {
+		cu->tally.superseded += w.gone;
+		over = !w.more;
 	}
-	free(w.del);
-	free(w.dellen);
-	cu->tally.superseded += w.ndel;
-	return !w.more;
+	buf_free(&w.del);
+	return over;
 }
 
 static void
@@ -778,7 +781,8 @@ on_idle(uv_idle_t *h)
 	char err[512];
 
 	if (cu->job == CU_JOB_FINISH) {
-		if (!walk_step(cu))
+		/* Only a WHITE merged here can make a tuple of ours pointless. */
+		if (cu->tally.merged_white > 0 && !walk_step(cu))
 			return;
 		if (cu->rescan != NULL)
 			cu->rescan(cu->rescan_arg);
@@ -857,20 +861,7 @@ bind_source(struct catchupd *cu, int fd, int family)
 	    addr_parse(cu->conf->sync_listen, &a, &why) != 0 ||
 	    a.family != family)
 		return;
-	memset(&ss, 0, sizeof(ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		memcpy(&sin->sin_addr, a.bytes, 4);
-		sl = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		memcpy(&sin6->sin6_addr, a.bytes, 16);
-		sl = sizeof(*sin6);
-	}
+	sl = addr_to_sockaddr(&a, 0, &ss);
 	if (bind(fd, (struct sockaddr *)&ss, sl) == -1)
 		log_debug(cu->log, "catchup: from %s: %s",
 		    cu->conf->sync_listen, strerror(errno));

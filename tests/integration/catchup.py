@@ -35,6 +35,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import nfstest  # noqa: E402
 it = nfstest.nfspamd_it()
 TAP = it.TAP
+wait_for = nfstest.wait_for
 WATCHDOG = 90
 MAGIC = b"nfspamd-catchup1"
 
@@ -196,6 +197,16 @@ def body(tmp):
     # -- a gap in A's counter, as B sees it
     r = it.spamdb(a.db, "-a", "192.0.2.50")
     TAP.ok(r.returncode == 0, "a new WHITE on A, not sent by sync")
+    # A tuple greylisted on B (and synced to A), whose address A then
+    # whitelists: once the WHITE arrives, B's tuple is pointless.
+    it.dialogue(b.port, "127.0.0.11", "<bob@example.org>",
+                helo="mx.eleven.example", mfrom="<al@eleven.example>",
+                dst="127.0.0.2")
+    TAP.ok(it.db_find(b.db, "GREY", "127.0.0.11") and
+           wait_for(lambda: it.db_find(a.db, "GREY", "127.0.0.11")),
+           "a tuple greylisted on B, synced to A")
+    r = it.spamdb(a.db, "-a", "127.0.0.11")
+    TAP.ok(r.returncode == 0, "A whitelists its address (nfspamdb -a)")
     since = b.mark()
     now = int(time.time())
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -208,10 +219,16 @@ def body(tmp):
     TAP.ok(b.wait_log(r"catchup: sync packets from 127\.0\.0\.1 went "
                       r"missing", since) is not None,
            "B notices the jump from 101 to 105", b.log_tail(since))
-    TAP.ok(b.wait_log(r"catchup: from 127\.0\.0\.1: entries=6 ", since,
-                      timeout=5) is not None, "... and catches up again")
+    m = b.wait_log(r"catchup: from 127\.0\.0\.1: entries=8 .* "
+                   r"superseded=(\d+) ", since, timeout=5)
+    TAP.ok(m is not None, "... and catches up again", b.log_tail(since))
     TAP.ok(it.db_find(b.db, "WHITE", "192.0.2.50"),
            "B has the WHITE it missed")
+    TAP.ok(m and m.group(1) == "1" and it.db_find(b.db, "WHITE",
+                                                   "127.0.0.11") and
+           not it.db_find(b.db, "GREY", "127.0.0.11"),
+           "B has 127.0.0.11 WHITE and its passed tuple removed "
+           "(superseded=1)", b.log_tail(since))
 
     # -- C: another key
     if not TAP.ok(c.start(), "C starts with another key"):
@@ -234,7 +251,7 @@ def body(tmp):
     b.stop()
     if not TAP.ok(b.start(), "B starts again after all that"):
         return
-    TAP.ok(b.wait_log(r"catchup: from 127\.0\.0\.1: entries=6 ")
+    TAP.ok(b.wait_log(r"catchup: from 127\.0\.0\.1: entries=8 ")
            is not None, "A still serves")
 
     # -- a server that knows the key but sends bad frames

@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import nfstest  # noqa: E402
 it = nfstest.nfspamd_it()
 TAP = it.TAP
+wait_for = nfstest.wait_for
 WATCHDOG = 60
 
 
@@ -60,15 +61,6 @@ def grey_packet(key_text, counter, ts, ip, helo, mfrom, rcpt):
     p = hdr + bytes(24) + body
     mac = hmac.new(key_text, p, hashlib.sha1).digest()
     return p[:8] + mac + p[28:]
-
-
-def wait_for(fn, timeout=5.0):
-    end = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v or time.monotonic() > end:
-            return v
-        time.sleep(0.05)
 
 
 def stats(d):

@@ -150,6 +150,16 @@ class DaemonLog:
 _PORTS_GIVEN = set()
 
 
+def wait_for(fn, timeout=5.0):
+    """fn() until it is true or timeout seconds passed; its last value."""
+    end = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v or time.monotonic() > end:
+            return v
+        time.sleep(0.05)
+
+
 def sync_white_packet(key_text, counter, ts, expire, ip):
     """spamlogd's WHITE sync message, laid out from the spec's tables; for
     an IPv6 address, nfspamd's extension (af 10, a 16-byte address)."""
