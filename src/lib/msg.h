@@ -25,7 +25,7 @@
 #define MSG_HDRSIZE	4
 #define MSG_MAXSIZE	4096		/* a whole message, header included */
 #define MSG_STRMAX	1024		/* one string field */
-#define MSG_MAXFDS	16
+#define MSG_MAXFDS	32
 
 enum msg_type {
 	/* supervisor -> worker, first: what the worker is to be */

@@ -37,6 +37,8 @@ struct store {
 	MDB_env		*env;
 	MDB_dbi		 dbi[STORE_NTYPES];
 	MDB_dbi		 meta;
+	MDB_dbi		 os;
+	bool		 have_os;	/* an older read-only one may lack it */
 	char		*dir;
 	size_t		 mapsize;
 	size_t		 maxsize;
@@ -89,6 +91,12 @@ open_dbis(struct store *st, MDB_txn *txn, bool fresh, char *err,
 			    "(not an nfspamd database?)", st->dir, dbnames[i],
 			    mdb_strerror(rc));
 	}
+	/* Added later than the others: made by the first writer. */
+	rc = mdb_dbi_open(txn, "os", st->readonly ? 0 : MDB_CREATE, &st->os);
+	if (rc != 0 && !(rc == MDB_NOTFOUND && st->readonly))
+		return util_seterr(err, errlen, "%s: database \"os\": %s",
+		    st->dir, mdb_strerror(rc));
+	st->have_os = rc == 0;
 	return 0;
 }
 
@@ -297,7 +305,7 @@ store_open(struct store **out, const char *dir, const struct store_opts *opts,
 		util_seterr(err, errlen, "%s: %s", dir, mdb_strerror(rc));
 		goto fail;
 	}
-	mdb_env_set_maxdbs(st->env, STORE_NTYPES + 2);
+	mdb_env_set_maxdbs(st->env, STORE_NTYPES + 4);
 	mdb_env_set_mapsize(st->env, o.mapsize);
 	if ((rc = mdb_env_open(st->env, dir, flags, 0640)) != 0) {
 		open_error(dir, rc, err, errlen);
@@ -848,4 +856,111 @@ store_apply(struct store_txn *t, const struct journal_op *op)
 		return -1;
 	}
 	return store_put(t, op->type, op->key, op->keylen, &r);
+}
+
+/* --- the "os" database --- */
+
+/* Value: when (int64 LE), then the name, without its NUL. */
+int
+store_os_get(struct store_txn *t, const char *key, size_t keylen,
+    int64_t *seen, char *os, size_t oslen)
+{
+	MDB_val k = { keylen, (void *)(uintptr_t)key }, v;
+	size_t n;
+	int rc;
+
+	if (!t->st->have_os)
+		return 1;
+	if (keylen == 0 || keylen > STORE_KEYMAX)
+		return 1;
+	rc = mdb_get(t->txn, t->st->os, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (rc != 0) {
+		t->mdberr = rc;
+		snprintf(t->err, sizeof(t->err), "%s: reading os: %s",
+		    t->st->dir, mdb_strerror(rc));
+		return -1;
+	}
+	if (v.mv_size < 8 || v.mv_size > 8 + STORE_OSMAX) {
+		snprintf(t->err, sizeof(t->err), "%s: bogus os entry "
+		    "\"%.*s\": %zu bytes", t->st->dir,
+		    (int)(keylen > 64 ? 64 : keylen), key, v.mv_size);
+		return -1;
+	}
+	if (seen != NULL)
+		*seen = util_get64le(v.mv_data);
+	if (os != NULL && oslen > 0) {
+		n = v.mv_size - 8;
+		if (n >= oslen)
+			n = oslen - 1;
+		memcpy(os, (const char *)v.mv_data + 8, n);
+		os[n] = '\0';
+	}
+	return 0;
+}
+
+int
+store_os_put(struct store_txn *t, const char *key, size_t keylen,
+    int64_t seen, const char *os)
+{
+	uint8_t buf[8 + STORE_OSMAX];
+	size_t n = strlen(os);
+	MDB_val k = { keylen, (void *)(uintptr_t)key }, v = { 0, buf };
+	int rc;
+
+	if (!t->st->have_os || t->st->readonly) {
+		snprintf(t->err, sizeof(t->err), "%s: no os database "
+		    "(read-only)", t->st->dir);
+		return -1;
+	}
+	if (keylen == 0 || keylen > STORE_KEYMAX) {
+		snprintf(t->err, sizeof(t->err), "%s: os key of %zu bytes",
+		    t->st->dir, keylen);
+		return -1;
+	}
+	if (n > STORE_OSMAX)
+		n = STORE_OSMAX;
+	util_put64le(buf, seen);
+	memcpy(buf + 8, os, n);
+	v.mv_size = 8 + n;
+	if ((rc = mdb_put(t->txn, t->st->os, &k, &v, 0)) != 0) {
+		t->mdberr = rc;
+		snprintf(t->err, sizeof(t->err), "%s: writing os: %s",
+		    t->st->dir, mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_os_expire(struct store_txn *t, int64_t before, long *deleted)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	*deleted = 0;
+	if (!t->st->have_os || t->st->readonly)
+		return 0;
+	if ((rc = mdb_cursor_open(t->txn, t->st->os, &cur)) != 0)
+		goto fail;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (v.mv_size >= 8 && v.mv_size <= 8 + STORE_OSMAX &&
+		    util_get64le(v.mv_data) >= before)
+			continue;
+		/* Old, or not ours to read: either way of no use. */
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		(*deleted)++;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+fail:
+	t->mdberr = rc;
+	snprintf(t->err, sizeof(t->err), "%s: expiring os: %s", t->st->dir,
+	    mdb_strerror(rc));
+	return -1;
 }

@@ -154,4 +154,21 @@ int		store_apply(struct store_txn *, const struct journal_op *);
 /* Entries in one database, -1 on error. */
 long		store_count(struct store_txn *, enum store_type);
 
+/*
+ * The "os" database: what fingerprinting (osf.h) last said of an address
+ * (the key, canonical text as in white), and when.  An annotation: not
+ * journalled, not synced to peers, dropped at will.  get: 0 found (os
+ * NUL-terminated, cut to oslen), 1 not found (also in an older database
+ * opened read-only, which has no "os"), -1 error.  put: 0 or -1; the
+ * name is cut to STORE_OSMAX bytes.  expire: deletes entries last seen
+ * before the time given (and bogus ones), counting them.
+ */
+#define STORE_OSMAX	96
+int		store_os_get(struct store_txn *, const char *key, size_t keylen,
+		    int64_t *seen, char *os, size_t oslen);
+int		store_os_put(struct store_txn *, const char *key, size_t keylen,
+		    int64_t seen, const char *os);
+int		store_os_expire(struct store_txn *, int64_t before,
+		    long *deleted);
+
 #endif

@@ -42,7 +42,8 @@ static const char usage_text[] =
 "               [--metrics-file path] [--dnsrep file]\n"
 "               [--resolver address[@port]] [--catchup-port port]\n"
 "               [--catchup-peer host[:port]] [--catchup-rate n]\n"
-"               [--catchup-interval secs]\n"
+"               [--catchup-interval secs] [--os-fingerprints file|none]\n"
+"               [--os-tarpit-port port] [--os-tarpit-message text]\n"
 "       nfspamd --help | --version\n";
 
 enum {
@@ -51,7 +52,8 @@ enum {
 	OPT_BACKLOG, OPT_WORKER, OPT_SYNCPORT, OPT_SYNCREPLAY,
 	OPT_TLSHS, OPT_TLSTIMEOUT, OPT_MAXTUPLES, OPT_METRICS,
 	OPT_METRICSFILE, OPT_DNSREP, OPT_RESOLVER, OPT_CUPORT, OPT_CUPEER,
-	OPT_CURATE, OPT_CUINTERVAL, OPT_HELP
+	OPT_CURATE, OPT_CUINTERVAL, OPT_OSFILE, OPT_OSPORT, OPT_OSMSG,
+	OPT_HELP
 };
 
 static const struct option longopts[] = {
@@ -82,6 +84,9 @@ static const struct option longopts[] = {
 	{ "catchup-peer", required_argument, NULL, OPT_CUPEER },
 	{ "catchup-rate", required_argument, NULL, OPT_CURATE },
 	{ "catchup-interval", required_argument, NULL, OPT_CUINTERVAL },
+	{ "os-fingerprints", required_argument, NULL, OPT_OSFILE },
+	{ "os-tarpit-port", required_argument, NULL, OPT_OSPORT },
+	{ "os-tarpit-message", required_argument, NULL, OPT_OSMSG },
 	{ "help", no_argument, NULL, OPT_HELP },
 	PROG_LONGOPTS_END
 };
@@ -111,6 +116,26 @@ add_listen(struct conf *c, const char *s)
 		errx(1, "-l %s: %s", s, why);
 	}
 	c->nlisten++;
+}
+
+/* --os-fingerprints: the first one replaces the shipped files. */
+static void
+add_osfile(struct conf *c, const char *s)
+{
+	if (c->os_default) {
+		c->os_default = false;
+		c->nos_files = 0;
+	}
+	if (strcmp(s, "none") == 0) {
+		c->nos_files = 0;
+		return;
+	}
+	if (*s == '\0')
+		errx(1, "--os-fingerprints: empty file name");
+	if (c->nos_files == NFSPAMD_OS_FILES)
+		errx(1, "--os-fingerprints %s: at most %d files", s,
+		    NFSPAMD_OS_FILES);
+	c->os_files[c->nos_files++] = s;
 }
 
 static void
@@ -181,6 +206,12 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 	c->catchup_port = CATCHUP_PORT;
 	c->catchup_rate = NFSPAMD_CATCHUP_RATE;
 	c->catchup_interval = 60;
+	c->os_files[0] = NFSPAMD_DATADIR "/os-fingerprints";
+	c->os_files[1] = NFSPAMD_DATADIR "/pf.os";
+	c->nos_files = 2;
+	c->os_default = true;
+	c->os_port = NFSPAMD_OS_PORT;
+	c->os_msg = NFSPAMD_OS_MSG;
 	c->tls_handshakes = NFSPAMD_TLS_HANDSHAKES;
 	c->tls_timeout = NFSPAMD_TLS_TIMEOUT;
 	grey_conf_default(&c->grey);
@@ -319,6 +350,17 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 		case OPT_CUINTERVAL: c->catchup_interval = (unsigned)prog_number(
 			    "--catchup-interval", optarg, 0, 86400);
 			break;
+		case OPT_OSFILE: add_osfile(c, optarg); break;
+		case OPT_OSPORT: c->os_port = (uint16_t)prog_number(
+			    "--os-tarpit-port", optarg, 0, 65535);
+			break;
+		case OPT_OSMSG:
+			if (*optarg == '\0' || strpbrk(optarg, "\r\n") != NULL ||
+			    strlen(optarg) > 400)
+				errx(1, "--os-tarpit-message: one line of 1 to "
+				    "400 characters");
+			c->os_msg = optarg;
+			break;
 		default: prog_usage(usage_text, 1);
 		}
 	}
@@ -345,6 +387,9 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 			add_listen(c, "::");
 		c->listen_default = true;
 	}
+	if (c->os_port != 0 && c->os_port == c->port)
+		errx(1, "--os-tarpit-port %u: the same as -p; the tarpit "
+		    "needs a port of its own (0 turns it off)", c->os_port);
 	if (strcmp(c->firewall, "nft") == 0 && loopback_only(c))
 		errx(1, "-l: listening on loopback addresses only, but the "
 		    "nfspamd ruleset redirects SMTP from other hosts to the "

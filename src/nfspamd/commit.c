@@ -74,8 +74,20 @@ commit_queue(struct conn *c, const struct smtp_event *ev)
 	p->rcpt.addr = c->addr;
 	p->rcpt.lowprio_mx = c->lowprio;
 	p->tlsver = c->state == CONN_TLS ? tls_conn_version(c->tls) : NULL;
+	p->os = c->os;
 	*w->pending_tail = p;
 	w->pending_tail = &p->next;
+}
+
+/* What the client's SYN said, for nfspamdb and nfspamd-policy. */
+static int
+os_put(struct store_txn *t, const struct pending *p, int64_t now)
+{
+	char ip[ADDR_STRLEN], name[OSF_OSLEN];
+
+	addr_format(&p->rcpt.addr, ip, sizeof(ip));
+	osf_name(p->os, name, sizeof(name));
+	return store_os_put(t, ip, strlen(ip), now, name);
 }
 
 int
@@ -85,10 +97,13 @@ commit_body(struct store_txn *t, void *arg)
 	struct greylist_domains d = {
 		(const char *const *)w->domains.names, w->domains.n };
 
-	for (struct pending *p = w->wr.batch; p != NULL; p = p->next)
+	for (struct pending *p = w->wr.batch; p != NULL; p = p->next) {
 		if (greylist_rcpt(t, &w->conf->grey, &d, &p->rcpt,
 		    w->wr.batch_now, &p->res) == -1)
 			return -1;
+		if (p->os != NULL && os_put(t, p, w->wr.batch_now) == -1)
+			return -1;
+	}
 	return 0;
 }
 
@@ -188,18 +203,21 @@ count(struct worker *w, const struct greylist_result *r, int64_t now)
 static void
 report(struct worker *w, struct pending *p, int64_t now)
 {
-	char ip[ADDR_STRLEN], extra[160], tls[32] = "";
+	char ip[ADDR_STRLEN], extra[240], tail[48 + OSF_OSLEN] = "";
+	char os[OSF_OSLEN + 8];
 	const struct greylist_result *r = &p->res;
 
-	if (p->tlsver != NULL)
-		snprintf(tls, sizeof(tls), " tls=%s", p->tlsver);
+	/* What every line ends with: tls= when it was, os= when known. */
+	worker_os_field(w, p->os, os, sizeof(os));
+	snprintf(tail, sizeof(tail), "%s%s%s", p->tlsver != NULL ? " tls=" :
+	    "", p->tlsver != NULL ? p->tlsver : "", os);
 
 	addr_format(&p->rcpt.addr, ip, sizeof(ip));
 	count(w, r, now);
 	switch (r->outcome) {
 	case GREYLIST_GREY:
 		snprintf(extra, sizeof(extra), " new=%d attempts=%d%s",
-		    r->new_tuple, r->rec.bcount, tls);
+		    r->new_tuple, r->rec.bcount, tail);
 		log_fields(w->log, LOG_INFO, "greylisted", ip, p->rcpt.helo,
 		    p->rcpt.from, p->rcpt.to, extra);
 		tell_grey(w, p);
@@ -208,7 +226,7 @@ report(struct worker *w, struct pending *p, int64_t now)
 		snprintf(extra, sizeof(extra), " attempts=%d waited=%lld "
 		    "white_expire=%lld%s", r->rec.bcount,
 		    (long long)(now - r->rec.first),
-		    (long long)r->white.expire, tls);
+		    (long long)r->white.expire, tail);
 		log_fields(w->log, LOG_INFO, "passed", ip, p->rcpt.helo,
 		    p->rcpt.from, p->rcpt.to, extra);
 		tell_supervisor(w, MSG_WHITE, &p->rcpt.addr, r->white.expire);
@@ -216,7 +234,7 @@ report(struct worker *w, struct pending *p, int64_t now)
 		break;
 	case GREYLIST_TRAPPED:
 		snprintf(extra, sizeof(extra), " reason=%s expire=%lld%s",
-		    r->why, (long long)r->rec.expire, tls);
+		    r->why, (long long)r->rec.expire, tail);
 		log_fields(w->log, LOG_INFO, "trapped", ip, p->rcpt.helo,
 		    p->rcpt.from, p->rcpt.to, extra);
 		tell_supervisor(w, MSG_TRAPPED, &p->rcpt.addr, r->rec.expire);

@@ -45,6 +45,7 @@ enum conn_state {
 
 struct worker;
 struct rep_q;
+struct osf_fp;
 
 struct conn {
 	uv_tcp_t		 tcp;		/* first: handle <-> conn */
@@ -76,6 +77,9 @@ struct conn {
 	bool			 handle_closed;	/* uv_close's callback ran */
 	uint16_t		 inflight;	/* tuples not yet committed */
 	bool			 dnsrep;	/* black: listed by --dnsrep */
+	bool			 osf;		/* black: the OS tarpit's port */
+	const struct osf_fp	*os;		/* its SYN's fingerprint, or
+						   NULL: unknown */
 	struct rep_q		*rep;		/* its --dnsrep lookup: the
 						   banner waits */
 };

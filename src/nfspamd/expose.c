@@ -21,42 +21,48 @@
 #include "store.h"
 #include "sup.h"
 
+/* A count by name, added up over the workers. */
+struct wname {
+	const char	*name;
+	uint64_t	 n;
+};
+
 /* The workers' slots added up. */
 struct wsum {
 	uint64_t	 c[WS_N];
 	uint64_t	 commit[WS_NCOMMIT + 1];
 	uint64_t	 waited[WS_NWAITED + 1];
-	struct {
-		const char	*name;
-		uint64_t	 n;
-	}		 lists[WS_LISTS * 4];
+	struct wname	 lists[WS_LISTS * 4];
 	size_t		 nlists;
-	bool		 partial;	/* more list names than room */
+	struct wname	 oses[WS_OSES * 4];	/* by OS genre */
+	size_t		 noses;
 };
 
+/* One worker's table of names into the sum; beyond room, into *other. */
 static void
-sum_lists(struct wsum *t, const struct wstats *w)
+sum_names(struct wname *t, size_t *nt, size_t room, uint64_t *other,
+    const struct ws_list *w, const _Atomic uint32_t *nw, size_t max)
 {
-	uint32_t nl = atomic_load_explicit(
-	    (_Atomic uint32_t *)(uintptr_t)&w->nlists, memory_order_acquire);
+	uint32_t nl = atomic_load_explicit((_Atomic uint32_t *)(uintptr_t)nw,
+	    memory_order_acquire);
 	size_t j;
 
-	for (uint32_t i = 0; i < nl && i < WS_LISTS; i++) {
-		const char *name = w->lists[i].name;
+	for (uint32_t i = 0; i < nl && i < max; i++) {
+		const char *name = w[i].name;
 
-		for (j = 0; j < t->nlists; j++)
-			if (strcmp(t->lists[j].name, name) == 0)
+		for (j = 0; j < *nt; j++)
+			if (strcmp(t[j].name, name) == 0)
 				break;
-		if (j == t->nlists) {
-			if (j == sizeof(t->lists) / sizeof(t->lists[0])) {
-				t->c[WS_BLACK_OTHER] += ws_get(&w->lists[i].n);
+		if (j == *nt) {
+			if (j == room) {
+				*other += ws_get(&w[i].n);
 				continue;
 			}
-			t->lists[j].name = name;
-			t->lists[j].n = 0;
-			t->nlists++;
+			t[j].name = name;
+			t[j].n = 0;
+			(*nt)++;
 		}
-		t->lists[j].n += ws_get(&w->lists[i].n);
+		t[j].n += ws_get(&w[i].n);
 	}
 }
 
@@ -75,7 +81,10 @@ sum_workers(const struct sup *s, struct wsum *t)
 			t->commit[k] += ws_get(&w->commit[k]);
 		for (int k = 0; k <= WS_NWAITED; k++)
 			t->waited[k] += ws_get(&w->waited[k]);
-		sum_lists(t, w);
+		sum_names(t->lists, &t->nlists, WS_LISTS * 4,
+		    &t->c[WS_BLACK_OTHER], w->lists, &w->nlists, WS_LISTS);
+		sum_names(t->oses, &t->noses, WS_OSES * 4,
+		    &t->c[WS_OS_OTHER], w->oses, &w->noses, WS_OSES);
 	}
 }
 
@@ -159,6 +168,22 @@ render_dialogues(struct buf *b, const struct wsum *t)
 	l[0] = (struct mlabel){ "list", "(other)" };
 	rc |= metrics_sample(b, "nfspamd_blacklisted_connections_total", l, 1,
 	    (double)t->c[WS_BLACK_OTHER]);
+	rc |= metrics_head(b, "nfspamd_os_connections_total",
+	    METRICS_COUNTER, "Connections by the operating system genre "
+	    "their SYN's fingerprint names (--os-fingerprints); \"unknown\" "
+	    "when none matches, \"(other)\" for genres beyond the ones "
+	    "counted by name.");
+	for (size_t i = 0; i < t->noses; i++) {
+		l[0] = (struct mlabel){ "genre", t->oses[i].name };
+		rc |= metrics_sample(b, "nfspamd_os_connections_total", l, 1,
+		    (double)t->oses[i].n);
+	}
+	l[0] = (struct mlabel){ "genre", "unknown" };
+	rc |= metrics_sample(b, "nfspamd_os_connections_total", l, 1,
+	    (double)t->c[WS_OS_UNKNOWN]);
+	l[0] = (struct mlabel){ "genre", "(other)" };
+	rc |= metrics_sample(b, "nfspamd_os_connections_total", l, 1,
+	    (double)t->c[WS_OS_OTHER]);
 	rc |= metrics_head(b, "nfspamd_passed_wait_seconds", METRICS_HISTOGRAM,
 	    "How long a sender had waited since its first attempt when its "
 	    "tuple passed.");

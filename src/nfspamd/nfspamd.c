@@ -39,6 +39,8 @@
 #include "msg.h"
 #include "nfspamd.h"
 #include "nfthelper.h"
+#include "osf.h"
+#include "osfload.h"
 #include "owner.h"
 #include "peers.h"
 #include "sync.h"
@@ -59,8 +61,8 @@
  * takes over later; the socket works from the moment it does.
  */
 static int
-listen_socket(const struct addr *a, uint16_t port, int backlog, char *err,
-    size_t errlen)
+listen_socket(const struct addr *a, uint16_t port, int backlog, bool savesyn,
+    char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -78,6 +80,9 @@ listen_socket(const struct addr *a, uint16_t port, int backlog, char *err,
 	    setsockopt(fd, a->family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
 	    a->family == AF_INET ? IP_FREEBIND : IPV6_FREEBIND, &one,
 	    sizeof(one)) ||
+	    /* The kernel keeps each SYN's headers for the fingerprint. */
+	    (savesyn && setsockopt(fd, IPPROTO_TCP, TCP_SAVE_SYN, &one,
+	    sizeof(one))) ||
 	    bind(fd, (struct sockaddr *)&ss, len) == -1 ||
 	    listen(fd, backlog) == -1) {
 		snprintf(err, errlen, "listen on %s port %u: %s", ip, port,
@@ -157,14 +162,17 @@ static int
 spawn(struct sup *s, int id)
 {
 	const struct conf *c = &s->conf;
-	int fds[NFSPAMD_MAXLISTEN], sp[2] = { -1, -1 };
+	int fds[NFSPAMD_MAXFDS], sp[2] = { -1, -1 };
 	char **av = NULL, err[256];
+	bool savesyn = c->nos_files > 0;
 	size_t n = 0;
 	pid_t pid;
 
-	for (; n < c->nlisten; n++)
-		if ((fds[n] = listen_socket(&c->listen[n], c->port, c->backlog, err,
-		    sizeof(err))) == -1) {
+	/* -p on every -l address, then the OS tarpit's port. */
+	for (; n < c->nlisten * (c->os_port != 0 ? 2 : 1); n++)
+		if ((fds[n] = listen_socket(&c->listen[n % c->nlisten],
+		    n < c->nlisten ? c->port : c->os_port, c->backlog,
+		    savesyn, err, sizeof(err))) == -1) {
 			log_warnx(&s->log, "%s", err);
 			goto fail;
 		}
@@ -358,6 +366,35 @@ blacklisted(void *arg, const struct addr *a)
 	return s->bl != NULL && bl_lookup(s->bl, a, &id, 1) > 0;
 }
 
+struct osexp {
+	int64_t	before;
+	long	deleted;
+};
+
+static int
+osexp_body(struct store_txn *t, void *arg)
+{
+	struct osexp *x = arg;
+
+	return store_os_expire(t, x->before, &x->deleted);
+}
+
+/*
+ * The OS of an address is kept as long as a WHITE entry lives unseen:
+ * whiteexp after nfspamd last fingerprinted it.
+ */
+static void
+os_expire(struct sup *s, int64_t now)
+{
+	struct osexp x = { now - s->conf.grey.whiteexp, 0 };
+	char err[512];
+
+	if (store_update(s->store, osexp_body, &x, err, sizeof(err)) != 0)
+		log_warnx(&s->log, "scan: os entries: %s", err);
+	else if (x.deleted > 0)
+		log_debug(&s->log, "scan os_deleted=%ld", x.deleted);
+}
+
 static void
 on_scan(uv_timer_t *t)
 {
@@ -400,6 +437,7 @@ on_scan(uv_timer_t *t)
 	    (b.tv_nsec - a.tv_nsec) / 1000000));
 	fw_sync(s->fw, &r, now);
 	greylist_scan_free(&r);
+	os_expire(s, now);
 }
 
 /* After a catch-up: the kernel sets follow the merged entries now. */
@@ -620,6 +658,61 @@ give_back(struct sup *s)
 }
 
 /*
+ * --os-fingerprints, read once here so that a bad file stops the start
+ * with its line named; the workers read them again.  The shipped files
+ * may be missing (a build tree): fingerprinting is then off, said once.
+ */
+static int
+osf_open(struct sup *s)
+{
+	struct conf *c = &s->conf;
+	char err[512];
+
+	for (size_t i = 0; i < c->nos_files; i++) {
+		if (osf_db_load(&s->osf, c->os_files[i], err,
+		    sizeof(err)) == 0)
+			continue;
+		if (c->os_default && access(c->os_files[i], F_OK) == -1) {
+			log_warnx(&s->log, "OS fingerprinting off: %s",
+			    err);
+			osf_db_free(&s->osf);
+			c->nos_files = 0;
+			return 0;
+		}
+		log_warnx(&s->log, "--os-fingerprints %s", err);
+		return -1;
+	}
+	if (c->nos_files > 0)
+		log_info(&s->log, "os fingerprints=%zu files=%zu", s->osf.n,
+		    c->nos_files);
+	return 0;
+}
+
+/*
+ * Still privileged: the fingerprints into the kernel, for the ruleset's
+ * "osf" (the tarpit block of nfspamd.nft).  Failing is no reason to
+ * stop: our own fingerprinting works without.
+ */
+static int
+osf_kernel(void *arg)
+{
+	struct sup *s = arg;
+	size_t sent, skipped;
+	char err[512];
+
+	if (s->osf.n == 0 || strcmp(s->conf.firewall, "nft") != 0)
+		return 0;
+	if (osf_kernel_load(&s->osf, &sent, &skipped, err,
+	    sizeof(err)) == -1)
+		log_warnx(&s->log, "OS fingerprints not loaded into the "
+		    "kernel, so the ruleset's osf matches nothing: %s", err);
+	else
+		log_info(&s->log, "os fingerprints loaded into the kernel: "
+		    "%zu (%zu it cannot take)", sent, skipped);
+	return 0;
+}
+
+/*
  * Fork the netlink helper before anything else is open, then drop every
  * privilege here: from now on only the helper can touch the kernel sets.
  */
@@ -631,7 +724,7 @@ privsep(struct sup *s)
 	give_back(s);
 	return nfthelper_split(&s->user, &s->log, s->conf.common.db,
 	    strcmp(s->conf.firewall, "nft") == 0, &s->helper_pid,
-	    &s->helper_fd, NULL, NULL);
+	    &s->helper_fd, osf_kernel, s);
 }
 
 /*
@@ -728,8 +821,8 @@ supervise(struct sup *s)
 {
 	uv_loop_t loop;
 
-	if (privsep(s) == -1 || tls_check(s, false) == -1 ||
-	    rep_check(&s->conf, &s->log) == -1)
+	if (osf_open(s) == -1 || privsep(s) == -1 ||
+	    tls_check(s, false) == -1 || rep_check(&s->conf, &s->log) == -1)
 		return 1;
 	uv_loop_init(&loop);
 	s->loop = &loop;
@@ -789,6 +882,7 @@ out:
 	fw_close(s->fw);
 	bl_free(s->bl);
 	store_close(s->store);
+	osf_db_free(&s->osf);
 	return s->status;
 }
 
@@ -808,7 +902,7 @@ worker_settings(struct sup *s, struct worker_args *a)
 		;
 	if (n <= 0 || msg_decode(buf, (size_t)n, &s->msg, &why) == -1 ||
 	    (s->msg.type != MSG_SETTINGS && (why = "not settings")) ||
-	    (m->nfds > NFSPAMD_MAXLISTEN && (why = "too many sockets"))) {
+	    (m->nfds > NFSPAMD_MAXFDS && (why = "too many sockets"))) {
 		log_warnx(&s->log, "worker: no settings: %s", why);
 		return -1;
 	}

@@ -22,6 +22,7 @@
 #define NFSPAMD_PORT		8025
 #define NFSPAMD_MAXCON		800
 #define NFSPAMD_MAXLISTEN	16
+#define NFSPAMD_MAXFDS		(2 * NFSPAMD_MAXLISTEN)	/* and --os-tarpit-port */
 #define NFSPAMD_CONF_DIR	"/etc/nfspamd"	/* fixed, whatever the prefix */
 #define NFSPAMD_CONTROL		"/run/nfspamd/control.sock"
 #define NFSPAMD_IDLE		400	/* spamd's MAXTIME */
@@ -29,6 +30,11 @@
 #define NFSPAMD_TLS_HANDSHAKES	256	/* in progress at once, in all */
 #define NFSPAMD_TLS_TIMEOUT	30	/* seconds for a handshake */
 #define NFSPAMD_CATCHUP_RATE	200000	/* entries a second, served */
+#define NFSPAMD_OS_PORT		8027	/* --os-tarpit-port */
+#define NFSPAMD_OS_FILES	8	/* --os-fingerprints, at most */
+#define NFSPAMD_OS_LIST		"osf"	/* the OS tarpit's list name */
+#define NFSPAMD_OS_MSG		"Your operating system does not send mail " \
+				"directly"
 
 /* Everything the command line says; read-only after parsing. */
 struct conf {
@@ -84,6 +90,12 @@ struct conf {
 	const char	*dnsrep;		/* --dnsrep file */
 	const char	*resolvers[16];		/* --resolver */
 	size_t		 nresolvers;
+	const char	*os_files[NFSPAMD_OS_FILES];	/* --os-fingerprints */
+	size_t		 nos_files;		/* 0: fingerprinting off */
+	bool		 os_default;		/* the shipped files: a
+						   missing one is no error */
+	uint16_t	 os_port;		/* --os-tarpit-port; 0: off */
+	const char	*os_msg;		/* --os-tarpit-message */
 };
 
 /*
@@ -112,7 +124,7 @@ struct worker_args {
 	const struct conf	*conf;
 	struct logger		*log;
 	int			 id;
-	int			 fds[NFSPAMD_MAXLISTEN];
+	int			 fds[NFSPAMD_MAXFDS];
 	size_t			 nfds;
 	int			 ctl;		/* socketpair end */
 	long			 maxcon;	/* this worker's share */

@@ -20,6 +20,7 @@
 #define NFSPAMD_MAXWORKERS	64
 #define WS_LISTS		32	/* blacklists counted by name */
 #define WS_LISTNAME		48
+#define WS_OSES			32	/* OS genres counted by name */
 
 /* What a connection was when it was accepted. */
 enum ws_class {
@@ -61,6 +62,8 @@ enum ws_counter {
 	WS_REP_TIMEOUTS,	/* lookups cut short by the deadline */
 	WS_REP_QUERIES,		/* DNS queries sent */
 	WS_REP_WAIT_MS,		/* banners held for a verdict */
+	WS_OS_UNKNOWN,		/* fingerprinting found no match */
+	WS_OS_OTHER,		/* a genre beyond WS_OSES */
 	WS_N
 };
 
@@ -86,6 +89,8 @@ struct wstats {
 	_Atomic uint64_t	 waited[WS_NWAITED + 1];
 	_Atomic uint32_t	 nlists;	/* names published */
 	struct ws_list		 lists[WS_LISTS];
+	_Atomic uint32_t	 noses;		/* the same for OS genres */
+	struct ws_list		 oses[WS_OSES];
 } __attribute__((aligned(64)));
 
 /* The memfd the supervisor makes: fsync clocks, then the counters. */

@@ -16,6 +16,7 @@
 #include "greylist.h"
 #include "msg.h"
 #include "nfspamd.h"
+#include "osf.h"
 #include "mexport.h"
 #include "priv.h"
 #include "prog.h"
@@ -73,6 +74,7 @@ struct sup {
 	bool		 stopping;
 	int		 status;
 	struct msg	 msg;		/* the one being read from a worker */
+	struct osf_db	 osf;		/* checked at start, for the kernel */
 };
 
 /* What a re-executed worker learns from --worker. */

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <linux/netfilter_ipv4.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,9 @@ worker_blackreply(struct conn *c)
 	if (n > 64)
 		n = 64;
 	rc = n > 0 ? bl_reply(w->bl, ids, n, &c->addr, w->conf->code, &b) : 0;
+	if (rc == 0 && c->osf)
+		rc = bl_reply_msg(w->conf->os_msg, &c->addr, w->conf->code,
+		    !c->trapped, &b);
 	if (rc == 0 && c->trapped)
 		rc = bl_reply_msg(BL_GREYTRAP_MSG, &c->addr, w->conf->code,
 		    true, &b);
@@ -111,6 +115,29 @@ list_names(struct conn *c, char *out, size_t len)
 		snprintf(out + o, len - o, "%s%s", o ? " " : "", BL_GREYTRAP);
 	if (c->dnsrep)
 		snprintf(out + o, len - o, "%s%s", o ? " " : "", REP_LIST);
+	o = strlen(out);
+	if (c->osf)
+		snprintf(out + o, len - o, "%s%s", o ? " " : "",
+		    NFSPAMD_OS_LIST);
+}
+
+const char *
+worker_os_field(const struct worker *w, const struct osf_fp *fp, char *buf,
+    size_t len)
+{
+	char name[OSF_OSLEN];
+
+	if (w->osf.n == 0) {
+		buf[0] = '\0';
+		return buf;
+	}
+	if (fp == NULL)
+		snprintf(buf, len, " os=unknown");
+	else {
+		osf_name(fp, name, sizeof(name));
+		snprintf(buf, len, " os=\"%s\"", name);
+	}
+	return buf;
 }
 
 /* --- accept --- */
@@ -190,29 +217,62 @@ db_class(struct worker *w, const struct addr *a)
 	return rc == 2 ? WS_TRAPPED : rc == 3 ? WS_WHITE : WS_GREY;
 }
 
+/* One more under name in a published table of names; other if full. */
+static void
+count_name(struct ws_list *t, _Atomic uint32_t *nt, size_t max,
+    _Atomic uint64_t *other, const char *name)
+{
+	uint32_t nl;
+	size_t j;
+
+	nl = atomic_load_explicit(nt, memory_order_relaxed);
+	for (j = 0; j < nl; j++)
+		if (strcmp(t[j].name, name) == 0)
+			break;
+	if (j == nl) {
+		if (nl == max || strlen(name) >= sizeof(t[0].name)) {
+			ws_add(other, 1);
+			return;
+		}
+		/* The name first, then publish it. */
+		memcpy(t[j].name, name, strlen(name) + 1);
+		atomic_store_explicit(nt, nl + 1, memory_order_release);
+	}
+	ws_add(&t[j].n, 1);
+}
+
 void
 worker_count_list(struct worker *w, const char *tag)
 {
 	struct wstats *st = w->st;
-	uint32_t nl;
-	size_t j;
 
-	nl = atomic_load_explicit(&st->nlists, memory_order_relaxed);
-	for (j = 0; j < nl; j++)
-		if (strcmp(st->lists[j].name, tag) == 0)
-			break;
-	if (j == nl) {
-		if (nl == WS_LISTS ||
-		    strlen(tag) >= sizeof(st->lists[0].name)) {
-			ws_add(&st->c[WS_BLACK_OTHER], 1);
-			return;
-		}
-		/* The name first, then publish it. */
-		memcpy(st->lists[j].name, tag, strlen(tag) + 1);
-		atomic_store_explicit(&st->nlists, nl + 1,
-		    memory_order_release);
-	}
-	ws_add(&st->lists[j].n, 1);
+	count_name(st->lists, &st->nlists, WS_LISTS, &st->c[WS_BLACK_OTHER],
+	    tag);
+}
+
+/*
+ * The SYN the kernel kept for this connection (TCP_SAVE_SYN on the
+ * listener), fingerprinted.  None kept (SYN cookies) or not parsed:
+ * unknown, which is an answer too.
+ */
+static void
+fingerprint(struct worker *w, struct conn *c, int fd)
+{
+	uint8_t syn[512];
+	socklen_t len = sizeof(syn);
+	struct osf_syn s;
+	char err[128];
+
+	if (w->osf.n == 0)
+		return;
+	if (getsockopt(fd, IPPROTO_TCP, TCP_SAVED_SYN, syn, &len) == 0 &&
+	    osf_syn_parse(syn, len, &s, err, sizeof(err)) == 0)
+		c->os = osf_match(&w->osf, &s);
+	if (c->os == NULL)
+		ws_add(&w->st->c[WS_OS_UNKNOWN], 1);
+	else
+		count_name(w->st->oses, &w->st->noses, WS_OSES,
+		    &w->st->c[WS_OS_OTHER], c->os->genre);
 }
 
 /* A blacklisted client, counted under each list that holds it. */
@@ -248,7 +308,7 @@ orig_dst(int fd, struct addr *a)
 }
 
 static void
-classify(struct worker *w, struct conn *c, int fd)
+classify(struct worker *w, struct conn *c, int fd, bool osport)
 {
 	const struct conf *cf = w->conf;
 	uint32_t id;
@@ -256,10 +316,14 @@ classify(struct worker *w, struct conn *c, int fd)
 
 	c->class = cf->blackonly ? WS_GREY : db_class(w, &c->addr);
 	c->trapped = c->class == WS_TRAPPED;
-	c->black = c->trapped || lookup(w, &c->addr, &id, 1) > 0;
+	/* The ruleset sent it for its OS; a WHITE entry still wins. */
+	c->osf = osport && c->class != WS_WHITE;
+	c->black = c->trapped || c->osf || lookup(w, &c->addr, &id, 1) > 0;
 	if (c->black && !c->trapped) {
 		c->class = WS_BLACK;
 		count_lists(w, &c->addr);
+		if (c->osf)
+			worker_count_list(w, NFSPAMD_OS_LIST);
 	}
 	if (c->black)
 		w->nblack++;
@@ -407,7 +471,8 @@ on_connection(uv_stream_t *server, int status)
 		c->next->prev = c;
 	w->conns = c;
 	w->nconns++;
-	classify(w, c, fd);
+	fingerprint(w, c, fd);
+	classify(w, c, fd, w->osport[(uv_tcp_t *)server - w->listeners]);
 	/* With --dnsrep the banner may wait for the verdict. */
 	if (!rep_start(c))
 		worker_greet(c);
@@ -417,7 +482,7 @@ void
 worker_greet(struct conn *c)
 {
 	struct worker *w = c->w;
-	char ip[ADDR_STRLEN], lists[256];
+	char ip[ADDR_STRLEN], lists[256], os[OSF_OSLEN + 8];
 	uv_os_fd_t fd;
 
 	ws_add(&w->st->c[WS_ACCEPTED + c->class], 1);
@@ -428,10 +493,10 @@ worker_greet(struct conn *c)
 	}
 	if (c->black)
 		list_names(c, lists, sizeof(lists));
-	log_info(w->log, "connected ip=%s clients=%ld black=%ld%s%s%s",
+	log_info(w->log, "connected ip=%s clients=%ld black=%ld%s%s%s%s",
 	    conn_ip(c, ip, sizeof(ip)), w->nconns, w->nblack,
 	    c->black ? " lists=\"" : "", c->black ? lists : "",
-	    c->black ? "\"" : "");
+	    c->black ? "\"" : "", worker_os_field(w, c->os, os, sizeof(os)));
 	if (c->black && w->conf->window > 0 &&
 	    uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &w->conf->window,
@@ -633,6 +698,42 @@ raise_nofile(struct worker *w)
 		    w->a->id, (unsigned long)rl.rlim_cur);
 }
 
+static uint16_t
+local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
+/*
+ * The supervisor read these files before; the shipped ones may be
+ * missing (it said so), anything else it refused to start with.
+ */
+static void
+osf_load(struct worker *w)
+{
+	const struct conf *cf = w->conf;
+	char err[512];
+
+	for (size_t i = 0; i < cf->nos_files; i++)
+		if (osf_db_load(&w->osf, cf->os_files[i], err,
+		    sizeof(err)) == -1) {
+			if (!cf->os_default)
+				log_warnx(w->log, "worker=%d: fingerprinting "
+				    "off: %s", w->a->id, err);
+			osf_db_free(&w->osf);
+			return;
+		}
+}
+
 static int
 worker_open(struct worker *w)
 {
@@ -663,9 +764,12 @@ worker_open(struct worker *w)
 	if (rep_open(w, &w->rep) == -1)
 		return -1;
 	raise_nofile(w);
+	osf_load(w);
 	for (size_t i = 0; i < w->a->nfds; i++) {
 		uv_tcp_t *t = &w->listeners[i];
 
+		w->osport[i] = cf->os_port != 0 &&
+		    local_port(w->a->fds[i]) == cf->os_port;
 		uv_tcp_init(w->loop, t);
 		t->data = w;
 		if ((rc = uv_tcp_open(t, w->a->fds[i])) != 0 ||
@@ -753,6 +857,7 @@ out:
 	domains_free(&w->domains);
 	store_close(w->store);
 	tls_server_free(w->tls);
+	osf_db_free(&w->osf);
 	free(w);
 	return rc;
 }

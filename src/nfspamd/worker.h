@@ -21,6 +21,7 @@
 #include "journal.h"
 #include "msg.h"
 #include "nfspamd.h"
+#include "osf.h"
 #include "stats.h"
 #include "store.h"
 #include "tls.h"
@@ -37,6 +38,7 @@ struct pending {
 	struct greylist_result	 res;
 	char			*strings;	/* helo, from, to */
 	const char		*tlsver;	/* "TLSv1.3", or NULL */
+	const struct osf_fp	*os;		/* the client's, or NULL */
 };
 
 /*
@@ -82,8 +84,10 @@ struct worker {
 	const struct conf	*conf;
 	struct logger		*log;
 	uv_loop_t		*loop;
-	uv_tcp_t		 listeners[NFSPAMD_MAXLISTEN];
+	uv_tcp_t		 listeners[NFSPAMD_MAXFDS];
+	bool			 osport[NFSPAMD_MAXFDS]; /* the OS tarpit's */
 	size_t			 nlisteners;
+	struct osf_db		 osf;		/* empty: fingerprinting off */
 	uv_poll_t		 ctl;
 	uv_timer_t		 wheel_timer;
 	uv_timer_t		 house;
@@ -126,6 +130,9 @@ int	worker_blackreply(struct conn *);
 void	worker_greet(struct conn *);
 /* A blacklisted client counted under the list tag. */
 void	worker_count_list(struct worker *, const char *tag);
+/* " os=\"Windows XP\"" for c's log lines; "" when not fingerprinting. */
+const char *worker_os_field(const struct worker *, const struct osf_fp *,
+	    char *, size_t);
 
 /* session.c */
 /*

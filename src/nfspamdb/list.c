@@ -54,6 +54,7 @@ list_txn(struct store_txn *txn, void *arg)
 	struct nfspamdb	*db = arg;
 	size_t		 i;
 
+	db->txn = txn;
 	for (i = 0; i < ARRAYLEN(order); i++)
 		if (store_scan(txn, order[i], list_entry, db) != 0)
 			return txn_failed(db, txn);
@@ -175,6 +176,7 @@ find_txn(struct store_txn *txn, void *arg)
 	size_t		 i;
 	bool		 tuples = false;
 
+	db->txn = txn;
 	for (i = 0; i < db->nitems; i++)
 		tuples = tuples || WANTS_TUPLES(db, &db->items[i]);
 	if (tuples && collect_tuples(db, txn) != 0)

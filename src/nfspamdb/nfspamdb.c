@@ -53,6 +53,7 @@ static void	cleanup(struct nfspamdb *);
 static const struct option longopts[] = {
 	{ "db",		required_argument,	NULL,	'D' },
 	{ "json",	no_argument,		NULL,	'J' },
+	{ "os",		no_argument,		NULL,	'O' },
 	{ "help",	no_argument,		NULL,	'h' },
 	{ "import",	required_argument,	NULL,	'I' },
 	{ "stats",	no_argument,		NULL,	'S' },
@@ -67,7 +68,8 @@ usage(FILE *fp, int status)
 {
 	const char	*p = program_invocation_short_name;
 
-	fprintf(fp, "usage: %s [-adGTt] [--db dir] [--json] [keys ...]\n"
+	fprintf(fp, "usage: %s [-adGTt] [--db dir] [--json] [--os] "
+	    "[keys ...]\n"
 	    "       %s [--db dir] --import file\n"
 	    "       %s [--db dir] --stats [--json] [--top n] "
 	    "[--control path]\n"
@@ -183,6 +185,9 @@ parse_args(struct nfspamdb *db, int argc, char **argv)
 		case 'J':
 			db->json = true;
 			break;
+		case 'O':
+			db->os = true;
+			break;
 		case 'h':
 			usage(stdout, 0);
 		case 'I':
@@ -223,7 +228,7 @@ parse_args(struct nfspamdb *db, int argc, char **argv)
 		return;
 
 	if (db->import != NULL && (add || del || ntype > 0 || db->json ||
-	    optind != argc)) {
+	    db->os || optind != argc)) {
 		warnx("--import takes no keys and no other flag but --db");
 		usage(stderr, 1);
 	}
@@ -233,8 +238,8 @@ parse_args(struct nfspamdb *db, int argc, char **argv)
 	}
 	if ((add && del) || ntype > 1 || (ntype == 1 && !add && !del))
 		usage(stderr, 1);
-	if (db->json && (add || del)) {
-		warnx("--json applies to listing only");
+	if ((db->json || db->os) && (add || del)) {
+		warnx("--json and --os apply to listing only");
 		usage(stderr, 1);
 	}
 	if (add && db->type == STORE_GREY)

@@ -92,6 +92,8 @@ struct nfspamdb {
 	enum action	 act;
 	enum store_type	 type;		/* -G, -t, -T, or NO_TYPE */
 	bool		 json;
+	bool		 os;		/* --os: the OS field on each line */
+	struct store_txn *txn;		/* the listing's, for the os lookup */
 	FILE		*out;
 	int64_t		 now;
 	struct item	*items;

@@ -19,9 +19,11 @@
 
 static void	put_json_rec(FILE *, const struct store_rec *);
 static void	print_json(FILE *, enum store_type, const char *, size_t,
-		    const struct store_tuple *, const struct store_rec *);
+		    const struct store_tuple *, const struct store_rec *,
+		    const char *);
 static void	print_line(FILE *, enum store_type, const char *, size_t,
-		    const struct store_tuple *, const struct store_rec *);
+		    const struct store_tuple *, const struct store_rec *,
+		    const char *);
 
 /*
  * Tuple fields come from SMTP clients: any byte may appear.  json.h says
@@ -47,9 +49,29 @@ put_json_rec(FILE *fp, const struct store_rec *rec)
 	    (int)rec->pcount);
 }
 
+/*
+ * What fingerprinting said of the entry's address (nfspamd, from its
+ * SYN); "" when nothing, a network key (-N), or a spamtrap.
+ */
+static const char *
+os_of(struct nfspamdb *db, enum store_type type, const char *key,
+    size_t keylen, const struct store_tuple *t, char *os, size_t len)
+{
+	os[0] = '\0';
+	if (db->txn == NULL || type == STORE_SPAMTRAP)
+		return os;
+	if (type == STORE_GREY) {
+		key = t->ip;
+		keylen = t->iplen;
+	}
+	if (store_os_get(db->txn, key, keylen, NULL, os, len) != 0)
+		os[0] = '\0';
+	return os;
+}
+
 static void
 print_json(FILE *fp, enum store_type type, const char *key, size_t keylen,
-    const struct store_tuple *t, const struct store_rec *rec)
+    const struct store_tuple *t, const struct store_rec *rec, const char *os)
 {
 	fprintf(fp, "{\"type\":\"%s\",", store_type_name(type));
 	if (type == STORE_GREY) {
@@ -65,14 +87,18 @@ print_json(FILE *fp, enum store_type type, const char *key, size_t keylen,
 		fputs(type == STORE_SPAMTRAP ? "\"address\":" : "\"ip\":", fp);
 		put_json_str(fp, key, keylen);
 	}
+	if (*os != '\0') {
+		fputs(",\"os\":", fp);
+		put_json_str(fp, os, strlen(os));
+	}
 	putc(',', fp);
 	put_json_rec(fp, rec);
 }
 
-/* spamdb's lines, byte for byte. */
+/* spamdb's lines, byte for byte; --os adds "|os" to the end of each. */
 static void
 print_line(FILE *fp, enum store_type type, const char *key, size_t keylen,
-    const struct store_tuple *t, const struct store_rec *rec)
+    const struct store_tuple *t, const struct store_rec *rec, const char *os)
 {
 	fprintf(fp, "%s|", store_type_name(type));
 	switch (type) {
@@ -92,16 +118,17 @@ print_line(FILE *fp, enum store_type type, const char *key, size_t keylen,
 		break;
 	case STORE_TRAPPED:
 		fwrite(key, 1, keylen, fp);
-		fprintf(fp, "|%lld\n", (long long)rec->expire);
+		fprintf(fp, "|%lld%s%s\n", (long long)rec->expire,
+		    os != NULL ? "|" : "", os != NULL ? os : "");
 		return;
 	default:
 		fwrite(key, 1, keylen, fp);
-		putc('\n', fp);
+		fprintf(fp, "%s\n", os != NULL ? "|" : "");
 		return;
 	}
-	fprintf(fp, "%lld|%lld|%lld|%d|%d\n", (long long)rec->first,
+	fprintf(fp, "%lld|%lld|%lld|%d|%d%s%s\n", (long long)rec->first,
 	    (long long)rec->pass, (long long)rec->expire, (int)rec->bcount,
-	    (int)rec->pcount);
+	    (int)rec->pcount, os != NULL ? "|" : "", os != NULL ? os : "");
 }
 
 int
@@ -109,13 +136,17 @@ print_entry(struct nfspamdb *db, enum store_type type, const char *key,
     size_t keylen, const struct store_rec *rec)
 {
 	struct store_tuple	 t;
+	char			 os[STORE_OSMAX + 1] = "";
 
 	memset(&t, 0, sizeof(t));
 	if (type == STORE_GREY && store_tuple_split(key, keylen, &t) == -1)
 		return -1;
+	if (db->json || db->os)
+		os_of(db, type, key, keylen, &t, os, sizeof(os));
 	if (db->json)
-		print_json(db->out, type, key, keylen, &t, rec);
+		print_json(db->out, type, key, keylen, &t, rec, os);
 	else
-		print_line(db->out, type, key, keylen, &t, rec);
+		print_line(db->out, type, key, keylen, &t, rec,
+		    db->os ? os : NULL);
 	return 0;
 }

@@ -8,7 +8,7 @@ Environment:
   NFSPAMD       the nfspamd binary   (default: $top_builddir/src/nfspamd/nfspamd)
   NFSPAMDB      the nfspamdb binary  (default: $top_builddir/src/nfspamdb/nfspamdb)
   top_builddir  default "."
-  top_srcdir    unused, accepted for symmetry with the other tests
+  top_srcdir    the source tree, for the OS fingerprint files
 
 Every daemon started here is stopped, and the temporary directory removed,
 in a finally block, also when a check or the script itself fails.  Every
@@ -32,6 +32,12 @@ import nfstest  # noqa: E402
 from nfstest import DaemonLog, Tap, Watchdog  # noqa: E402
 
 TOP_BUILDDIR = os.environ.get("top_builddir") or "."
+TOP_SRCDIR = os.environ.get("top_srcdir") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..")
+# The shipped OS fingerprints, from the source tree: every daemon here
+# fingerprints its clients (loopback SYNs are Linux ones).
+OS_FILES = [os.path.join(TOP_SRCDIR, "etc", f)
+            for f in ("os-fingerprints", "pf.os")]
 NFSPAMD = os.environ.get("NFSPAMD") or os.path.join(
     TOP_BUILDDIR, "src", "nfspamd", "nfspamd")
 NFSPAMDB = os.environ.get("NFSPAMDB") or os.path.join(
@@ -213,6 +219,12 @@ class Daemon(DaemonLog):
                      "--user", pwd.getpwuid(os.geteuid()).pw_name]
         for a in self.listen:
             self.args += ["-l", a]
+        # Not the default port 8027: daemons here run side by side.
+        if "--os-tarpit-port" not in extra:
+            self.args += ["--os-tarpit-port", "0"]
+        if "--os-fingerprints" not in extra:
+            for f in OS_FILES:
+                self.args += ["--os-fingerprints", f]
         self.args += list(extra)
         self.proc = None
         self.logf = None

@@ -552,6 +552,8 @@ lab_nfspamd_start()
 	    -G "${LAB_PASSTIME}s:1h:1h" -S 0 -s 1 -l 0.0.0.0 -l :: -p 8025 \
 	    -h spamd.gw.e2e.test --db "$LAB_DB" --control "$LAB_CTL" \
 	    --user nobody --alloweddomains "$LAB_TMP/alloweddomains" \
+	    --os-fingerprints "$top_srcdir/etc/os-fingerprints" \
+	    --os-fingerprints "$top_srcdir/etc/pf.os" \
 	    "${LAB_NFSPAMD_ARGS[@]}"
 	LAB_NFSPAMD_PID=$LAB_LASTPID
 	# shellcheck disable=SC2016  # eval'd
