@@ -92,6 +92,20 @@ logev_parse(const char *prefix, const uint8_t *p, size_t len, int family,
 	return dir;
 }
 
+const struct osf_fp *
+logev_os(const struct osf_db *db, enum logev_kind k, const uint8_t *p,
+    size_t len)
+{
+	struct osf_syn syn;
+	char err[128];
+
+	if (k != LOGEV_IN || db == NULL || db->n == 0 || p == NULL)
+		return NULL;
+	if (osf_syn_parse(p, len, &syn, err, sizeof(err)) == -1)
+		return NULL;
+	return osf_match(db, &syn);
+}
+
 /* --- bursts --- */
 
 /* FNV-1a over what identifies the address. */
@@ -147,10 +161,9 @@ logev_burst_reset(struct logev_burst *b)
 
 int
 logev_burst_add(struct logev_burst *b, const struct addr *a,
-    enum logev_kind dir)
+    enum logev_kind dir, const struct osf_fp *os)
 {
 	uint8_t bit = (uint8_t)(1u << (dir & 7));
-
 	size_t s = hash(a) & (b->nslot - 1);
 
 	for (; b->slot[s] != 0; s = (s + 1) & (b->nslot - 1)) {
@@ -160,6 +173,8 @@ logev_burst_add(struct logev_burst *b, const struct addr *a,
 			if (e->count < UINT32_MAX)
 				e->count++;
 			e->dirs |= bit;
+			if (os != NULL)
+				e->os = os;
 			return 0;
 		}
 	}
@@ -169,6 +184,7 @@ logev_burst_add(struct logev_burst *b, const struct addr *a,
 	b->ent[b->n].count = 1;
 	b->ent[b->n].dirs = bit;
 	b->ent[b->n].slot = (uint32_t)s;
+	b->ent[b->n].os = os;
 	b->slot[s] = (uint32_t)++b->n;
 	return 1;
 }

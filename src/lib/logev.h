@@ -8,6 +8,7 @@
  * connections with prefix "nfspamd-in" (a whitelisted sender reaching
  * our MTA: its source is refreshed) or "nfspamd-out" (our MTA mailing a
  * peer: its destination is whitelisted, as spamlogd does without -I).
+ * An inbound SYN also tells the sender's operating system (osf.h).
  * Pure: bytes in, a decision out; no sockets, no clock.
  */
 #ifndef NFS_LOGEV_H
@@ -18,12 +19,17 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "osf.h"
 
 #define LOGEV_PREFIX_IN		"nfspamd-in"
 #define LOGEV_PREFIX_OUT	"nfspamd-out"
 
-/* Bytes of each packet the kernel needs to copy: an IPv6 header. */
-#define LOGEV_COPY_RANGE	40
+/*
+ * Bytes of each packet the kernel needs to copy: the whole SYN, for its
+ * fingerprint.  An IPv4 header with options (60) or an IPv6 one with a
+ * few extension headers, then a TCP header with options (60).
+ */
+#define LOGEV_COPY_RANGE	160
 
 enum logev_kind {
 	LOGEV_IN,		/* refresh the source */
@@ -50,6 +56,15 @@ enum logev_kind	logev_parse(const char *prefix, const uint8_t *payload,
 		    struct addr *out);
 
 /*
+ * The operating system of the sender of a LOGEV_IN event, from its SYN
+ * (payload as for logev_parse): NULL when db is empty, the packet is no
+ * SYN or is cut short, or no fingerprint matches.  Always NULL for
+ * other kinds: an outbound SYN is our own MTA's.
+ */
+const struct osf_fp *logev_os(const struct osf_db *db, enum logev_kind,
+		    const uint8_t *payload, size_t len);
+
+/*
  * A burst: the distinct addresses of the events read in one go, each with
  * how many events named it.  Fixed capacity, allocated once; adding and
  * resetting never allocate.
@@ -59,6 +74,7 @@ struct logev_ent {
 	uint32_t	count;
 	uint8_t		dirs;	/* 1 << LOGEV_IN | 1 << LOGEV_OUT */
 	uint32_t	slot;	/* where the hash has it */
+	const struct osf_fp *os;	/* the last one known, or NULL */
 };
 
 struct logev_burst {
@@ -74,11 +90,12 @@ void	logev_burst_free(struct logev_burst *);
 /* Forget the entries (keeps the memory). */
 void	logev_burst_reset(struct logev_burst *);
 /*
- * Count one event (LOGEV_IN or LOGEV_OUT) for addr: 1 a new address, 0
- * merged with an earlier one, -1 full (nothing changed; apply the burst,
- * reset, add again).
+ * Count one event (LOGEV_IN or LOGEV_OUT) for addr, with the sender's
+ * fingerprint when logev_os found one (NULL leaves an earlier one): 1 a
+ * new address, 0 merged with an earlier one, -1 full (nothing changed;
+ * apply the burst, reset, add again).
  */
 int	logev_burst_add(struct logev_burst *, const struct addr *,
-	    enum logev_kind dir);
+	    enum logev_kind dir, const struct osf_fp *os);
 
 #endif

@@ -77,6 +77,10 @@ render_bursts(struct buf *b, const struct counters *c)
 	rc |= metrics_one(b, "nfspamd_logd_whitelisted_total",
 	    METRICS_COUNTER, "Of those, addresses that were not white before "
 	    "(no entry, not WHITE, or expired).", (double)c->added);
+	rc |= metrics_one(b, "nfspamd_logd_os_refreshed_total",
+	    METRICS_COUNTER, "OS entries written to the database: a "
+	    "whitelisted sender's SYN matched a fingerprint, at most once per "
+	    "address per burst.", (double)c->os_refreshed);
 	rc |= metrics_one(b, "nfspamd_logd_store_errors_total",
 	    METRICS_COUNTER, "Bursts the database refused; their addresses "
 	    "were not updated, in the database nor in the sets.",

@@ -20,6 +20,7 @@
 #include "logev.h"
 #include "mexport.h"
 #include "nftset.h"
+#include "osf.h"
 #include "priv.h"
 #include "prog.h"
 #include "store.h"
@@ -33,6 +34,7 @@
 #define LOGD_QTHRESH		256
 #define LOGD_QTIMEOUT		2	/* hundredths of a second */
 #define LOGD_WARN_EVERY		10	/* seconds between repeated warnings */
+#define LOGD_OS_FILES		8	/* --os-fingerprints, at most */
 
 /* Histogram buckets (upper bounds): a burst's latency, in seconds. */
 #define LOGD_BURST_BOUNDS \
@@ -55,6 +57,10 @@ struct conf {
 	const char	*keyfile;			/* -k */
 	const char	*metrics;		/* --metrics address:port */
 	const char	*metrics_file;		/* --metrics-file */
+	const char	*os_files[LOGD_OS_FILES];	/* --os-fingerprints */
+	size_t		 nos_files;		/* 0: fingerprinting off */
+	bool		 os_default;		/* the shipped files: a
+						   missing one is no error */
 };
 
 struct counters {
@@ -62,6 +68,7 @@ struct counters {
 	uint64_t	 kind[LOGEV_NKINDS];
 	uint64_t	 updates;	/* database entries written */
 	uint64_t	 added;		/* of which new on the whitelist */
+	uint64_t	 os_refreshed;	/* "os" entries written */
 	uint64_t	 bursts;
 	uint64_t	 lost;		/* sequence gaps: dropped by the kernel */
 	uint64_t	 enobufs;	/* receive buffer overruns */
@@ -92,6 +99,7 @@ struct logd {
 	bool			*isnew;		/* per burst entry */
 	int64_t			*expire;	/* per burst entry, as written */
 	struct grey_conf	 nets;		/* -N, as the database says */
+	struct osf_db		 osf;		/* --os-fingerprints */
 	uint8_t			*rbuf;
 	struct counters		 c;
 	uint32_t		 seq_next;

@@ -2,8 +2,9 @@
 /* Copyright (c) 2026 The nfspamd authors */
 /*
  * nflog: nfspamlogd's side of the NFLOG group: binding it, reading its
- * packets into the burst (src/lib/logev), and noticing what the kernel
- * dropped (sequence gaps, receive buffer overruns).
+ * packets into the burst (src/lib/logev) with the fingerprint of each
+ * inbound SYN, and noticing what the kernel dropped (sequence gaps,
+ * receive buffer overruns).
  */
 #include "config.h"
 
@@ -37,6 +38,7 @@ on_packet(struct logd *d, const struct nlmsghdr *nlh)
 	size_t len = 0;
 	struct addr a;
 	enum logev_kind k;
+	const struct osf_fp *os;
 
 	d->c.events++;
 	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*g)) ||
@@ -66,9 +68,10 @@ on_packet(struct logd *d, const struct nlmsghdr *nlh)
 	d->c.kind[k]++;
 	if (k != LOGEV_IN && k != LOGEV_OUT)
 		return;
-	if (logev_burst_add(&d->burst, &a, k) == -1) {
+	os = logev_os(&d->osf, k, payload, len);
+	if (logev_burst_add(&d->burst, &a, k, os) == -1) {
 		apply(d);
-		logev_burst_add(&d->burst, &a, k);
+		logev_burst_add(&d->burst, &a, k, os);
 	}
 }
 

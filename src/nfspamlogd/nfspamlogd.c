@@ -5,7 +5,10 @@
  * ruleset logs to an NFLOG group and keeps their hosts whitelisted: a
  * whitelisted sender reaching our MTA ("nfspamd-in") and a peer our MTA
  * sends mail to ("nfspamd-out") get a WHITE entry (or a longer one) in
- * the database and a fresh timeout in @spamd-white(6).
+ * the database and a fresh timeout in @spamd-white(6).  The SYN of a
+ * sender reaching our MTA is fingerprinted too, and its OS kept in the
+ * database's "os" for nfspamdb and nfspamd-policy, as nfspamd keeps the
+ * OS of the clients it sees: whitelisted senders skip nfspamd.
  *
  * Two processes: this one reads NFLOG, which is packet data, with no
  * capabilities at all; a netlink helper forked first (src/lib/daemon's
@@ -48,6 +51,7 @@
 #include "metrics.h"
 #include "nftgen.h"
 #include "nfthelper.h"
+#include "osf.h"
 #include "owner.h"
 #include "sync.h"
 #include "util.h"
@@ -58,10 +62,12 @@ static const char usage_text[] =
 "                  [--db-sync-ms ms] [--db-max-size MiB] [--rcvbuf MiB]\n"
 "                  [--metrics address:port] [--metrics-file path]\n"
 "                  [--stats-interval secs] [--auto-white count:expiry]\n"
+"                  [--os-fingerprints file|none]\n"
 "       nfspamlogd -h | -V\n";
 
 enum {
-	OPT_RCVBUF = 256, OPT_STATS, OPT_METRICS, OPT_METRICSFILE, OPT_AWL
+	OPT_RCVBUF = 256, OPT_STATS, OPT_METRICS, OPT_METRICSFILE, OPT_AWL,
+	OPT_OSFILE
 };
 
 static const struct option longopts[] = {
@@ -72,9 +78,30 @@ static const struct option longopts[] = {
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "metrics-file", required_argument, NULL, OPT_METRICSFILE },
 	{ "auto-white", required_argument, NULL, OPT_AWL },
+	{ "os-fingerprints", required_argument, NULL, OPT_OSFILE },
 	{ "help", no_argument, NULL, 'h' },
 	PROG_LONGOPTS_END
 };
+
+/* --os-fingerprints: the first one replaces the shipped files. */
+static void
+add_osfile(struct conf *c, const char *s)
+{
+	if (c->os_default) {
+		c->os_default = false;
+		c->nos_files = 0;
+	}
+	if (strcmp(s, "none") == 0) {
+		c->nos_files = 0;
+		return;
+	}
+	if (*s == '\0')
+		errx(1, "--os-fingerprints: empty file name");
+	if (c->nos_files == LOGD_OS_FILES)
+		errx(1, "--os-fingerprints %s: at most %d files", s,
+		    LOGD_OS_FILES);
+	c->os_files[c->nos_files++] = s;
+}
 
 static void
 parse_args(int argc, char **argv, struct conf *c)
@@ -90,6 +117,10 @@ parse_args(int argc, char **argv, struct conf *c)
 	c->stats_interval = 3600;
 	c->rcvbuf = 16UL << 20;
 	c->keyfile = SYNC_KEYFILE;
+	c->os_files[0] = NFSPAMD_DATADIR "/os-fingerprints";
+	c->os_files[1] = NFSPAMD_DATADIR "/pf.os";
+	c->nos_files = 2;
+	c->os_default = true;
 	while ((ch = getopt_long(argc, argv, "DhIk:l:vVW:Y:", longopts,
 	    NULL)) != -1) {
 		if (prog_common_opt(&c->common, ch, optarg))
@@ -134,6 +165,7 @@ parse_args(int argc, char **argv, struct conf *c)
 			if (grey_parse_awl(optarg, &c->awl, &why) == -1)
 				errx(1, "--auto-white %s: %s", optarg, why);
 			break;
+		case OPT_OSFILE: add_osfile(c, optarg); break;
 		default: prog_usage(usage_text, 1);
 		}
 	}
@@ -154,20 +186,35 @@ log_stats(struct logd *d, const char *when)
 		ignored += c->kind[k];
 	log_info(&d->log, "stats%s events=%" PRIu64 " in=%" PRIu64
 	    " out=%" PRIu64 " updates=%" PRIu64 " added=%" PRIu64
-	    " bursts=%" PRIu64 " ignored=%" PRIu64 " ignored-prefix=%" PRIu64
-	    " ignored-packet=%" PRIu64 " ignored-address=%" PRIu64
-	    " ignored-outbound=%" PRIu64 " lost=%" PRIu64 " enobufs=%" PRIu64
+	    " os-refreshed=%" PRIu64 " bursts=%" PRIu64 " ignored=%" PRIu64
+	    " ignored-prefix=%" PRIu64 " ignored-packet=%" PRIu64
+	    " ignored-address=%" PRIu64 " ignored-outbound=%" PRIu64
+	    " lost=%" PRIu64 " enobufs=%" PRIu64
 	    " store-errors=%" PRIu64 " kernel-errors=%" PRIu64
 	    " sync-sent=%" PRIu64 " sync-errors=%" PRIu64, when,
 	    c->events, c->kind[LOGEV_IN], c->kind[LOGEV_OUT], c->updates,
-	    c->added, c->bursts, ignored, c->kind[LOGEV_NOPREFIX],
-	    c->kind[LOGEV_BADPACKET], c->kind[LOGEV_BADADDR],
-	    c->kind[LOGEV_INONLY], c->lost, c->enobufs, c->store_errors,
-	    c->kernel_errors, sent, errors);
+	    c->added, c->os_refreshed, c->bursts, ignored,
+	    c->kind[LOGEV_NOPREFIX], c->kind[LOGEV_BADPACKET],
+	    c->kind[LOGEV_BADADDR], c->kind[LOGEV_INONLY], c->lost,
+	    c->enobufs, c->store_errors, c->kernel_errors, sent, errors);
 }
 
 
 /* --- applying a burst --- */
+
+/*
+ * What the sender's SYN said, for nfspamdb and nfspamd-policy: keyed by
+ * the address itself, as nfspamd keys it, whatever the WHITE key.
+ */
+static int
+os_put(struct store_txn *t, const struct logev_ent *e, int64_t now)
+{
+	char ip[ADDR_STRLEN], name[OSF_OSLEN];
+
+	addr_format(&e->addr, ip, sizeof(ip));
+	osf_name(e->os, name, sizeof(name));
+	return store_os_put(t, ip, strlen(ip), now, name);
+}
 
 static int
 apply_txn(struct store_txn *t, void *arg)
@@ -199,6 +246,8 @@ apply_txn(struct store_txn *t, void *arg)
 		d->expire[i] = rec.expire;
 		if (store_put_addr(t, key, klen, STORE_WHITE, &rec) == -1)
 			return -1;
+		if (b->ent[i].os != NULL && os_put(t, &b->ent[i], d->now) == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -224,7 +273,7 @@ log_addresses(struct logd *d)
 
 	for (size_t i = 0; i < b->n; i++) {
 		const struct logev_ent *e = &b->ent[i];
-		char ip[ADDR_STRLEN];
+		char ip[ADDR_STRLEN], name[OSF_OSLEN], os[OSF_OSLEN + 8] = "";
 		const char *seen = e->dirs == (1 << LOGEV_IN) ? "in" :
 		    e->dirs == (1 << LOGEV_OUT) ? "out" : "in,out";
 
@@ -239,10 +288,14 @@ log_addresses(struct logd *d)
 			memcpy(net, " net=", 5);
 			prefix_format(&p, net + 5, sizeof(net) - 5);
 		}
+		if (e->os != NULL) {
+			osf_name(e->os, name, sizeof(name));
+			snprintf(os, sizeof(os), " os=\"%s\"", name);
+		}
 		log_msg(&d->log, d->isnew[i] ? LOG_INFO : LOG_DEBUG,
-		    "%s ip=%s%s seen=%s count=%" PRIu32 " expire=%" PRId64,
+		    "%s ip=%s%s seen=%s count=%" PRIu32 " expire=%" PRId64 "%s",
 		    d->isnew[i] ? "whitelisted" : "refreshed", ip, net, seen,
-		    e->count, d->expire[i]);
+		    e->count, d->expire[i], os);
 	}
 }
 
@@ -326,6 +379,7 @@ apply(struct logd *d)
 		e->timeout_ms = d->expire[i] > d->now ?
 		    (uint64_t)(d->expire[i] - d->now) * 1000 : timeout_ms;
 		d->c.added += d->isnew[i];
+		d->c.os_refreshed += b->ent[i].os != NULL;
 	}
 	d->c.updates += b->n;
 	/* Two addresses of one network are one element. */
@@ -429,6 +483,41 @@ open_sync(struct logd *d, char *err, size_t errlen)
 	    &key, &d->log, err, errlen);
 }
 
+/*
+ * --os-fingerprints, read once, as the user we run as: the shipped files
+ * are world-readable.  They may be missing (a build tree): fingerprinting
+ * is then off, said once.  A bad file stops the start, its line named.
+ */
+static int
+osf_open(struct logd *d)
+{
+	struct conf *c = &d->conf;
+	char err[512], hint[512] = "";
+
+	for (size_t i = 0; i < c->nos_files; i++) {
+		if (osf_db_load(&d->osf, c->os_files[i], err,
+		    sizeof(err)) == 0)
+			continue;
+		if (c->os_default && access(c->os_files[i], F_OK) == -1) {
+			log_warnx(&d->log, "OS fingerprinting off: %s", err);
+			osf_db_free(&d->osf);
+			c->nos_files = 0;
+			return 0;
+		}
+		/* Not readable as the user we became: say who, and the fix. */
+		if (access(c->os_files[i], R_OK) == -1 && errno == EACCES)
+			owner_hint(errno, c->os_files[i], hint, sizeof(hint));
+		log_warnx(&d->log, "--os-fingerprints %s%s%s%s", err,
+		    hint[0] != '\0' ? " (" : "", hint,
+		    hint[0] != '\0' ? ")" : "");
+		return -1;
+	}
+	if (c->nos_files > 0)
+		log_info(&d->log, "os fingerprints=%zu files=%zu", d->osf.n,
+		    c->nos_files);
+	return 0;
+}
+
 static int
 open_rest(struct logd *d)
 {
@@ -442,6 +531,8 @@ open_rest(struct logd *d)
 		log_warnx(&d->log, "%s", err);
 		return -1;
 	}
+	if (osf_open(d) == -1)
+		return -1;
 	if (store_open(&d->store, d->conf.common.db, &o, err,
 	    sizeof(err)) != 0) {
 		log_warnx(&d->log, "%s", err);
@@ -610,6 +701,7 @@ main(int argc, char **argv)
 	store_close(d->store);
 	syncsend_close(d->sync);
 	logev_burst_free(&d->burst);
+	osf_db_free(&d->osf);
 	free(d->e4);
 	free(d->e6);
 	free(d->isnew);

@@ -18,12 +18,16 @@
 # its helper CAP_NET_ADMIN only; an NFLOG overrun (the reader stopped
 # while a SYN flood arrives) is logged, counted and survived; the
 # --metrics listener and the --metrics-file textfile pass promtool and
-# their counters follow the events.  Started as
+# their counters follow the events; the OS of a whitelisted sender's SYN
+# is recorded in the database ("os": nfspamdb --os, --json), the latest
+# one winning, and outbound SYNs record none; a bad --os-fingerprints
+# file stops the start, naming its line.  Started as
 # root on a database directory that belongs to nobody, every file it
 # makes there is nobody's.  -V, -h and usage errors are checked first,
 # as any user.
 #
 # Environment: top_srcdir, top_builddir, NFSPAMLOGD, NFSPAMDB, SYNFLOOD.
+# The fingerprint files are the source tree's (not installed here).
 
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -60,6 +64,14 @@ is "$?:$out" "1:nfspamlogd: --metrics 127.0.0.1: want ADDRESS:PORT" \
 out=$("$NFSPAMLOGD" --metrics-file logd.prom 2>&1)
 is "$?:$out" "1:nfspamlogd: --metrics-file logd.prom: not an absolute path" \
     "--metrics-file with a relative path exits 1 naming it"
+out=$("$NFSPAMLOGD" --os-fingerprints '' 2>&1)
+is "$?:$out" "1:nfspamlogd: --os-fingerprints: empty file name" \
+    "--os-fingerprints with an empty name exits 1"
+nine=()
+for i in 1 2 3 4 5 6 7 8 9; do nine+=(--os-fingerprints "f$i"); done
+out=$("$NFSPAMLOGD" "${nine[@]}" 2>&1)
+is "$?:$out" "1:nfspamlogd: --os-fingerprints f9: at most 8 files" \
+    "a ninth --os-fingerprints exits 1 naming it"
 
 if [ "$(id -u)" != 0 ]; then
 	skip "needs root (network namespaces, nftables, NFLOG)" 1
@@ -83,6 +95,7 @@ lab_watchdog 170 "tests/system/logd.sh: watchdog after 170 s"
 lab_ns snd && lab_ns gw && lab_link snd eth0 gw snd0 &&
     lab_addr snd eth0 10.77.1.2/24 && lab_addr snd eth0 fd77:1::2/64 &&
     lab_addr snd eth0 10.77.1.5/24 && lab_addr snd eth0 fd77:5::5/64 &&
+    lab_addr snd eth0 10.77.1.6/24 &&
     lab_addr gw snd0 10.77.1.1/24 && lab_addr gw snd0 fd77:1::1/64 &&
     lab_addr gw snd0 fd77:5::1/64 ||
     bail_out "cannot build the lab"
@@ -96,12 +109,15 @@ DB=$LAB_TMP/db
 LOG=$LAB_TMP/nfspamlogd.log
 mkdir -p "$DB" && chown nobody: "$DB" || bail_out "db dir"
 
+OSFP=(--os-fingerprints "$top_srcdir/etc/os-fingerprints"
+    --os-fingerprints "$top_srcdir/etc/pf.os")
+
 # logd_start [FLAGS...]: nfspamlogd in gw as the nobody user.
 logd_start()
 {
 	: >"$LOG"
 	lab_spawn gw "$LOG" "$NFSPAMLOGD" -D -W 900h --db "$DB" \
-	    --user nobody --stats-interval 0 "$@"
+	    --user nobody --stats-interval 0 "${OSFP[@]}" "$@"
 	LOGD_PID=$LAB_LASTPID
 	lab_wait 10 eval '! kill -0 $LOGD_PID || grep -q "listening " "$LOG"'
 	kill -0 "$LOGD_PID" 2>/dev/null && grep -q "listening " "$LOG"
@@ -130,6 +146,25 @@ db_field()
 {
 	"$NFSPAMDB" --db "$DB" 2>/dev/null |
 	    awk -F'|' -v a="$1" -v n="$2" '$1 == "WHITE" && $2 == a { print $n }'
+}
+
+# db_os ADDR: the OS nfspamdb --os gives the address's WHITE line.
+db_os()
+{
+	"$NFSPAMDB" --db "$DB" --os 2>/dev/null |
+	    awk -F'|' -v a="$1" '$1 == "WHITE" && $2 == a { print $10 }'
+}
+
+# json_os ADDR: the "os" member of the address's WHITE object of
+# nfspamdb --json; "None" when it has none.
+json_os()
+{
+	"$NFSPAMDB" --db "$DB" --json 2>/dev/null | python3 -c '
+import json, sys
+for l in sys.stdin:
+    o = json.loads(l)
+    if o["type"] == "WHITE" and o.get("ip") == sys.argv[1]:
+        print(o.get("os"))' "$1"
 }
 
 # connect NS SRC DST: one TCP connection to DST:25 from SRC, read the
@@ -189,6 +224,16 @@ out=$(lab_exec gw setpriv --reuid=nobody --regid="$(id -g nobody)" \
 is "$?" 1 "without CAP_NET_ADMIN nfspamlogd exits 1"
 like "$out" 'needs CAP_NET_ADMIN' "... and says what it needs"
 diag "$out"
+# A fingerprint line that does not parse, a file that is not there.
+printf '# ok\n64240:128:1:52:M*,N,W8,N,N,S:Windows:10\n' >"$LAB_TMP/bad.os"
+out=$(lab_exec gw "$NFSPAMLOGD" -D --db "$DB" --user nobody \
+    "${OSFP[@]}" --os-fingerprints "$LAB_TMP/bad.os" 2>&1)
+is "$?" 1 "a bad --os-fingerprints file: nfspamlogd exits 1"
+like "$out" "--os-fingerprints $LAB_TMP/bad\\.os:2: " "... naming its line"
+out=$(lab_exec gw "$NFSPAMLOGD" -D --db "$DB" --user nobody \
+    --os-fingerprints "$LAB_TMP/no.os" 2>&1)
+is "$?" 1 "a missing --os-fingerprints file: nfspamlogd exits 1"
+like "$out" "--os-fingerprints $LAB_TMP/no\\.os: No such file" "... naming it"
 
 # --- start ---
 PROMDIR=$LAB_TMP/textfile
@@ -199,6 +244,8 @@ is "$?" 0 "nfspamlogd starts in gw and binds NFLOG group 25" ||
     { diag "$(cat "$LOG")"; bail_out "nfspamlogd does not start"; }
 like "$(cat "$LOG")" "metrics listening=127\.0\.0\.1:$MPORT" \
     "it says where the metrics listener is"
+like "$(cat "$LOG")" "os fingerprints=[1-9][0-9]* files=2" \
+    "it says how many OS fingerprints it read, from how many files"
 scrape
 is "$(promcheck "$M")" "" "GET /metrics passes promtool check metrics"
 is "$(mval "nfspamd_logd_build_info{version=\"$version\"}"):$(mval \
@@ -244,10 +291,18 @@ ok 'connect snd 10.77.1.5 10.77.1.1 && connect snd fd77:5::5 fd77:1::1' \
 ok 'lab_wait 5 eval "[ \"\$(db_field 10.77.1.5 9)\" = 1 ] &&
     [ \"\$(db_field fd77:5::/64 9)\" = 1 ]"' \
     "each connection counts as a pass (pcount 0 -> 1)"
+# The OS is keyed by the address itself, as nfspamd keys it: the
+# listing shows it on IPv4's WHITE line; IPv6's is the /64's.
+like "$(db_os 10.77.1.5)" '^Linux ' \
+    "nfspamdb --os: the sender's OS, from its SYN ($(db_os 10.77.1.5))"
+like "$(json_os 10.77.1.5)" '^Linux ' \
+    "nfspamdb --json: an \"os\" member for it"
 scrape
 diag "$(grep -v '^#' <<<"$M" | grep -v _bucket | tr '\n' ' ')"
 is "$(mval 'nfspamd_logd_events_applied_total{direction="in"}')" 2 \
     "metrics: 2 inbound events applied"
+is "$(mval nfspamd_logd_os_refreshed_total)" 2 \
+    "metrics: 2 OS entries written (IPv4, IPv6)"
 ok '[ "$(mval nfspamd_logd_events_total)" -ge 2 ] &&
     [ "$(mval nfspamd_logd_db_updates_total)" -ge 2 ] &&
     [ "$(mval nfspamd_logd_whitelisted_total)" = 0 ]' \
@@ -326,6 +381,9 @@ ok 'lab_wait 5 eval "stats | grep -qx ignored-prefix=1"' \
 st=$(stats)
 diag "$(echo "$st" | tr '\n' ' ')"
 like "$st" '^in=2$' "the counters say 2 inbound events"
+like "$st" '^os-refreshed=2$' "... and 2 OS entries: outbound SYNs give none"
+ok '! grep -q "seen=out.* os=" "$LOG"' "... nor an os= on their lines"
+is "$(db_os 10.77.1.2)" "" "gw's Postfix's peer has no OS entry"
 like "$st" '^lost=0$' "... and nothing lost"
 scrape
 is "$(mval 'nfspamd_logd_events_ignored_total{reason="prefix"}')" 1 \
@@ -367,6 +425,27 @@ is "$(db_field 10.77.1.2 2)" "" "... and 10.77.1.2 gets no entry"
 ok '! lab_set_elem spamd-white 10.77.1.2' "... nor an element in @spamd-white"
 ok 'connect snd 10.77.1.5 10.77.1.1' "with -I a whitelisted sender ..."
 ok 'lab_wait 5 eval "[ \"\$(db_field 10.77.1.5 9)\" = 2 ]"' "... is still refreshed"
+
+# --- the OS: the latest SYN's ---
+# 10.77.1.6 is in the set only: its first connection makes the entry.
+# synclient's SYN says Windows 10; then snd's own stack says Linux.
+lab_exec gw nft add element inet nfspamd spamd-white '{ 10.77.1.6 timeout 60s }'
+syn=$(lab_exec snd python3 "$top_srcdir/tests/system/synclient.py" \
+    --dev eth0 --src 10.77.1.6 --dst 10.77.1.1 --dport 25 --ttl 128 \
+    --df 1 --window 64240 --options M1460,N,W8,N,N,S --read-seconds 1 \
+    --send 'QUIT\r\n' 2>&1)
+ok 'lab_wait 5 eval "[ \"\$(db_os 10.77.1.6)\" = \"Windows 10-11\" ]"' \
+    "a Windows 10 SYN from a whitelisted sender: os \"Windows 10-11\"" ||
+    diag "synclient: $syn; nfspamdb: $("$NFSPAMDB" --db "$DB" --os)"
+like "$(cat "$LOG")" '^nfspamlogd: whitelisted ip=10\.77\.1\.6 seen=in count=1 expire=[0-9]+ os="Windows 10-11"$' \
+    "... on its log line too"
+ok 'connect snd 10.77.1.6 10.77.1.1 &&
+    lab_wait 5 eval "[[ \$(db_os 10.77.1.6) == Linux* ]]"' \
+    "its next connection, from Linux, replaces it"
+like "$(db_os 10.77.1.6):$(json_os 10.77.1.6)" '^Linux .*:Linux ' \
+    "... as nfspamdb --os and --json say"
+ok 'lab_wait 5 eval "stats | grep -qx os-refreshed=3"' \
+    "os-refreshed counts them (3 with 10.77.1.5's above)"
 
 # --- --auto-white: a sender that passed often is kept longer ---
 logd_stop
@@ -505,6 +584,10 @@ ok 'kill -0 "$LOGD_PID" && grep -q "listening " "$LOG"' \
     diag "$(cat "$LOG")"
 like "$(cat "$LOG")" "running as nobody, the owner of $OWN, instead of --user nfspamd" \
     "... as nobody, the directory's owner, and says so"
+# Without --os-fingerprints: the shipped files, not installed here.
+ok '[ "$(grep -c "OS fingerprinting off: .*/os-fingerprints: No such file" "$LOG")" = 1 ] ||
+    grep -q "os fingerprints=[1-9][0-9]* files=2" "$LOG"' \
+    "... with fingerprinting off, said once, when the default files are missing"
 like "$(cat "$LOG")" "$OWN/nft.gen belonged to root: given to nobody" \
     "... after giving nobody the nft.gen a root run left"
 helper=$(pgrep -P "$LOGD_PID")
