@@ -79,14 +79,22 @@ commit_queue(struct conn *c, const struct smtp_event *ev)
 	w->pending_tail = &p->next;
 }
 
-/* What the client's SYN said, for nfspamdb and nfspamd-policy. */
+/*
+ * What the client's SYN said, for nfspamdb and nfspamd-policy.  The
+ * same name seen within the hour is left as it is: a write would dirty
+ * pages for nothing, once per tuple.
+ */
 static int
 os_put(struct store_txn *t, const struct pending *p, int64_t now)
 {
-	char ip[ADDR_STRLEN], name[OSF_OSLEN];
+	char ip[ADDR_STRLEN], name[OSF_OSLEN], old[STORE_OSMAX + 1];
+	int64_t seen;
 
 	addr_format(&p->rcpt.addr, ip, sizeof(ip));
 	osf_name(p->os, name, sizeof(name));
+	if (store_os_get(t, ip, strlen(ip), &seen, old, sizeof(old)) == 0 &&
+	    strcmp(old, name) == 0 && seen <= now && now - seen < 3600)
+		return 0;
 	return store_os_put(t, ip, strlen(ip), now, name);
 }
 

@@ -57,6 +57,8 @@ def entries(db):
     out = {}
     for line in r.stdout.splitlines():
         e = json.loads(line)
+        # The OS nfspamd saw is its own: catch-up does not carry it.
+        e.pop("os", None)
         k = (e.get("type"), e.get("ip") or e.get("address") or
              e.get("key"), e.get("helo"), e.get("from"), e.get("to"))
         out[k] = e

@@ -48,7 +48,7 @@ def base(tmp, name, *extra):
             os.path.join(tmp, name + ".sock"), "--alloweddomains",
             os.path.join(tmp, "none"), "-p",
             str(it.free_port(["127.0.0.1"])), "-l", "127.0.0.1",
-            "--user", ME] + list(extra)
+            "--os-tarpit-port", "0", "--user", ME] + list(extra)
 
 
 def t_version_help(tmp):

@@ -384,7 +384,8 @@ class Nfspamd(DaemonLog):
                      "--alloweddomains", os.path.join(self.dir, "domains"),
                      "-p", str(self.port), "-l", "127.0.0.1",
                      "--user", (user or pwd.getpwuid(os.geteuid())).pw_name,
-                     "--firewall", "none", "-S", "0", "-s", "0"]
+                     "--firewall", "none", "-S", "0", "-s", "0",
+                     "--os-tarpit-port", "0"]
         self.proc = None
         self.logf = None
 

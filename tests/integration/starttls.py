@@ -103,7 +103,8 @@ def t_errors(tmp, cert, key, other_key):
     base = ["-d", "--db", os.path.join(tmp, "err-db"), "--control",
             os.path.join(tmp, "err.sock"), "-p",
             str(it.free_port(["127.0.0.1"])), "-l", "127.0.0.1",
-            "--firewall", "none", "--user", it.pwd.getpwuid(os.geteuid()).pw_name]
+            "--os-tarpit-port", "0", "--firewall", "none", "--user",
+            it.pwd.getpwuid(os.geteuid()).pw_name]
     broken = os.path.join(tmp, "broken.crt")
     with open(broken, "w") as f:
         f.write("-----BEGIN CERTIFICATE-----\nnot base64 at all\n"

@@ -66,6 +66,8 @@ start_nfspamd()
 	    -s 0 -l 0.0.0.0 -l :: -p 8025 -h spamd.gw.test --db "$LAB_TMP/db" \
 	    --control "$LAB_TMP/run/control.sock" --user nobody \
 	    --alloweddomains "$LAB_TMP/alloweddomains" \
+	    --os-fingerprints "$top_srcdir/etc/os-fingerprints" \
+	    --os-fingerprints "$top_srcdir/etc/pf.os" \
 	    -C "$tls/cert.pem" -K "$tls/key.pem"
 	NFSPAMD_PID=$LAB_LASTPID
 }
@@ -161,7 +163,7 @@ for ((i = 0; i < 100; i++)); do
 	sleep 0.1
 done
 is "$rc" 0 "nfspamd exits 0 on SIGTERM"
-bad=$(grep -Ev '^nfspamd: (listening|connected|disconnected|greylisted|passed|scan|firewall=nft op=[a-z]+|stopping|starttls|SIGHUP:|STARTTLS certificate|reloaded|alloweddomains|worker stats|greylisting by network:)( |$)' "$log" |
+bad=$(grep -Ev '^nfspamd: (listening|connected|disconnected|greylisted|passed|scan|firewall=nft op=[a-z]+|stopping|starttls|SIGHUP:|STARTTLS certificate|reloaded|alloweddomains|worker stats|greylisting by network:|os fingerprints)( |$)' "$log" |
     grep -v 'does not start\|Permission denied' | head -n 20)
 is "$bad" "" "nfspamd logged no warning or error (besides the refused key)"
 
