@@ -32,7 +32,7 @@ sources()
 	    tr ' \t\\' '\n\n\n' | grep '^src/'
 }
 bad=
-for prog in nfspamd nfspamlogd nfspamdb nfspamd-setup; do
+for prog in nfspamd nfspamlogd nfspamdb nfspamd-setup nfspamd-policy; do
 	var=$(echo "src_${prog}_${prog}_SOURCES" | tr -- '-' '_')
 	n=$(sources "$var" | grep -c "^src/$prog/")
 	other=$(sources "$var" | grep -v "^src/$prog/" | tr '\n' ' ')

@@ -289,21 +289,25 @@ ok '[ -x "$T/upper/usr/sbin/nfspamd" ] && [ -f "$T/upper/var/lib/dpkg/info/nfspa
     "what dpkg wrote is in the overlay's upper dir"
 
 want_files="/usr/sbin/nfspamd /usr/sbin/nfspamdb /usr/sbin/nfspamd-setup
-/usr/sbin/nfspamlogd
+/usr/sbin/nfspamlogd /usr/sbin/nfspamd-policy
 /usr/share/man/man8/nfspamd.8.gz /usr/share/man/man8/nfspamdb.8.gz
 /usr/share/man/man8/nfspamd-setup.8.gz /usr/share/man/man8/nfspamlogd.8.gz
+/usr/share/man/man8/nfspamd-policy.8.gz
 /usr/share/man/man5/spamd.conf.5.gz
 /lib/systemd/system/nfspamd.service /lib/systemd/system/nfspamd-nft.service
 /lib/systemd/system/nfspamd-setup.service
 /lib/systemd/system/nfspamd-setup.timer /lib/systemd/system/nfspamlogd.service
+/lib/systemd/system/nfspamd-policy.socket
+/lib/systemd/system/nfspamd-policy@.service
 /usr/lib/sysusers.d/nfspamd.conf /usr/lib/tmpfiles.d/nfspamd.conf
+/usr/share/nfspamd/pf.os /usr/share/nfspamd/os-fingerprints
 /usr/share/doc/nfspamd/copyright
 /usr/share/doc/nfspamd/examples/nfspamd-gateway.nft"
 # shellcheck disable=SC2086
 missing=$(in_root sh -c 'for f; do [ -f "$f" ] || printf "%s " "$f"; done' \
     sh $want_files)
-is "$missing" "" "the four programs, their man pages, the five units, sysusers.d, tmpfiles.d, the gateway ruleset example"
-ok 'in_root sh -c "for p in nfspamd nfspamdb nfspamd-setup nfspamlogd; do [ -x /usr/sbin/\$p ] || exit 1; done"' \
+is "$missing" "" "the five programs, their man pages, the seven units, sysusers.d, tmpfiles.d, the OS fingerprints, the gateway ruleset example"
+ok 'in_root sh -c "for p in nfspamd nfspamdb nfspamd-setup nfspamlogd nfspamd-policy; do [ -x /usr/sbin/\$p ] || exit 1; done"' \
     "the programs in /usr/sbin are executable"
 is "$(in_root dpkg -V nfspamd 2>&1)" "" "dpkg -V: every file as packaged"
 
@@ -339,7 +343,7 @@ exec_start=$(root_file /lib/systemd/system/nfspamd.service |
 is "$exec_start" '/usr/sbin/nfspamd $NFSPAMD_OPTS' \
     "the installed nfspamd.service runs /usr/sbin/nfspamd \$NFSPAMD_OPTS"
 
-for p in nfspamd nfspamdb nfspamd-setup nfspamlogd; do
+for p in nfspamd nfspamdb nfspamd-setup nfspamlogd nfspamd-policy; do
 	out=$(in_root "/usr/sbin/$p" --version 2>&1)
 	rc=$?
 	if [ "$rc" = 0 ] && grep -q "$ac_version" <<<"$out"; then

@@ -321,7 +321,7 @@ check "nfspamd exits 0 on SIGTERM within 10 s" [ "$rc" = 0 ] ||
 # warning or an error.
 events='listening|connected|disconnected|greylisted|passed|blacklist|scan'
 events="$events|firewall=[a-z]+ op=[a-z]+|stopping|alloweddomains|worker stats"
-events="$events|greylisting by network:|os fingerprints"
+events="$events|greylisting by network:|os fingerprints=[0-9]+ files=[0-9]+|os fingerprints loaded"
 check "nfspamd logged no warning or error" eval \
     '! grep -Ev "^nfspamd(\[[0-9]+\])?: ($events)( |$)" "$LAB_NFSPAMD_LOG" | grep -q .' ||
     say "$(grep -Ev "^nfspamd(\[[0-9]+\])?: ($events)( |$)" "$LAB_NFSPAMD_LOG" | head -n 20)"

@@ -163,7 +163,7 @@ for ((i = 0; i < 100; i++)); do
 	sleep 0.1
 done
 is "$rc" 0 "nfspamd exits 0 on SIGTERM"
-bad=$(grep -Ev '^nfspamd: (listening|connected|disconnected|greylisted|passed|scan|firewall=nft op=[a-z]+|stopping|starttls|SIGHUP:|STARTTLS certificate|reloaded|alloweddomains|worker stats|greylisting by network:|os fingerprints)( |$)' "$log" |
+bad=$(grep -Ev '^nfspamd: (listening|connected|disconnected|greylisted|passed|scan|firewall=nft op=[a-z]+|stopping|starttls|SIGHUP:|STARTTLS certificate|reloaded|alloweddomains|worker stats|greylisting by network:|os fingerprints=[0-9]+ files=[0-9]+|os fingerprints loaded)( |$)' "$log" |
     grep -v 'does not start\|Permission denied' | head -n 20)
 is "$bad" "" "nfspamd logged no warning or error (besides the refused key)"
 
