@@ -118,26 +118,6 @@ add_listen(struct conf *c, const char *s)
 	c->nlisten++;
 }
 
-/* --os-fingerprints: the first one replaces the shipped files. */
-static void
-add_osfile(struct conf *c, const char *s)
-{
-	if (c->os_default) {
-		c->os_default = false;
-		c->nos_files = 0;
-	}
-	if (strcmp(s, "none") == 0) {
-		c->nos_files = 0;
-		return;
-	}
-	if (*s == '\0')
-		errx(1, "--os-fingerprints: empty file name");
-	if (c->nos_files == NFSPAMD_OS_FILES)
-		errx(1, "--os-fingerprints %s: at most %d files", s,
-		    NFSPAMD_OS_FILES);
-	c->os_files[c->nos_files++] = s;
-}
-
 static void
 add_resolver(struct conf *c, const char *s)
 {
@@ -206,10 +186,7 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 	c->catchup_port = CATCHUP_PORT;
 	c->catchup_rate = NFSPAMD_CATCHUP_RATE;
 	c->catchup_interval = 60;
-	c->os_files[0] = NFSPAMD_DATADIR "/os-fingerprints";
-	c->os_files[1] = NFSPAMD_DATADIR "/pf.os";
-	c->nos_files = 2;
-	c->os_default = true;
+	prog_osfiles_init(&c->os);
 	c->os_port = NFSPAMD_OS_PORT;
 	c->os_msg = NFSPAMD_OS_MSG;
 	c->tls_handshakes = NFSPAMD_TLS_HANDSHAKES;
@@ -350,7 +327,7 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 		case OPT_CUINTERVAL: c->catchup_interval = (unsigned)prog_number(
 			    "--catchup-interval", optarg, 0, 86400);
 			break;
-		case OPT_OSFILE: add_osfile(c, optarg); break;
+		case OPT_OSFILE: prog_osfiles_add(&c->os, optarg); break;
 		case OPT_OSPORT: c->os_port = (uint16_t)prog_number(
 			    "--os-tarpit-port", optarg, 0, 65535);
 			break;

@@ -164,7 +164,7 @@ spawn(struct sup *s, int id)
 	const struct conf *c = &s->conf;
 	int fds[NFSPAMD_MAXFDS], sp[2] = { -1, -1 };
 	char **av = NULL, err[256];
-	bool savesyn = c->nos_files > 0;
+	bool savesyn = c->os.n > 0;
 	size_t n = 0;
 	pid_t pid;
 
@@ -659,33 +659,12 @@ give_back(struct sup *s)
 
 /*
  * --os-fingerprints, read once here so that a bad file stops the start
- * with its line named; the workers read them again.  The shipped files
- * may be missing (a build tree): fingerprinting is then off, said once.
+ * with its line named; the workers read them again.
  */
 static int
 osf_open(struct sup *s)
 {
-	struct conf *c = &s->conf;
-	char err[512];
-
-	for (size_t i = 0; i < c->nos_files; i++) {
-		if (osf_db_load(&s->osf, c->os_files[i], err,
-		    sizeof(err)) == 0)
-			continue;
-		if (c->os_default && access(c->os_files[i], F_OK) == -1) {
-			log_warnx(&s->log, "OS fingerprinting off: %s",
-			    err);
-			osf_db_free(&s->osf);
-			c->nos_files = 0;
-			return 0;
-		}
-		log_warnx(&s->log, "--os-fingerprints %s", err);
-		return -1;
-	}
-	if (c->nos_files > 0)
-		log_info(&s->log, "os fingerprints=%zu files=%zu", s->osf.n,
-		    c->nos_files);
-	return 0;
+	return prog_osfiles_load(&s->conf.os, &s->osf, &s->log);
 }
 
 /*

@@ -31,7 +31,6 @@
 #define NFSPAMD_TLS_TIMEOUT	30	/* seconds for a handshake */
 #define NFSPAMD_CATCHUP_RATE	200000	/* entries a second, served */
 #define NFSPAMD_OS_PORT		8027	/* --os-tarpit-port */
-#define NFSPAMD_OS_FILES	8	/* --os-fingerprints, at most */
 #define NFSPAMD_OS_LIST		"osf"	/* the OS tarpit's list name */
 #define NFSPAMD_OS_MSG		"Your operating system does not send mail " \
 				"directly"
@@ -90,10 +89,7 @@ struct conf {
 	const char	*dnsrep;		/* --dnsrep file */
 	const char	*resolvers[16];		/* --resolver */
 	size_t		 nresolvers;
-	const char	*os_files[NFSPAMD_OS_FILES];	/* --os-fingerprints */
-	size_t		 nos_files;		/* 0: fingerprinting off */
-	bool		 os_default;		/* the shipped files: a
-						   missing one is no error */
+	struct prog_osfiles os;			/* --os-fingerprints */
 	uint16_t	 os_port;		/* --os-tarpit-port; 0: off */
 	const char	*os_msg;		/* --os-tarpit-message */
 };

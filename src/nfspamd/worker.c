@@ -723,10 +723,10 @@ osf_load(struct worker *w)
 	const struct conf *cf = w->conf;
 	char err[512];
 
-	for (size_t i = 0; i < cf->nos_files; i++)
-		if (osf_db_load(&w->osf, cf->os_files[i], err,
+	for (size_t i = 0; i < cf->os.n; i++)
+		if (osf_db_load(&w->osf, cf->os.files[i], err,
 		    sizeof(err)) == -1) {
-			if (!cf->os_default)
+			if (!cf->os.shipped)
 				log_warnx(w->log, "worker=%d: fingerprinting "
 				    "off: %s", w->a->id, err);
 			osf_db_free(&w->osf);

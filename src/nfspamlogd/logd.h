@@ -34,7 +34,6 @@
 #define LOGD_QTHRESH		256
 #define LOGD_QTIMEOUT		2	/* hundredths of a second */
 #define LOGD_WARN_EVERY		10	/* seconds between repeated warnings */
-#define LOGD_OS_FILES		8	/* --os-fingerprints, at most */
 
 /* Histogram buckets (upper bounds): a burst's latency, in seconds. */
 #define LOGD_BURST_BOUNDS \
@@ -57,10 +56,7 @@ struct conf {
 	const char	*keyfile;			/* -k */
 	const char	*metrics;		/* --metrics address:port */
 	const char	*metrics_file;		/* --metrics-file */
-	const char	*os_files[LOGD_OS_FILES];	/* --os-fingerprints */
-	size_t		 nos_files;		/* 0: fingerprinting off */
-	bool		 os_default;		/* the shipped files: a
-						   missing one is no error */
+	struct prog_osfiles os;			/* --os-fingerprints */
 };
 
 struct counters {

@@ -83,26 +83,6 @@ static const struct option longopts[] = {
 	PROG_LONGOPTS_END
 };
 
-/* --os-fingerprints: the first one replaces the shipped files. */
-static void
-add_osfile(struct conf *c, const char *s)
-{
-	if (c->os_default) {
-		c->os_default = false;
-		c->nos_files = 0;
-	}
-	if (strcmp(s, "none") == 0) {
-		c->nos_files = 0;
-		return;
-	}
-	if (*s == '\0')
-		errx(1, "--os-fingerprints: empty file name");
-	if (c->nos_files == LOGD_OS_FILES)
-		errx(1, "--os-fingerprints %s: at most %d files", s,
-		    LOGD_OS_FILES);
-	c->os_files[c->nos_files++] = s;
-}
-
 static void
 parse_args(int argc, char **argv, struct conf *c)
 {
@@ -117,10 +97,7 @@ parse_args(int argc, char **argv, struct conf *c)
 	c->stats_interval = 3600;
 	c->rcvbuf = 16UL << 20;
 	c->keyfile = SYNC_KEYFILE;
-	c->os_files[0] = NFSPAMD_DATADIR "/os-fingerprints";
-	c->os_files[1] = NFSPAMD_DATADIR "/pf.os";
-	c->nos_files = 2;
-	c->os_default = true;
+	prog_osfiles_init(&c->os);
 	while ((ch = getopt_long(argc, argv, "DhIk:l:vVW:Y:", longopts,
 	    NULL)) != -1) {
 		if (prog_common_opt(&c->common, ch, optarg))
@@ -165,7 +142,7 @@ parse_args(int argc, char **argv, struct conf *c)
 			if (grey_parse_awl(optarg, &c->awl, &why) == -1)
 				errx(1, "--auto-white %s: %s", optarg, why);
 			break;
-		case OPT_OSFILE: add_osfile(c, optarg); break;
+		case OPT_OSFILE: prog_osfiles_add(&c->os, optarg); break;
 		default: prog_usage(usage_text, 1);
 		}
 	}
@@ -485,37 +462,12 @@ open_sync(struct logd *d, char *err, size_t errlen)
 
 /*
  * --os-fingerprints, read once, as the user we run as: the shipped files
- * are world-readable.  They may be missing (a build tree): fingerprinting
- * is then off, said once.  A bad file stops the start, its line named.
+ * are world-readable.
  */
 static int
 osf_open(struct logd *d)
 {
-	struct conf *c = &d->conf;
-	char err[512], hint[512] = "";
-
-	for (size_t i = 0; i < c->nos_files; i++) {
-		if (osf_db_load(&d->osf, c->os_files[i], err,
-		    sizeof(err)) == 0)
-			continue;
-		if (c->os_default && access(c->os_files[i], F_OK) == -1) {
-			log_warnx(&d->log, "OS fingerprinting off: %s", err);
-			osf_db_free(&d->osf);
-			c->nos_files = 0;
-			return 0;
-		}
-		/* Not readable as the user we became: say who, and the fix. */
-		if (access(c->os_files[i], R_OK) == -1 && errno == EACCES)
-			owner_hint(errno, c->os_files[i], hint, sizeof(hint));
-		log_warnx(&d->log, "--os-fingerprints %s%s%s%s", err,
-		    hint[0] != '\0' ? " (" : "", hint,
-		    hint[0] != '\0' ? ")" : "");
-		return -1;
-	}
-	if (c->nos_files > 0)
-		log_info(&d->log, "os fingerprints=%zu files=%zu", d->osf.n,
-		    c->nos_files);
-	return 0;
+	return prog_osfiles_load(&d->conf.os, &d->osf, &d->log);
 }
 
 static int

@@ -14,7 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "metrics.h"
+#include "osf.h"
 #include "owner.h"
 #include "store.h"
 
@@ -189,4 +191,63 @@ prog_loop_close(uv_loop_t *loop)
 	uv_walk(loop, close_walk, NULL);
 	uv_run(loop, UV_RUN_DEFAULT);
 	uv_loop_close(loop);
+}
+
+/* --- --os-fingerprints --- */
+
+void
+prog_osfiles_init(struct prog_osfiles *f)
+{
+	f->files[0] = NFSPAMD_DATADIR "/os-fingerprints";
+	f->files[1] = NFSPAMD_DATADIR "/pf.os";
+	f->n = 2;
+	f->shipped = true;
+}
+
+void
+prog_osfiles_add(struct prog_osfiles *f, const char *arg)
+{
+	if (f->shipped) {
+		f->shipped = false;
+		f->n = 0;
+	}
+	if (strcmp(arg, "none") == 0) {
+		f->n = 0;
+		return;
+	}
+	if (*arg == '\0')
+		errx(1, "--os-fingerprints: empty file name");
+	if (f->n == PROG_OS_FILES)
+		errx(1, "--os-fingerprints %s: at most %d files", arg,
+		    PROG_OS_FILES);
+	f->files[f->n++] = arg;
+}
+
+int
+prog_osfiles_load(struct prog_osfiles *f, struct osf_db *db,
+    struct logger *lg)
+{
+	char err[512], hint[512] = "";
+
+	for (size_t i = 0; i < f->n; i++) {
+		if (osf_db_load(db, f->files[i], err, sizeof(err)) == 0)
+			continue;
+		if (f->shipped && access(f->files[i], F_OK) == -1) {
+			log_warnx(lg, "OS fingerprinting off: %s", err);
+			osf_db_free(db);
+			f->n = 0;
+			return 0;
+		}
+		/* Not readable as the user we became: say who, and the fix. */
+		if (access(f->files[i], R_OK) == -1 && errno == EACCES)
+			owner_hint(errno, f->files[i], hint, sizeof(hint));
+		log_warnx(lg, "--os-fingerprints %s%s%s%s", err,
+		    hint[0] != '\0' ? " (" : "", hint,
+		    hint[0] != '\0' ? ")" : "");
+		osf_db_free(db);
+		return -1;
+	}
+	if (f->n > 0)
+		log_info(lg, "os fingerprints=%zu files=%zu", db->n, f->n);
+	return 0;
 }

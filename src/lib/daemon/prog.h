@@ -101,4 +101,31 @@ void	prog_signals_start(uv_loop_t *, struct prog_signals *,
 /* Close every handle still open, let their callbacks run, close loop. */
 void	prog_loop_close(uv_loop_t *loop);
 
+/*
+ * --os-fingerprints, as nfspamd and nfspamlogd take it: up to
+ * PROG_OS_FILES files in osf.h's format, read in order; by default the
+ * shipped ones (os-fingerprints, then pf.os), which the first flag
+ * replaces; "none": no fingerprinting.
+ */
+#define PROG_OS_FILES	8
+struct prog_osfiles {
+	const char	*files[PROG_OS_FILES];
+	size_t		 n;		/* 0: fingerprinting off */
+	bool		 shipped;	/* the defaults: missing is no error */
+};
+
+struct logger;
+struct osf_db;
+
+void	prog_osfiles_init(struct prog_osfiles *);
+/* One --os-fingerprints; a bad value exits 1. */
+void	prog_osfiles_add(struct prog_osfiles *, const char *arg);
+/*
+ * Read them into db, as the user we run as.  A missing shipped file (a
+ * build tree) turns fingerprinting off (f->n = 0), said once; anything
+ * else wrong is logged with the file and line, and is -1.
+ */
+int	prog_osfiles_load(struct prog_osfiles *, struct osf_db *,
+	    struct logger *);
+
 #endif
