@@ -30,24 +30,17 @@ top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir/build/plain}
 NTESTS=31
 
-tap_n=0 tap_failed=0
-say()
-{
-	local l
-
-	printf '%s\n' "$@" | while IFS= read -r l; do
-		printf '# %s\n' "$l"
-	done
-}
-step() { say "[+$(lab_elapsed)s] $*"; }
-pass() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1"; }
+. "$top_srcdir/tests/lib/tap.sh"
+say() { diag "$*"; }
+step() { diag "[+$(lab_elapsed)s] $*"; }
+pass() { _tap_result 1 "$1"; }
 fail()
 {
-	tap_n=$((tap_n + 1)) tap_failed=$((tap_failed + 1))
-	echo "not ok $tap_n - $1"
+	_tap_result 0 "$1"
 	shift
-	[ $# -eq 0 ] || say "$@"
+	[ $# -eq 0 ] || diag "$*"
 }
+# check DESC CMD...: a test that CMD succeeds (run as it is, not eval'd).
 check()
 {
 	local d=$1
@@ -62,13 +55,8 @@ check()
 }
 skip_all()
 {
-	local i
-
-	for ((i = 1; i <= NTESTS; i++)); do
-		echo "ok $i # SKIP $1"
-	done
-	echo "1..$NTESTS"
-	exit 0
+	skip "$1" "$NTESTS"
+	done_testing
 }
 
 [ "$(id -u)" = 0 ] || skip_all "not root"
@@ -296,6 +284,5 @@ check "nfspamd logged no warning or error" eval \
     '! grep -Ev "^nfspamd(\[[0-9]+\])?: ($events)( |$)" "$LAB_NFSPAMD_LOG" | grep -q .' ||
     say "$(grep -Ev "^nfspamd(\[[0-9]+\])?: ($events)( |$)" "$LAB_NFSPAMD_LOG" | head -n 20)"
 
-[ $tap_failed = 0 ] || dump_logs
-echo "1..$tap_n"
-[ "$tap_n" = "$NTESTS" ] || echo "# planned $NTESTS, ran $tap_n" >&2
+[ "$_tap_failed" = 0 ] || dump_logs
+done_testing
