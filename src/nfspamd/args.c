@@ -332,8 +332,8 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 			    "--os-tarpit-port", optarg, 0, 65535);
 			break;
 		case OPT_OSMSG:
-			if (*optarg == '\0' || strpbrk(optarg, "\r\n") != NULL ||
-			    strlen(optarg) > 400)
+			if (*optarg == '\0' || strlen(optarg) > 400 ||
+			    strpbrk(optarg, "\r\n") != NULL)
 				errx(1, "--os-tarpit-message: one line of 1 to "
 				    "400 characters");
 			c->os_msg = optarg;

@@ -77,7 +77,8 @@ struct conn {
 	bool			 handle_closed;	/* uv_close's callback ran */
 	uint16_t		 inflight;	/* tuples not yet committed */
 	bool			 dnsrep;	/* black: listed by --dnsrep */
-	bool			 osf;		/* black: the OS tarpit's port */
+	bool			 osf;		/* black: came to the OS
+						   tarpit's port */
 	const struct osf_fp	*os;		/* its SYN's fingerprint, or
 						   NULL: unknown */
 	struct rep_q		*rep;		/* its --dnsrep lookup: the

@@ -22,7 +22,8 @@
 #define NFSPAMD_PORT		8025
 #define NFSPAMD_MAXCON		800
 #define NFSPAMD_MAXLISTEN	16
-#define NFSPAMD_MAXFDS		(2 * NFSPAMD_MAXLISTEN)	/* and --os-tarpit-port */
+/* Listening sockets: -p and --os-tarpit-port on each -l address. */
+#define NFSPAMD_MAXFDS		(2 * NFSPAMD_MAXLISTEN)
 #define NFSPAMD_CONF_DIR	"/etc/nfspamd"	/* fixed, whatever the prefix */
 #define NFSPAMD_CONTROL		"/run/nfspamd/control.sock"
 #define NFSPAMD_IDLE		400	/* spamd's MAXTIME */
