@@ -81,6 +81,11 @@ size_t		 bl_lookup(const struct bl *, const struct addr *,
  */
 int		 bl_reply_msg(const char *msg, const struct addr *, int code,
 		    bool last, struct buf *out);
+/*
+ * Another message will follow the reply in out: its final line
+ * ("450 ...") becomes a continuation ("450-...").  Nothing else changes.
+ */
+void		 bl_reply_more(struct buf *out);
 /* All matching lists' messages, in order, as one reply. */
 int		 bl_reply(const struct bl *, const uint32_t *ids, size_t n,
 		    const struct addr *, int code, struct buf *out);

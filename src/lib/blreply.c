@@ -72,6 +72,20 @@ fail:
 	return bl_buf_cut(out, old);
 }
 
+void
+bl_reply_more(struct buf *out)
+{
+	size_t i;
+
+	if (out->len < 6)
+		return;
+	/* The final line starts after the CRLF before its own. */
+	for (i = out->len - 2; i > 0 && out->data[i - 1] != '\n'; i--)
+		;
+	if (out->len - i >= 4 && out->data[i + 3] == ' ')
+		out->data[i + 3] = '-';
+}
+
 int
 bl_reply(const struct bl *b, const uint32_t *ids, size_t n,
     const struct addr *a, int code, struct buf *out)

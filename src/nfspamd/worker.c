@@ -73,13 +73,18 @@ worker_blackreply(struct conn *c)
 	n = lookup(w, &c->addr, ids, 64);
 	if (n > 64)
 		n = 64;
+	/* Each message ends the reply until another one follows it. */
 	rc = n > 0 ? bl_reply(w->bl, ids, n, &c->addr, w->conf->code, &b) : 0;
-	if (rc == 0 && c->osf)
+	if (rc == 0 && c->osf) {
+		bl_reply_more(&b);
 		rc = bl_reply_msg(w->conf->os_msg, &c->addr, w->conf->code,
-		    !c->trapped, &b);
-	if (rc == 0 && c->trapped)
+		    true, &b);
+	}
+	if (rc == 0 && c->trapped) {
+		bl_reply_more(&b);
 		rc = bl_reply_msg(BL_GREYTRAP_MSG, &c->addr, w->conf->code,
 		    true, &b);
+	}
 	if (rc == 0 && b.len == 0)
 		rc = buf_printf(&b, "%d Temporary failure\r\n",
 		    w->conf->code);

@@ -141,6 +141,14 @@ def t_fingerprints(tmp):
            "tarpit port: connected under list osf, with its os=")
     TAP.eq(it.db_find(d.db, "GREY", "127.0.0.11"), [],
            "tarpit port: no GREY tuple")
+    # On a blacklist too: both messages, one well-formed reply.
+    reply = d.control(it.LIST_LINE + "\n")
+    TAP.ok(reply.startswith("ok "), "a blacklist is loaded", reply)
+    r = it.dialogue(tport, it.BLACK_IP, "<bob@example.org>", body=it.BODY)
+    TAP.eq(r["tail"], it.black_reply(it.BLACK_IP).replace(
+        b"450 see", b"450-see") + ("450 %s\r\n" % OS_MSG).encode(),
+           "tarpit port, blacklisted too: the list's lines as "
+           "continuations, then the OS message last")
     # A WHITE address is never tarpitted, whatever port it came to.
     since = d.mark()
     r = it.dialogue(tport, "127.0.0.10", "<bob@example.org>")
@@ -162,8 +170,8 @@ def t_fingerprints(tmp):
                      text, re.M) is not None,
            "metrics: no unknown SYN on loopback")
     TAP.ok(re.search(r'^nfspamd_blacklisted_connections_total'
-                     r'\{list="osf"\} 1$', text, re.M) is not None,
-           "metrics: one tarpitted connection under list osf")
+                     r'\{list="osf"\} 2$', text, re.M) is not None,
+           "metrics: two tarpitted connections under list osf")
 
     # The OS entries live as long as an unseen WHITE one (-G ...:6s).
     ok = nfstest.wait_for(lambda: all("os" not in e

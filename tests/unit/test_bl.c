@@ -1116,6 +1116,27 @@ test_reply(void **state)
 	assert_string_equal(out.data,
 	    "450 Your address 10.1.2.3 is in list one\r\n");
 
+	/* A message after the lists': theirs is no longer the last line. */
+	bl_reply_more(&out);
+	assert_int_equal(bl_reply_msg("And more", &a, 450, true, &out), 0);
+	assert_string_equal(out.data,
+	    "450-Your address 10.1.2.3 is in list one\r\n"
+	    "450 And more\r\n");
+	buf_reset(&out);
+	assert_int_equal(bl_reply(b, ids, 2, &a, 450, &out), 0);
+	bl_reply_more(&out);
+	bl_reply_more(&out);
+	assert_int_equal(bl_reply_msg("Last", &a, 450, true, &out), 0);
+	assert_string_equal(out.data,
+	    "450-Your address 10.1.2.3 is in list one\r\n"
+	    "450-In list two\r\n"
+	    "450-see http://example.org/?q=10.1.2.3\r\n"
+	    "450 Last\r\n");
+	/* Nothing to continue: nothing changes. */
+	buf_reset(&out);
+	bl_reply_more(&out);
+	assert_int_equal((int)out.len, 0);
+
 	/* Nothing to say, or a list that is not there: no reply. */
 	buf_reset(&out);
 	assert_int_equal(buf_puts(&out, "keep"), 0);
