@@ -801,8 +801,10 @@ supervise(struct sup *s)
 	uv_loop_t loop;
 
 	if (osf_open(s) == -1 || privsep(s) == -1 ||
-	    tls_check(s, false) == -1 || rep_check(&s->conf, &s->log) == -1)
+	    tls_check(s, false) == -1 || rep_check(&s->conf, &s->log) == -1) {
+		osf_db_free(&s->osf);
 		return 1;
+	}
 	uv_loop_init(&loop);
 	s->loop = &loop;
 	s->started = (int64_t)time(NULL);
