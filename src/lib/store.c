@@ -20,11 +20,13 @@
 
 #include "journal.h"
 #include "owner.h"
+#include "rstore.h"
 #include "store.h"
 #include "util.h"
 
 #define META_SCHEMA	"schema"
 #define META_EPOCH	"journal-epoch"
+#define STORE_SHARED_TRIES	10
 
 static const char *const dbnames[STORE_NTYPES] = {
 	[STORE_WHITE] = "white",
@@ -48,6 +50,7 @@ struct store {
 	bool		 defer_sync;
 	uint64_t	 lastsync_ms;
 	pthread_rwlock_t maplock;	/* shared: a txn; alone: map size */
+	struct rstore	*rs;		/* a shared store: all of it is there */
 };
 
 struct store_txn {
@@ -55,6 +58,7 @@ struct store_txn {
 	MDB_txn		*txn;
 	struct journal_buf *jb;		/* logged update; NULL: not */
 	int		 mdberr;	/* last LMDB error, to spot MAP_FULL */
+	struct rtxn	*rt;		/* a shared store's */
 	char		 err[256];
 };
 
@@ -260,6 +264,29 @@ open_error(const char *dir, int rc, char *err, size_t errlen)
 	    owner_hint(rc, path, hint, sizeof(hint)));
 }
 
+static int
+open_shared(struct store **out, const struct store_opts *o, char *err,
+    size_t errlen)
+{
+	struct store *st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return util_seterr(err, errlen, "out of memory");
+	if (rstore_open(&st->rs, o->shared, o->passfile, o->os_ttl, err,
+	    errlen) == -1 ||
+	    (st->dir = strdup(rstore_name(st->rs))) == NULL) {
+		if (st->rs != NULL)
+			util_seterr(err, errlen, "out of memory");
+		rstore_close(st->rs);
+		free(st);
+		return -1;
+	}
+	st->readonly = o->readonly;
+	pthread_rwlock_init(&st->maplock, NULL);
+	*out = st;
+	return 0;
+}
+
 int
 store_open(struct store **out, const char *dir, const struct store_opts *opts,
     char *err, size_t errlen)
@@ -273,6 +300,8 @@ store_open(struct store **out, const char *dir, const struct store_opts *opts,
 	*out = NULL;
 	if (opts != NULL)
 		o = *opts;
+	if (o.shared != NULL)
+		return open_shared(out, &o, err, errlen);
 	if (o.mapsize == 0)
 		o.mapsize = STORE_MAPSIZE_DEFAULT;
 	/* A limit below the first map size is the map size. */
@@ -352,7 +381,10 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	store_flush(st, NULL, 0);
-	mdb_env_close(st->env);
+	if (st->rs != NULL)
+		rstore_close(st->rs);
+	else
+		mdb_env_close(st->env);
 	pthread_rwlock_destroy(&st->maplock);
 	free(st->dir);
 	free(st);
@@ -363,6 +395,8 @@ store_sync(struct store *st, char *err, size_t errlen)
 {
 	int rc;
 
+	if (st->rs != NULL)
+		return 0;	/* the server's persistence, not ours */
 	pthread_rwlock_rdlock(&st->maplock);
 	rc = mdb_env_sync(st->env, 1);
 	pthread_rwlock_unlock(&st->maplock);
@@ -382,6 +416,18 @@ size_t
 store_mapsize(const struct store *st)
 {
 	return st->mapsize;
+}
+
+bool
+store_shared(const struct store *st)
+{
+	return st->rs != NULL;
+}
+
+bool
+store_up(const struct store *st)
+{
+	return st->rs == NULL || rstore_up(st->rs);
 }
 
 static int
@@ -466,6 +512,42 @@ end(struct store *st)
 	pthread_rwlock_unlock(&st->maplock);
 }
 
+/*
+ * A shared store's update: fn again from the start while another node's
+ * commit got in between (EXEC refused), a little later each time.
+ */
+static int
+update_shared(struct store *st, store_fn fn, void *arg, char *err,
+    size_t errlen)
+{
+	struct store_txn t;
+	int r;
+
+	for (int tries = 0; tries < STORE_SHARED_TRIES; tries++) {
+		memset(&t, 0, sizeof(t));
+		t.st = st;
+		if (tries > 0) {
+			struct timespec ts = { 0, 1000000L * tries };
+
+			nanosleep(&ts, NULL);
+		}
+		if (rtxn_begin(st->rs, true, &t.rt, err, errlen) == -1)
+			return -1;
+		if ((r = fn(&t, arg)) != 0) {
+			util_seterr(err, errlen, "%s", rtxn_error(t.rt)[0] !=
+			    '\0' ? rtxn_error(t.rt) : t.err[0] != '\0' ?
+			    t.err : "update refused");
+			rtxn_abort(t.rt);
+			return r;
+		}
+		if ((r = rtxn_commit(t.rt, err, errlen)) != 1)
+			return r;
+	}
+	return util_seterr(err, errlen, "%s: gave up after %d tries: other "
+	    "nodes kept changing the same entries", st->dir,
+	    STORE_SHARED_TRIES);
+}
+
 static int
 update(struct store *st, store_fn fn, void *arg, struct journal_buf *jb,
     uint64_t *txnid, char *err, size_t errlen)
@@ -476,6 +558,8 @@ update(struct store *st, store_fn fn, void *arg, struct journal_buf *jb,
 
 	if (st->readonly)
 		return util_seterr(err, errlen, "%s: opened read-only", st->dir);
+	if (st->rs != NULL)
+		return update_shared(st, fn, arg, err, errlen);
 	for (;;) {
 		memset(&t, 0, sizeof(t));
 		t.st = st;
@@ -553,6 +637,17 @@ store_view(struct store *st, store_fn fn, void *arg, char *err,
 
 	memset(&t, 0, sizeof(t));
 	t.st = st;
+	if (st->rs != NULL) {
+		if (rtxn_begin(st->rs, false, &t.rt, err, errlen) == -1)
+			return -1;
+		r = fn(&t, arg);
+		if (r != 0 && rtxn_error(t.rt)[0] != '\0')
+			util_seterr(err, errlen, "%s", rtxn_error(t.rt));
+		else if (r != 0 && t.err[0] != '\0')
+			util_seterr(err, errlen, "%s", t.err);
+		rtxn_abort(t.rt);
+		return r;
+	}
 	if (begin(st, MDB_RDONLY, &t.txn, err, errlen) == -1)
 		return -1;
 	r = fn(&t, arg);
@@ -566,7 +661,15 @@ store_view(struct store *st, store_fn fn, void *arg, char *err,
 const char *
 store_txn_error(const struct store_txn *t)
 {
+	if (t->rt != NULL && rtxn_error(t->rt)[0] != '\0')
+		return rtxn_error(t->rt);
 	return t->err;
+}
+
+int
+store_prefetch(struct store_txn *t, const struct store_want *w, size_t n)
+{
+	return t->rt != NULL ? rtxn_prefetch(t->rt, w, n) : 0;
 }
 
 static int
@@ -595,6 +698,8 @@ store_get(struct store_txn *t, enum store_type type, const void *key,
 
 	if (check_key(t, type, keylen) == -1)
 		return -1;
+	if (t->rt != NULL)
+		return rtxn_get(t->rt, type, key, keylen, r);
 	rc = mdb_get(t->txn, t->st->dbi[type], &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return 1;
@@ -620,6 +725,8 @@ store_put(struct store_txn *t, enum store_type type, const void *key,
 
 	if (check_key(t, type, keylen) == -1)
 		return -1;
+	if (t->rt != NULL)
+		return rtxn_put(t->rt, type, key, keylen, r);
 	store_rec_encode(r, buf);
 	if ((rc = mdb_put(t->txn, t->st->dbi[type], &k, &v, 0)) != 0)
 		return txn_fail(t, rc, "writing", type);
@@ -637,6 +744,8 @@ store_del(struct store_txn *t, enum store_type type, const void *key,
 
 	if (check_key(t, type, keylen) == -1)
 		return -1;
+	if (t->rt != NULL)
+		return rtxn_del(t->rt, type, key, keylen);
 	rc = mdb_del(t->txn, t->st->dbi[type], &k, NULL);
 	if (rc == MDB_NOTFOUND)
 		return 1;
@@ -654,6 +763,8 @@ store_meta_get(struct store_txn *t, const char *name, void *buf,
 	MDB_val k = { strlen(name), (void *)name }, v;
 	int rc;
 
+	if (t->rt != NULL)
+		return rtxn_meta_get(t->rt, name, buf, len, got);
 	if ((rc = mdb_get(t->txn, t->st->meta, &k, &v)) == MDB_NOTFOUND)
 		return 1;
 	if (rc != 0) {
@@ -673,6 +784,8 @@ store_meta_put(struct store_txn *t, const char *name, const void *buf,
 	MDB_val k = { strlen(name), (void *)name }, v = { len, (void *)buf };
 	int rc;
 
+	if (t->rt != NULL)
+		return rtxn_meta_put(t->rt, name, buf, len);
 	if ((rc = mdb_put(t->txn, t->st->meta, &k, &v, 0)) != 0) {
 		snprintf(t->err, sizeof(t->err), "%s: writing meta record "
 		    "\"%s\": %s", t->st->dir, name, mdb_strerror(rc));
@@ -687,6 +800,10 @@ store_get_addr(struct store_txn *t, const char *key, size_t keylen,
 {
 	int rc;
 
+	if (t->rt != NULL)
+		return keylen == 0 || keylen > STORE_KEYMAX ?
+		    check_key(t, STORE_WHITE, keylen) :
+		    rtxn_get_addr(t->rt, key, keylen, type, r);
 	if ((rc = store_get(t, STORE_WHITE, key, keylen, r)) != 1) {
 		if (rc == 0)
 			*type = STORE_WHITE;
@@ -712,6 +829,10 @@ store_put_addr(struct store_txn *t, const char *key, size_t keylen,
 		    "entry type", t->st->dir, store_type_name(type));
 		return -1;
 	}
+	/* One key holds either: the put replaces the other. */
+	if (t->rt != NULL)
+		return check_key(t, type, keylen) == -1 ? -1 :
+		    rtxn_put_addr(t->rt, key, keylen, type, r);
 	if (store_del(t, other, key, keylen) == -1)
 		return -1;
 	return store_put(t, type, key, keylen, r);
@@ -754,6 +875,14 @@ scan_range(struct store_txn *t, enum store_type type, const void *start,
 
 	if ((unsigned)type >= STORE_NTYPES)
 		return check_key(t, type, 1);
+	if (t->rt != NULL && !prefix) {
+		snprintf(t->err, sizeof(t->err), "%s: a shared store has no "
+		    "key order to resume a walk from", t->st->dir);
+		return -1;
+	}
+	if (t->rt != NULL)
+		return rtxn_scan(t->rt, type, plen > 0 ? start : NULL, plen,
+		    fn, arg);
 	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[type], &cur)) != 0)
 		return txn_fail(t, rc, "scanning", type);
 	for (rc = mdb_cursor_get(cur, &k, &v, plen > 0 ? MDB_SET_RANGE :
@@ -787,6 +916,8 @@ store_count(struct store_txn *t, enum store_type type)
 
 	if ((unsigned)type >= STORE_NTYPES)
 		return check_key(t, type, 1);
+	if (t->rt != NULL)
+		return rtxn_count(t->rt, type);
 	if ((rc = mdb_stat(t->txn, t->st->dbi[type], &ms)) != 0)
 		return txn_fail(t, rc, "counting", type);
 	return (long)ms.ms_entries;
@@ -798,9 +929,18 @@ epoch_body(struct store_txn *t, void *arg)
 	uint64_t *epoch = arg;
 	MDB_val k = { sizeof(META_EPOCH) - 1, (void *)META_EPOCH }, v;
 	uint8_t buf[8];
+	size_t got;
 	int rc;
 
-	if ((rc = mdb_get(t->txn, t->st->meta, &k, &v)) == 0 &&
+	if (t->rt != NULL) {
+		if ((rc = rtxn_meta_get(t->rt, META_EPOCH, buf, sizeof(buf),
+		    &got)) == -1)
+			return -1;
+		if (rc == 0 && got == sizeof(buf)) {
+			memcpy(epoch, buf, sizeof(*epoch));
+			return 0;
+		}
+	} else if ((rc = mdb_get(t->txn, t->st->meta, &k, &v)) == 0 &&
 	    v.mv_size == sizeof(buf)) {
 		memcpy(epoch, v.mv_data, sizeof(*epoch));
 		return 0;
@@ -814,6 +954,8 @@ epoch_body(struct store_txn *t, void *arg)
 		}
 		memcpy(epoch, buf, sizeof(*epoch));
 	} while (*epoch == 0);
+	if (t->rt != NULL)
+		return rtxn_meta_put(t->rt, META_EPOCH, buf, sizeof(buf));
 	v.mv_size = sizeof(buf);
 	v.mv_data = buf;
 	if ((rc = mdb_put(t->txn, t->st->meta, &k, &v, 0)) != 0) {
@@ -837,7 +979,7 @@ store_last_txnid(struct store *st)
 {
 	MDB_envinfo info;
 
-	if (mdb_env_info(st->env, &info) != 0)
+	if (st->rs != NULL || mdb_env_info(st->env, &info) != 0)
 		return 0;
 	return (uint64_t)info.me_last_txnid;
 }
@@ -869,9 +1011,11 @@ store_os_get(struct store_txn *t, const char *key, size_t keylen,
 	size_t n;
 	int rc;
 
-	if (!t->st->have_os)
-		return 1;
 	if (keylen == 0 || keylen > STORE_KEYMAX)
+		return 1;
+	if (t->rt != NULL)
+		return rtxn_os_get(t->rt, key, keylen, seen, os, oslen);
+	if (!t->st->have_os)
 		return 1;
 	rc = mdb_get(t->txn, t->st->os, &k, &v);
 	if (rc == MDB_NOTFOUND)
@@ -909,6 +1053,8 @@ store_os_put(struct store_txn *t, const char *key, size_t keylen,
 	MDB_val k = { keylen, (void *)(uintptr_t)key }, v = { 0, buf };
 	int rc;
 
+	if (t->rt != NULL)
+		return rtxn_os_put(t->rt, key, keylen, seen, os);
 	if (!t->st->have_os || t->st->readonly) {
 		snprintf(t->err, sizeof(t->err), "%s: no os database "
 		    "(read-only)", t->st->dir);
@@ -941,7 +1087,7 @@ store_os_expire(struct store_txn *t, int64_t before, long *deleted)
 	int rc;
 
 	*deleted = 0;
-	if (!t->st->have_os || t->st->readonly)
+	if (t->rt != NULL || !t->st->have_os || t->st->readonly)
 		return 0;
 	if ((rc = mdb_cursor_open(t->txn, t->st->os, &cur)) != 0)
 		goto fail;

@@ -12,6 +12,12 @@
  *
  * LMDB's own locking is the only locking: any number of processes may
  * open the environment at once; writers are serialised by LMDB.
+ *
+ * The same interface reaches a shared store on Valkey/Redis instead
+ * (store_opts.shared; rstore.h, rlayout.h): many hosts, one greylist.
+ * Its transactions are optimistic, entries expire by the server's TTLs,
+ * and what only LMDB has (map size, fsync, the journal, key order for
+ * store_scan_from) is refused or is a no-op there, as each says below.
  */
 #ifndef NFS_STORE_H
 #define NFS_STORE_H
@@ -33,6 +39,11 @@ struct store_opts {
 	bool		create;		/* make DIR if missing (not readonly) */
 	bool		defer_sync;	/* commits never fsync, sync_ms aside:
 					   the caller calls store_sync */
+	const char	*shared;	/* --store URL: Valkey/Redis instead
+					   of the directory; NULL: LMDB */
+	const char	*passfile;	/* --store-password-file; NULL */
+	int64_t		os_ttl;		/* shared: the os entries' TTL, s;
+					   0: GREY_WHITEEXP's 36 days */
 };
 
 #define STORE_MAPSIZE_DEFAULT	(64UL << 20)
@@ -47,8 +58,12 @@ int		store_open(struct store **, const char *dir,
 		    const struct store_opts *, char *err, size_t errlen);
 /* Syncs to disk if anything is unsynced, then closes. */
 void		store_close(struct store *);
+/* The directory, or the shared store's URL: for messages. */
 const char	*store_dir(const struct store *);
-size_t		store_mapsize(const struct store *);
+size_t		store_mapsize(const struct store *);	/* shared: 0 */
+/* A shared store?  And is its connection up (LMDB: always)? */
+bool		store_shared(const struct store *);
+bool		store_up(const struct store *);
 
 /*
  * Writes.  fn runs inside one write transaction; if it returns 0 the
@@ -74,6 +89,23 @@ int		store_update_logged(struct store *, store_fn, void *arg,
 /* Same, in a read-only transaction (a snapshot). */
 int		store_view(struct store *, store_fn, void *arg,
 		    char *err, size_t errlen);
+
+/*
+ * Read ahead, in one round trip on a shared store, what a body is about
+ * to read (greylist_rcpt_wants says it for a RCPT); LMDB: nothing to do.
+ * TUPLES: every tuple of the network key; ADDR: the WHITE or TRAPPED
+ * entry; SPAMTRAP: the mail address; OS: the os entry.  0 or -1.
+ */
+enum store_want_kind {
+	STORE_WANT_TUPLES, STORE_WANT_ADDR, STORE_WANT_SPAMTRAP, STORE_WANT_OS
+};
+struct store_want {
+	enum store_want_kind	 kind;
+	const char		*key;
+	size_t			 keylen;
+};
+int		store_prefetch(struct store_txn *, const struct store_want *,
+		    size_t n);
 
 /* Sync now if a commit is waiting for its sync.  For a periodic timer. */
 int		store_flush(struct store *, char *err, size_t errlen);
@@ -138,7 +170,11 @@ int		store_scan(struct store_txn *, enum store_type,
 /* The same, over the keys that start with prefix only. */
 int		store_scan_prefix(struct store_txn *, enum store_type,
 		    const void *prefix, size_t plen, store_scan_fn, void *arg);
-/* The same, from the first key at or after from (from: NULL, all). */
+/*
+ * The same, from the first key at or after from (from: NULL, all).  A
+ * shared store has no key order: -1 there.  Its scans walk SCAN's
+ * batches, in no order, and may see an entry twice.
+ */
 int		store_scan_from(struct store_txn *, enum store_type,
 		    const void *from, size_t flen, store_scan_fn, void *arg);
 /*
@@ -147,7 +183,7 @@ int		store_scan_from(struct store_txn *, enum store_type,
  */
 int		store_epoch(struct store *, uint64_t *, char *err,
 		    size_t errlen);
-/* The id of the last transaction committed; 0 if unknown. */
+/* The id of the last transaction committed; 0 if unknown (shared). */
 uint64_t	store_last_txnid(struct store *);
 /* Inside a transaction: one journal operation, done again. */
 int		store_apply(struct store_txn *, const struct journal_op *);
@@ -161,7 +197,8 @@ long		store_count(struct store_txn *, enum store_type);
  * NUL-terminated, cut to oslen), 1 not found (also in an older database
  * opened read-only, which has no "os"), -1 error.  put: 0 or -1; the
  * name is cut to STORE_OSMAX bytes.  expire: deletes entries last seen
- * before the time given (and bogus ones), counting them.
+ * before the time given (and bogus ones), counting them; on a shared
+ * store the server's TTL (os_ttl) does it, and expire deletes nothing.
  */
 #define STORE_OSMAX	96
 int		store_os_get(struct store_txn *, const char *key, size_t keylen,

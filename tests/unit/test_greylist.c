@@ -2,7 +2,9 @@
 /* Copyright (c) 2026 The nfspamd authors */
 /*
  * Unit tests for greylist: RCPT updates and the scan, on a temporary
- * store, with an injected clock.
+ * store, with an injected clock.  Every test runs twice: on LMDB, and
+ * on a shared store in a real redis-server (skipped without one).  The
+ * clock starts at the real time: the server's TTLs are real ones.
  */
 #include "config.h"
 
@@ -12,12 +14,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
 #include "greylist.h"
+#include "redisfx.h"
 
-#define T0	1700000000
+#define T0	t0
+
+static int64_t		 t0;
+static struct redisfx	 rfx;
+static bool		 shared;
 
 struct fx {
 	char			 dir[64];
@@ -40,6 +48,11 @@ setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/nfs-greylist-XXXXXX");
 	if (mkdtemp(f->dir) == NULL)
 		return -1;
+	if (shared) {
+		o.shared = rfx.url;
+		if (redisfx_flush(&rfx) == -1)
+			return -1;
+	}
 	if (store_open(&f->st, f->dir, &o, f->err, sizeof(f->err)) != 0)
 		return -1;
 	grey_conf_default(&f->gc);
@@ -620,7 +633,8 @@ test_scan(void **state)
 
 	assert_int_equal(greylist_scan_run(f->st, &f->gc, now, black_fn,
 	    NULL, 2, &s, f->err, sizeof(f->err)), 0);
-	assert_int_equal(s.scanned, 9);
+	/* A shared store never took the tuple that had expired already. */
+	assert_int_equal(s.scanned, shared ? 8 : 9);
 	assert_int_equal(s.nwhite, 2);
 	assert_true(has_entry(s.white, s.nwhite, "192.0.2.1",
 	    now + GREY_WHITEEXP));
@@ -630,7 +644,7 @@ test_scan(void **state)
 	    now + 500));
 	assert_int_equal(s.promoted, 1);
 	assert_int_equal(s.demoted, 1);
-	assert_int_equal(s.deleted, 4);
+	assert_int_equal(s.deleted, shared ? 3 : 4);
 
 	assert_int_equal(get(f, STORE_WHITE, "192.0.2.1", &r), 0);
 	assert_int_equal(r.expire, now + GREY_WHITEEXP);
@@ -737,6 +751,14 @@ test_scan_news(void **state)
 	assert_true(greylist_scan_news(&r, &prev));
 }
 
+static void
+test_no_server(void **state)
+{
+	(void)state;
+	print_message("no redis-server: the shared store is not tested\n");
+	skip();
+}
+
 int
 main(void)
 {
@@ -762,6 +784,18 @@ main(void)
 		cmocka_unit_test(test_scan_news),
 	};
 #undef T
+	const struct CMUnitTest none[] = {
+		cmocka_unit_test(test_no_server),
+	};
+	int rc;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	t0 = (int64_t)time(NULL);
+	rc = cmocka_run_group_tests_name("lmdb", tests, NULL, NULL);
+	if (!redisfx_start(&rfx))
+		return rc + cmocka_run_group_tests_name("shared", none, NULL,
+		    NULL);
+	shared = true;
+	rc += cmocka_run_group_tests_name("shared", tests, NULL, NULL);
+	redisfx_stop(&rfx);
+	return rc;
 }
