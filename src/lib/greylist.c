@@ -259,6 +259,25 @@ found:
 	return 0;
 }
 
+void
+greylist_rcpt_wants(const struct grey_conf *gc, const struct greylist_rcpt *in,
+    struct greylist_wants *gw)
+{
+	size_t n, al, nl;
+
+	gw->n = 0;
+	if ((n = grey_rcpt_normalize(in->to, gw->norm, sizeof(gw->norm))) > 0)
+		gw->w[gw->n++] = (struct store_want){ STORE_WANT_SPAMTRAP,
+		    gw->norm, n };
+	al = addr_format(&in->addr, gw->addr, sizeof(gw->addr));
+	nl = grey_net_key(gc, &in->addr, gw->net, sizeof(gw->net));
+	gw->w[gw->n++] = (struct store_want){ STORE_WANT_ADDR, gw->addr, al };
+	if (nl != al || memcmp(gw->net, gw->addr, al) != 0)
+		gw->w[gw->n++] = (struct store_want){ STORE_WANT_ADDR, gw->net,
+		    nl };
+	gw->w[gw->n++] = (struct store_want){ STORE_WANT_TUPLES, gw->net, nl };
+}
+
 int
 greylist_nets_load(struct store_txn *t, struct grey_conf *gc)
 {
@@ -684,6 +703,62 @@ out:
 	if (rc == -1)
 		greylist_scan_free(res);
 	return rc;
+}
+
+struct livectx {
+	struct greylist_scan	*res;
+	enum store_type		 type;
+	bool			 oom;
+};
+
+static int
+live_one(void *arg, const char *key, size_t keylen, int64_t expire)
+{
+	struct livectx *c = arg;
+	struct greylist_scan *r = c->res;
+	struct prefix p;
+
+	r->scanned++;
+	if (!key_prefix(c->type, key, keylen, &p)) {
+		r->bogus++;
+		return 0;
+	}
+	if ((c->type == STORE_WHITE ? add_entry(&r->white, &r->nwhite,
+	    &r->capwhite, &p.addr, expire) : add_entry(&r->trapped,
+	    &r->ntrapped, &r->captrapped, &p.addr, expire)) == -1) {
+		c->oom = true;
+		return -1;
+	}
+	return 0;
+}
+
+int
+greylist_live_run(struct store *st, int64_t now, struct greylist_scan *res,
+    char *err, size_t errlen)
+{
+	struct livectx c = { .res = res };
+	long removed;
+
+	memset(res, 0, sizeof(*res));
+	for (int i = 0; i < 2; i++) {
+		c.type = i == 0 ? STORE_WHITE : STORE_TRAPPED;
+		if (store_live(st, c.type, now, live_one, &c, err,
+		    errlen) != 0) {
+			if (c.oom)
+				snprintf(err, errlen, "%s: out of memory",
+				    store_dir(st));
+			greylist_scan_free(res);
+			return -1;
+		}
+	}
+	if (store_trim(st, now, &removed, err, errlen) == -1) {
+		greylist_scan_free(res);
+		return -1;
+	}
+	res->deleted = (size_t)removed;
+	dedupe(res->white, &res->nwhite);
+	dedupe(res->trapped, &res->ntrapped);
+	return 0;
 }
 
 void

@@ -72,6 +72,23 @@ int	greylist_rcpt(struct store_txn *, const struct grey_conf *,
 	    int64_t now, struct greylist_result *);
 
 /*
+ * What greylist_rcpt is about to read for in, for store_prefetch: the
+ * spamtrap address, the client's and its network's address entries,
+ * and every tuple of the network (the walk and greyd's form are there).
+ * The wants point into the struct's own buffers.
+ */
+#define GREYLIST_WANTS	4
+struct greylist_wants {
+	struct store_want	 w[GREYLIST_WANTS];
+	size_t			 n;
+	char			 norm[STORE_KEYMAX + 1];
+	char			 addr[ADDR_STRLEN];
+	char			 net[ADDR_STRLEN];
+};
+void	greylist_rcpt_wants(const struct grey_conf *,
+	    const struct greylist_rcpt *, struct greylist_wants *);
+
+/*
  * The -N setting in the database: nfspamd records what it keys by
  * (greylist_nets_save), nfspamlogd and nfspamdb key the same way
  * (greylist_nets_load: 0 found, 1 none recorded or not valid, gc left
@@ -123,6 +140,16 @@ int	greylist_scan_run(struct store *, const struct grey_conf *,
 	    int64_t now, greylist_black_fn black, void *arg, size_t batch,
 	    struct greylist_scan *, char *err, size_t errlen);
 void	greylist_scan_free(struct greylist_scan *);
+
+/*
+ * A shared store's scan: the server expires entries by their TTLs and
+ * every tuple that passes makes its WHITE entry at once, so what is
+ * left is to read the addresses that belong in the sets (the sorted
+ * sets, not the keyspace) and to trim those sets (deleted counts what
+ * was trimmed).  Free with greylist_scan_free.
+ */
+int	greylist_live_run(struct store *, int64_t now,
+	    struct greylist_scan *, char *err, size_t errlen);
 
 /*
  * Whether a scan is news: it changed an entry, or the number of WHITE or

@@ -1262,18 +1262,21 @@ rtxn_prefetch(struct rtxn *t, const struct store_want *w, size_t n)
 		rc = watch(t, k, kl, &nwatch);
 	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		const char *get[] = { "GET", k }, *hget[] = { "HGET", k, f },
-		    *all[] = { "HGETALL", k };
-		size_t getl[2], hgetl[3], alll[2];
+		const char *argv[3];
+		size_t lens[3];
+		int argc;
 
 		if (!todo[i])
 			continue;
 		want_loc(&w[i], k, sizeof(k), &kl, &f, &fl, &whole);
-		getl[0] = 3, getl[1] = kl;
-		hgetl[0] = 4, hgetl[1] = kl, hgetl[2] = fl;
-		alll[0] = 7, alll[1] = kl;
-		rc = whole ? append(t, 2, all, alll) : f != NULL ?
-		    append(t, 3, hget, hgetl) : append(t, 2, get, getl);
+		argv[0] = whole ? "HGETALL" : f != NULL ? "HGET" : "GET";
+		lens[0] = strlen(argv[0]);
+		argv[1] = k;
+		lens[1] = kl;
+		argv[2] = f;
+		lens[2] = fl;
+		argc = !whole && f != NULL ? 3 : 2;
+		rc = append(t, argc, argv, lens);
 		sent++;
 	}
 	if (rc == 0)
@@ -1301,4 +1304,89 @@ rtxn_prefetch(struct rtxn *t, const struct store_want *w, size_t n)
 	}
 	free(todo);
 	return rc;
+}
+
+/* --- the sorted sets --- */
+
+#define LIVE_BATCH	"10000"
+
+static int
+live_batch(struct rtxn *t, enum store_type type, const redisReply *r,
+    store_live_fn fn, void *arg, size_t *got)
+{
+	int rc = 0;
+
+	*got = r->elements / 2;
+	for (size_t i = 0; i + 1 < r->elements && rc == 0; i += 2) {
+		const redisReply *m = r->element[i], *sc = r->element[i + 1];
+		char num[32];
+		long long e;
+
+		if (m->type != REDIS_REPLY_STRING ||
+		    sc->type != REDIS_REPLY_STRING || sc->len >= sizeof(num) ||
+		    m->len == 0 || m->len > STORE_KEYMAX) {
+			snprintf(t->err, sizeof(t->err), "%s: %s: a member or "
+			    "score that is not one", t->rs->name,
+			    store_type_name(type));
+			return -1;
+		}
+		memcpy(num, sc->str, sc->len);
+		num[sc->len] = '\0';
+		e = strtoll(num, NULL, 10);
+		rc = fn(arg, m->str, m->len, (int64_t)e);
+	}
+	return rc;
+}
+
+int
+rtxn_live(struct rtxn *t, enum store_type type, int64_t now,
+    store_live_fn fn, void *arg)
+{
+	char min[32], off[32];
+	size_t offset = 0, got;
+	int rc = 0;
+
+	if (type != STORE_WHITE && type != STORE_TRAPPED)
+		return bad_key(t, type, 0);
+	snprintf(min, sizeof(min), "(%lld", (long long)now);
+	do {
+		const char *argv[] = { "ZRANGE", type == STORE_WHITE ?
+		    RL_WHITE : RL_TRAPPED, min, "+inf", "BYSCORE", "LIMIT",
+		    off, LIVE_BATCH, "WITHSCORES" };
+		redisReply *r;
+
+		snprintf(off, sizeof(off), "%zu", offset);
+		if (append(t, 9, argv, NULL) == -1 || reply(t, &r) == -1)
+			return -1;
+		if (r->type != REDIS_REPLY_ARRAY) {
+			freeReplyObject(r);
+			snprintf(t->err, sizeof(t->err), "%s: ZRANGE: not an "
+			    "array", t->rs->name);
+			return -1;
+		}
+		rc = live_batch(t, type, r, fn, arg, &got);
+		freeReplyObject(r);
+		offset += got;
+	} while (rc == 0 && got == (size_t)atoi(LIVE_BATCH));
+	return rc;
+}
+
+int
+rtxn_trim(struct rtxn *t, int64_t now, long *removed)
+{
+	char max[32];
+	const char *argv[] = { "ZREMRANGEBYSCORE", RL_WHITE, "-inf", max };
+	redisReply *r;
+
+	*removed = 0;
+	snprintf(max, sizeof(max), "%lld", (long long)now);
+	for (int i = 0; i < 2; i++) {
+		argv[1] = i == 0 ? RL_WHITE : RL_TRAPPED;
+		if (append(t, 4, argv, NULL) == -1 || reply(t, &r) == -1)
+			return -1;
+		if (r->type == REDIS_REPLY_INTEGER)
+			*removed += (long)r->integer;
+		freeReplyObject(r);
+	}
+	return 0;
 }

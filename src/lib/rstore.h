@@ -72,5 +72,9 @@ int	rtxn_os_get(struct rtxn *, const char *key, size_t keylen,
 int	rtxn_os_put(struct rtxn *, const char *key, size_t keylen,
 	    int64_t seen, const char *os);
 int	rtxn_prefetch(struct rtxn *, const struct store_want *, size_t n);
+/* store_live and store_trim's work. */
+int	rtxn_live(struct rtxn *, enum store_type, int64_t now,
+	    store_live_fn, void *arg);
+int	rtxn_trim(struct rtxn *, int64_t now, long *removed);
 
 #endif

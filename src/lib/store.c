@@ -667,6 +667,43 @@ store_txn_error(const struct store_txn *t)
 }
 
 int
+store_live(struct store *st, enum store_type type, int64_t now,
+    store_live_fn fn, void *arg, char *err, size_t errlen)
+{
+	struct rtxn *t;
+	int r;
+
+	if (st->rs == NULL)
+		return util_seterr(err, errlen, "%s: not a shared store",
+		    st->dir);
+	if (rtxn_begin(st->rs, false, &t, err, errlen) == -1)
+		return -1;
+	if ((r = rtxn_live(t, type, now, fn, arg)) != 0 &&
+	    rtxn_error(t)[0] != '\0')
+		util_seterr(err, errlen, "%s", rtxn_error(t));
+	rtxn_abort(t);
+	return r;
+}
+
+int
+store_trim(struct store *st, int64_t now, long *removed, char *err,
+    size_t errlen)
+{
+	struct rtxn *t;
+	int r;
+
+	*removed = 0;
+	if (st->rs == NULL)
+		return 0;
+	if (rtxn_begin(st->rs, false, &t, err, errlen) == -1)
+		return -1;
+	if ((r = rtxn_trim(t, now, removed)) != 0)
+		util_seterr(err, errlen, "%s", rtxn_error(t));
+	rtxn_abort(t);
+	return r;
+}
+
+int
 store_prefetch(struct store_txn *t, const struct store_want *w, size_t n)
 {
 	return t->rt != NULL ? rtxn_prefetch(t->rt, w, n) : 0;

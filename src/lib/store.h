@@ -107,6 +107,20 @@ struct store_want {
 int		store_prefetch(struct store_txn *, const struct store_want *,
 		    size_t n);
 
+/*
+ * A shared store only (-1 on LMDB): every WHITE or TRAPPED address that
+ * lives past now, with its expiry, from the sorted sets kept beside the
+ * entries (a read of those, not of the keyspace), in batches; fn returns
+ * non-zero to stop.  store_trim drops what expired from the sets (the
+ * entries themselves go by their TTL).
+ */
+typedef int	(*store_live_fn)(void *arg, const char *key, size_t keylen,
+		    int64_t expire);
+int		store_live(struct store *, enum store_type, int64_t now,
+		    store_live_fn, void *arg, char *err, size_t errlen);
+int		store_trim(struct store *, int64_t now, long *removed,
+		    char *err, size_t errlen);
+
 /* Sync now if a commit is waiting for its sync.  For a periodic timer. */
 int		store_flush(struct store *, char *err, size_t errlen);
 

@@ -343,6 +343,13 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 	}
 	if (optind != argc)
 		prog_usage(usage_text, 1);
+	if (c->common.store != NULL && c->common.sync_ms == 0)
+		errx(1, "--db-sync-ms 0: the journal is LMDB's; with --store "
+		    "the server's persistence (appendonly, appendfsync) "
+		    "makes commits durable");
+	/* Every node reads the shared store: nothing to catch up on. */
+	if (c->common.store != NULL)
+		c->catchup_port = 0;
 	/* With -b only blacklisted clients are redirected here. */
 	if (c->dnsrep != NULL && c->blackonly)
 		errx(1, "--dnsrep: not with -b, which greylists nobody");

@@ -98,6 +98,42 @@ os_put(struct store_txn *t, const struct pending *p, int64_t now)
 	return store_os_put(t, ip, strlen(ip), now, name);
 }
 
+/*
+ * A shared store: everything the batch will read, in one round trip
+ * (with LMDB, store_prefetch does nothing and this is not called).
+ */
+static int
+prefetch(struct store_txn *t, struct worker *w)
+{
+	struct greylist_wants *gw;
+	struct store_want *all;
+	size_t n = 0, k = 0;
+	int rc;
+
+	for (struct pending *p = w->wr.batch; p != NULL; p = p->next)
+		n++;
+	gw = calloc(n, sizeof(*gw));
+	all = calloc(n, sizeof(*all) * (GREYLIST_WANTS + 1));
+	if (gw == NULL || all == NULL) {
+		free(gw);
+		free(all);
+		return 0;	/* the body reads key by key instead */
+	}
+	n = 0;
+	for (struct pending *p = w->wr.batch; p != NULL; p = p->next, n++) {
+		greylist_rcpt_wants(&w->conf->grey, &p->rcpt, &gw[n]);
+		for (size_t i = 0; i < gw[n].n; i++)
+			all[k++] = gw[n].w[i];
+		if (p->os != NULL)
+			all[k++] = (struct store_want){ STORE_WANT_OS,
+			    gw[n].addr, strlen(gw[n].addr) };
+	}
+	rc = store_prefetch(t, all, k);
+	free(all);
+	free(gw);
+	return rc;
+}
+
 int
 commit_body(struct store_txn *t, void *arg)
 {
@@ -105,6 +141,8 @@ commit_body(struct store_txn *t, void *arg)
 	struct greylist_domains d = {
 		(const char *const *)w->domains.names, w->domains.n };
 
+	if (w->shared && prefetch(t, w) == -1)
+		return -1;
 	for (struct pending *p = w->wr.batch; p != NULL; p = p->next) {
 		if (greylist_rcpt(t, &w->conf->grey, &d, &p->rcpt,
 		    w->wr.batch_now, &p->res) == -1)

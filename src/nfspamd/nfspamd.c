@@ -408,8 +408,9 @@ on_scan(uv_timer_t *t)
 	if (s->store == NULL)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	if (greylist_scan_run(s->store, &s->conf.grey, now, blacklisted, s,
-	    1000, &r, err, sizeof(err)) != 0) {
+	if ((store_shared(s->store) ? greylist_live_run(s->store, now, &r,
+	    err, sizeof(err)) : greylist_scan_run(s->store, &s->conf.grey, now,
+	    blacklisted, s, 1000, &r, err, sizeof(err))) != 0) {
 		s->stats.scan_errors++;
 		log_warnx(&s->log, "scan: %s", err);
 		return;
@@ -599,7 +600,9 @@ sup_open(struct sup *s)
 {
 	const struct conf *c = &s->conf;
 	struct store_opts o = { .create = true, .sync_ms = c->common.sync_ms,
-	    .maxsize = c->common.db_max };
+	    .maxsize = c->common.db_max, .shared = c->common.store,
+	    .passfile = c->common.store_passfile,
+	    .os_ttl = c->grey.whiteexp };
 	char err[512];
 
 	if (instance_lock(s) == -1)
@@ -609,7 +612,8 @@ sup_open(struct sup *s)
 		log_warnx(&s->log, "%s", err);
 		return -1;
 	}
-	if (s->store != NULL && replay_journal(s) == -1)
+	if (s->store != NULL && !store_shared(s->store) &&
+	    replay_journal(s) == -1)
 		return -1;
 	if (s->store != NULL && save_nets(s) == -1)
 		return -1;

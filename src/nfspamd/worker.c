@@ -532,13 +532,21 @@ load_lists(struct worker *w)
 	    bl_count(nb), bl_prefixes(nb));
 }
 
-static void
-load_domains(struct worker *w, bool force)
+/*
+ * The commit thread of a shared store reads the list: a new one waits
+ * for its batch to be done (writer.c calls again).
+ */
+void
+worker_load_domains(struct worker *w, bool force)
 {
 	struct domains d = { 0 };
 	struct stat sb;
 	char err[512];
 
+	if (writer_busy(w)) {
+		w->reload_domains = true;
+		return;
+	}
 	if (stat(w->conf->domains, &sb) == -1) {
 		if (w->domains.n > 0 || force)
 			log_debug(w->log, "alloweddomains %s: none",
@@ -575,7 +583,7 @@ reload_conf(struct worker *w)
 	const char *cert = "none";
 	char err[512];
 
-	load_domains(w, true);
+	worker_load_domains(w, true);
 	if (w->tls != NULL) {
 		cert = "reloaded";
 		if (tls_server_reload(w->tls, w->conf->tls_cert,
@@ -640,7 +648,7 @@ on_house(uv_timer_t *t)
 		    idle))
 			conn_close(c);
 	}
-	load_domains(w, false);
+	worker_load_domains(w, false);
 }
 
 /* --- start and stop --- */
@@ -745,7 +753,9 @@ worker_open(struct worker *w)
 	const struct conf *cf = w->conf;
 	/* The writer syncs, on its own thread (writer.c). */
 	struct store_opts o = { .sync_ms = cf->common.sync_ms,
-	    .maxsize = cf->common.db_max, .defer_sync = true };
+	    .maxsize = cf->common.db_max, .defer_sync = true,
+	    .shared = cf->common.store, .passfile = cf->common.store_passfile,
+	    .os_ttl = cf->grey.whiteexp };
 	char err[512];
 	int rc;
 
@@ -754,6 +764,7 @@ worker_open(struct worker *w)
 		log_warnx(w->log, "worker=%d: %s", w->a->id, err);
 		return -1;
 	}
+	w->shared = w->store != NULL && store_shared(w->store);
 	if (cf->tls_cert != NULL) {
 		if (tls_server_new(&w->tls, cf->tls_cert, cf->tls_key, err,
 		    sizeof(err)) == -1) {
@@ -765,7 +776,7 @@ worker_open(struct worker *w)
 		    cf->workers;
 	}
 	load_lists(w);
-	load_domains(w, true);
+	worker_load_domains(w, true);
 	if (rep_open(w, &w->rep) == -1)
 		return -1;
 	raise_nofile(w);

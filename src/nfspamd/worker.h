@@ -75,7 +75,17 @@ struct writer {
 	uv_idle_t		 again;		/* more tuples were queued */
 	struct pending		*batch;		/* being committed */
 	int64_t			 batch_now;
-	char			 batch_err[256];
+	char			 batch_err[640];
+	/*
+	 * A shared store: the batch commits on the thread (its round
+	 * trips never hold the loop), which tells the loop through done.
+	 */
+	uv_async_t		 done;
+	bool			 go;		/* mu: a batch for the thread */
+	int			 rc;		/* mu: its commit's result */
+	bool			 busy;		/* loop: a batch is at the thread */
+	bool			 down;		/* loop: the last commit failed */
+	time_t			 down_since;
 };
 
 struct worker {
@@ -99,6 +109,8 @@ struct worker {
 	long			 nblack;
 	long			 refused;
 	struct store		*store;
+	bool			 shared;	/* store is Valkey/Redis */
+	bool			 reload_domains;	/* at the commit's end */
 	struct bl		*bl;
 	struct domains		 domains;
 	struct timespec		 domains_mtime;
@@ -174,5 +186,9 @@ void	writer_commit(struct worker *);
 void	writer_drain(struct worker *);
 /* Something else committed to the store: the next sync covers it. */
 void	writer_touched(struct worker *);
+/* A batch is at the shared store's commit thread. */
+bool	writer_busy(const struct worker *);
+/* alloweddomains, read again if changed (force: anyway). */
+void	worker_load_domains(struct worker *, bool force);
 
 #endif

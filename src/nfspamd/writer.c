@@ -29,6 +29,12 @@
  *
  * The loop only sets a flag under a mutex and wakes the thread when it
  * sleeps: no syscall per commit while an fsync runs, no wakeup back.
+ *
+ * A shared store (Valkey/Redis) has nothing to fsync: the thread runs
+ * the commit itself, two round trips a batch, and tells the loop when
+ * it is done; tuples queued meanwhile make the next batch.  A commit
+ * that fails (the server unreachable) loses its tuples, counted and
+ * logged as any lost commit; the held replies go out all the same.
  */
 #include "config.h"
 
@@ -261,6 +267,120 @@ journal_append(struct worker *w)
 	}
 }
 
+/* The thread of a shared store: one batch at a time. */
+static void *
+committer(void *arg)
+{
+	struct worker *w = arg;
+	struct writer *wr = &w->wr;
+	int rc;
+
+	pthread_mutex_lock(&wr->mu);
+	for (;;) {
+		while (!wr->go && !wr->stop)
+			pthread_cond_wait(&wr->cv, &wr->mu);
+		if (!wr->go)
+			break;
+		pthread_mutex_unlock(&wr->mu);
+		rc = store_update(w->store, commit_body, w, wr->batch_err,
+		    sizeof(wr->batch_err));
+		pthread_mutex_lock(&wr->mu);
+		wr->rc = rc == 0 ? 0 : -1;
+		wr->go = false;
+		uv_async_send(&wr->done);
+	}
+	pthread_mutex_unlock(&wr->mu);
+	return NULL;
+}
+
+/* The shared store's state changed: said once each way. */
+static void
+shared_health(struct worker *w, int rc)
+{
+	struct writer *wr = &w->wr;
+
+	if (rc != 0 && !wr->down) {
+		wr->down = true;
+		wr->down_since = time(NULL);
+		log_warnx(w->log, "worker=%d: shared store: %s; SMTP goes "
+		    "on, its tuples are not kept until the store is back",
+		    w->a->id, wr->batch_err);
+	} else if (rc == 0 && wr->down) {
+		wr->down = false;
+		log_info(w->log, "worker=%d: shared store %s is back after "
+		    "%lld s", w->a->id, store_dir(w->store),
+		    (long long)(time(NULL) - wr->down_since));
+	}
+}
+
+static void
+committed(struct worker *w, int rc, uint64_t t0)
+{
+	static const double bounds[] = WS_COMMIT_BOUNDS;
+	struct writer *wr = &w->wr;
+	struct pending *batch = wr->batch;
+
+	wr->batch = NULL;
+	wr->busy = false;
+	if (rc == 0) {
+		t0 = mono_ns() - t0;
+		ws_add(&w->st->c[WS_COMMITS], 1);
+		ws_add(&w->st->c[WS_COMMIT_US], t0 / 1000);
+		ws_add(&w->st->commit[metrics_bucket(bounds, WS_NCOMMIT,
+		    (double)t0 / 1e9)], 1);
+	}
+	shared_health(w, rc);
+	commit_done(w, batch, rc, wr->batch_err, wr->batch_now);
+	if (w->reload_domains) {
+		w->reload_domains = false;
+		worker_load_domains(w, true);
+	}
+}
+
+static void
+on_done(uv_async_t *h)
+{
+	struct worker *w = h->data;
+	struct writer *wr = &w->wr;
+	int rc;
+
+	pthread_mutex_lock(&wr->mu);
+	if (!wr->busy || wr->go) {
+		pthread_mutex_unlock(&wr->mu);
+		return;		/* a wakeup for a batch not done yet */
+	}
+	rc = wr->rc;
+	pthread_mutex_unlock(&wr->mu);
+	committed(w, rc, wr->last_commit);
+	writer_commit(w);
+}
+
+static void
+commit_shared(struct worker *w)
+{
+	struct writer *wr = &w->wr;
+
+	if (wr->busy || w->pending == NULL)
+		return;
+	wr->batch = w->pending;
+	w->pending = NULL;
+	w->pending_tail = &w->pending;
+	wr->batch_now = wall_now();
+	wr->batch_err[0] = '\0';
+	wr->busy = true;
+	wr->last_commit = mono_ns();	/* when it began, for the metric */
+	pthread_mutex_lock(&wr->mu);
+	wr->go = true;
+	pthread_cond_signal(&wr->cv);
+	pthread_mutex_unlock(&wr->mu);
+}
+
+bool
+writer_busy(const struct worker *w)
+{
+	return w->wr.busy;
+}
+
 void
 writer_commit(struct worker *w)
 {
@@ -270,6 +390,10 @@ writer_commit(struct worker *w)
 	uint64_t t0;
 	int rc = 0;
 
+	if (w->shared && wr->running) {
+		commit_shared(w);
+		return;
+	}
 	if (batch == NULL)
 		return;
 	w->pending = NULL;
@@ -393,6 +517,18 @@ writer_init(struct worker *w)
 	uv_idle_init(w->loop, &wr->again);
 	if (w->store == NULL)
 		return 0;
+	if (w->shared) {
+		uv_async_init(w->loop, &wr->done, on_done);
+		wr->done.data = w;
+		if ((rc = pthread_create(&wr->thread, NULL, committer,
+		    w)) != 0) {
+			log_warnx(w->log, "worker=%d: starting the commit "
+			    "thread: %s", w->a->id, strerror(rc));
+			return -1;
+		}
+		wr->running = true;
+		return 0;
+	}
 	if (ms == 0 && journal_open(w) == -1)
 		return -1;
 	if ((rc = pthread_create(&wr->thread, NULL, syncer, w)) != 0) {
@@ -414,12 +550,37 @@ writer_touched(struct worker *w)
 	w->wr.last_commit = mono_ns();
 }
 
+/*
+ * The batch at the thread finishes, then what is still queued commits
+ * here, on the loop: nothing else is left to wait for.
+ */
+static void
+drain_shared(struct worker *w)
+{
+	struct writer *wr = &w->wr;
+
+	pthread_mutex_lock(&wr->mu);
+	wr->stop = true;
+	pthread_cond_signal(&wr->cv);
+	pthread_mutex_unlock(&wr->mu);
+	pthread_join(wr->thread, NULL);
+	wr->running = false;
+	if (wr->busy)
+		committed(w, wr->rc, wr->last_commit);
+	uv_close((uv_handle_t *)&wr->done, NULL);
+	writer_commit(w);
+}
+
 void
 writer_drain(struct worker *w)
 {
 	struct writer *wr = &w->wr;
 
 	uv_timer_stop(&wr->sync_timer);
+	if (w->shared && wr->running) {
+		drain_shared(w);
+		return;
+	}
 	writer_commit(w);
 	if (wr->running) {
 		pthread_mutex_lock(&wr->mu);

@@ -475,7 +475,9 @@ open_rest(struct logd *d)
 {
 	struct store_opts o = { .create = true,
 	    .sync_ms = d->conf.common.sync_ms,
-	    .maxsize = d->conf.common.db_max };
+	    .maxsize = d->conf.common.db_max,
+	    .shared = d->conf.common.store,
+	    .passfile = d->conf.common.store_passfile };
 	struct fwp_req r = { .op = FWP_CHECK };
 	char err[FWP_ERRMAX + 64];
 

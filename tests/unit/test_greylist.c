@@ -40,7 +40,7 @@ struct fx {
 };
 
 static int
-setup(void **state)
+setup_store(void **state, bool on_redis)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct store_opts o = { .create = true, .sync_ms = 1000 };
@@ -48,6 +48,7 @@ setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/nfs-greylist-XXXXXX");
 	if (mkdtemp(f->dir) == NULL)
 		return -1;
+	shared = on_redis;
 	if (shared) {
 		o.shared = rfx.url;
 		if (redisfx_flush(&rfx) == -1)
@@ -58,6 +59,18 @@ setup(void **state)
 	grey_conf_default(&f->gc);
 	*state = f;
 	return 0;
+}
+
+static int
+setup(void **state)
+{
+	return setup_store(state, false);
+}
+
+static int
+setup_shared(void **state)
+{
+	return setup_store(state, true);
 }
 
 static int
@@ -784,18 +797,29 @@ main(void)
 		cmocka_unit_test(test_scan_news),
 	};
 #undef T
-	const struct CMUnitTest none[] = {
-		cmocka_unit_test(test_no_server),
-	};
+	const size_t n = sizeof(tests) / sizeof(tests[0]);
+	struct CMUnitTest all[2 * (sizeof(tests) / sizeof(tests[0]))];
+	char names[sizeof(tests) / sizeof(tests[0])][80];
+	size_t k = n;
 	int rc;
 
+	/* One plan: each test on LMDB, then again on the shared store. */
 	t0 = (int64_t)time(NULL);
-	rc = cmocka_run_group_tests_name("lmdb", tests, NULL, NULL);
+	memcpy(all, tests, sizeof(tests));
 	if (!redisfx_start(&rfx))
-		return rc + cmocka_run_group_tests_name("shared", none, NULL,
-		    NULL);
-	shared = true;
-	rc += cmocka_run_group_tests_name("shared", tests, NULL, NULL);
+		all[k++] = (struct CMUnitTest)cmocka_unit_test(test_no_server);
+	else
+		for (size_t i = 0; i < n; i++) {
+			if (tests[i].setup_func == NULL)
+				continue;	/* no store: once is enough */
+			all[k] = tests[i];
+			snprintf(names[i], sizeof(names[i]), "shared %s",
+			    tests[i].name);
+			all[k].name = names[i];
+			all[k].setup_func = setup_shared;
+			k++;
+		}
+	rc = _cmocka_run_group_tests("greylist", all, k, NULL, NULL);
 	redisfx_stop(&rfx);
 	return rc;
 }

@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "osf.h"
 #include "owner.h"
+#include "rlayout.h"
 #include "store.h"
 
 #include "prog.h"
@@ -66,6 +67,9 @@ prog_common_init(struct prog_common *pc)
 bool
 prog_common_opt(struct prog_common *pc, int ch, const char *arg)
 {
+	struct rl_url url;
+	char err[512];
+
 	switch (ch) {
 	case PROG_OPT_DB:
 		pc->db = arg;
@@ -80,6 +84,17 @@ prog_common_opt(struct prog_common *pc, int ch, const char *arg)
 	case PROG_OPT_DBMAX:
 		pc->db_max = (size_t)prog_number("--db-max-size", arg, 1,
 		    1L << 30) << 20;
+		return true;
+	case PROG_OPT_STORE:
+		if (rl_url_parse(arg, &url, err, sizeof(err)) == -1)
+			errx(1, "%s", err);
+		pc->store = arg;
+		return true;
+	case PROG_OPT_STOREPASS:
+		if (*arg != '/')
+			errx(1, "--store-password-file %s: not an absolute "
+			    "path", arg);
+		pc->store_passfile = arg;
 		return true;
 	default:
 		return false;

@@ -15,12 +15,14 @@
 
 /*
  * Flags that mean the same in every program: --db and --user, and the
- * store's --db-sync-ms and --db-max-size.  A program puts the groups it
+ * store's --db-sync-ms, --db-max-size, --store and
+ * --store-password-file.  A program puts the groups it
  * takes in its getopt_long table and gives what getopt returns to
  * prog_common_opt before its own switch.
  */
 enum {
-	PROG_OPT_DB = 0x1000, PROG_OPT_USER, PROG_OPT_DBSYNC, PROG_OPT_DBMAX
+	PROG_OPT_DB = 0x1000, PROG_OPT_USER, PROG_OPT_DBSYNC, PROG_OPT_DBMAX,
+	PROG_OPT_STORE, PROG_OPT_STOREPASS
 };
 
 #define PROG_LONGOPTS_DB						\
@@ -28,7 +30,10 @@ enum {
 	{ "user", required_argument, NULL, PROG_OPT_USER }
 #define PROG_LONGOPTS_STORE						\
 	{ "db-sync-ms", required_argument, NULL, PROG_OPT_DBSYNC },	\
-	{ "db-max-size", required_argument, NULL, PROG_OPT_DBMAX }
+	{ "db-max-size", required_argument, NULL, PROG_OPT_DBMAX },	\
+	{ "store", required_argument, NULL, PROG_OPT_STORE },		\
+	{ "store-password-file", required_argument, NULL,		\
+	    PROG_OPT_STOREPASS }
 #define PROG_LONGOPTS_END						\
 	{ "version", no_argument, NULL, 'V' },				\
 	{ NULL, 0, NULL, 0 }
@@ -38,6 +43,8 @@ struct prog_common {
 	const char	*user;		/* --user */
 	unsigned	 sync_ms;	/* --db-sync-ms */
 	size_t		 db_max;	/* --db-max-size, bytes; 0: default */
+	const char	*store;		/* --store URL: shared; NULL: LMDB */
+	const char	*store_passfile; /* --store-password-file */
 };
 
 /* The defaults: the store's directory, user nfspamd, its sync interval. */
