@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,8 +80,8 @@ tv_ms(unsigned ms)
 	return tv;
 }
 
-static int
-read_password(const char *file, char **out, char *err, size_t errlen)
+int
+rstore_password(const char *file, char **out, char *err, size_t errlen)
 {
 	char line[1024];
 	FILE *f;
@@ -110,18 +111,25 @@ int
 rstore_open(struct rstore **out, const char *url, const char *passfile,
     int64_t os_ttl, char *err, size_t errlen)
 {
+	struct sigaction sa;
 	struct rstore *rs;
 
 	*out = NULL;
 	if ((rs = calloc(1, sizeof(*rs))) == NULL)
 		return util_seterr(err, errlen, "out of memory");
 	if (rl_url_parse(url, &rs->url, err, errlen) == -1 ||
-	    (passfile != NULL && read_password(passfile, &rs->password, err,
+	    (passfile != NULL && rstore_password(passfile, &rs->password, err,
 	    errlen) == -1)) {
 		free(rs);
 		return -1;
 	}
 	rl_url_format(&rs->url, rs->name, sizeof(rs->name));
+	/*
+	 * hiredis writes with write(2): a server that went away would end
+	 * the process with SIGPIPE instead of returning EPIPE.
+	 */
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		signal(SIGPIPE, SIG_IGN);
 	rs->os_ttl = os_ttl > 0 ? os_ttl : 36 * 86400;
 	rs->backoff = RSTORE_BACKOFF_MIN;
 	pthread_mutex_init(&rs->mu, NULL);
@@ -156,7 +164,17 @@ rstore_up(const struct rstore *rs)
 	return rs->up;
 }
 
-/* The connection failed: drop it, and wait before the next. */
+bool
+rstore_connected(const struct rstore *rs)
+{
+	return rs->c != NULL;
+}
+
+/*
+ * The connection failed: drop it.  One that worked (a server restarted
+ * meanwhile) may be made again at once; a connect that fails waits the
+ * backoff before the next.
+ */
 static void
 lost(struct rstore *rs)
 {
@@ -164,7 +182,11 @@ lost(struct rstore *rs)
 		redisFree(rs->c);
 		rs->c = NULL;
 	}
-	rs->up = false;
+	if (rs->up) {
+		rs->up = false;
+		rs->retry_at = 0;
+		return;
+	}
 	rs->retry_at = mono_ms() + rs->backoff;
 	rs->backoff = rs->backoff * 2 > RSTORE_BACKOFF_MAX ?
 	    RSTORE_BACKOFF_MAX : rs->backoff * 2;

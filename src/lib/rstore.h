@@ -34,13 +34,22 @@
 struct rstore;
 struct rtxn;
 
-/* url: rlayout.h's --store; passfile: NULL or its first line. */
+/*
+ * url: rlayout.h's --store; passfile: NULL or its first line.  SIGPIPE
+ * is ignored from then on if it was not handled (hiredis writes with
+ * write(2), and a server gone must be an error, not the end).
+ */
 int	rstore_open(struct rstore **, const char *url, const char *passfile,
 	    int64_t os_ttl, char *err, size_t errlen);
 void	rstore_close(struct rstore *);
+/* The first line of file, malloc'd into *out (the caller frees it). */
+int	rstore_password(const char *file, char **out, char *err,
+	    size_t errlen);
 const char	*rstore_name(const struct rstore *);
 /* Is the connection up now (false after a failure, until it is back)? */
 bool	rstore_up(const struct rstore *);
+/* Is there a connection now (false once one failed)? */
+bool	rstore_connected(const struct rstore *);
 
 /* begin: 0 or -1 (unreachable, with err).  commit: 0, 1 conflict, -1. */
 int	rtxn_begin(struct rstore *, bool write, struct rtxn **, char *err,

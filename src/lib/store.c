@@ -521,6 +521,7 @@ update_shared(struct store *st, store_fn fn, void *arg, char *err,
     size_t errlen)
 {
 	struct store_txn t;
+	bool again = true;
 	int r;
 
 	for (int tries = 0; tries < STORE_SHARED_TRIES; tries++) {
@@ -538,6 +539,15 @@ update_shared(struct store *st, store_fn fn, void *arg, char *err,
 			    '\0' ? rtxn_error(t.rt) : t.err[0] != '\0' ?
 			    t.err : "update refused");
 			rtxn_abort(t.rt);
+			/*
+			 * A connection that broke (the server restarted
+			 * since it was made) is made again, once, at once.
+			 */
+			if (again && !rstore_connected(st->rs)) {
+				again = false;
+				tries--;
+				continue;
+			}
 			return r;
 		}
 		if ((r = rtxn_commit(t.rt, err, errlen)) != 1)

@@ -44,6 +44,7 @@ static const char usage_text[] =
 "               [--catchup-peer host[:port]] [--catchup-rate n]\n"
 "               [--catchup-interval secs] [--os-fingerprints file|none]\n"
 "               [--os-tarpit-port port] [--os-tarpit-message text]\n"
+"               [--proxy-from address[/prefix]]\n"
 "       nfspamd --help | --version\n";
 
 enum {
@@ -53,7 +54,7 @@ enum {
 	OPT_TLSHS, OPT_TLSTIMEOUT, OPT_MAXTUPLES, OPT_METRICS,
 	OPT_METRICSFILE, OPT_DNSREP, OPT_RESOLVER, OPT_CUPORT, OPT_CUPEER,
 	OPT_CURATE, OPT_CUINTERVAL, OPT_OSFILE, OPT_OSPORT, OPT_OSMSG,
-	OPT_HELP
+	OPT_PROXYFROM, OPT_HELP
 };
 
 static const struct option longopts[] = {
@@ -87,6 +88,7 @@ static const struct option longopts[] = {
 	{ "os-fingerprints", required_argument, NULL, OPT_OSFILE },
 	{ "os-tarpit-port", required_argument, NULL, OPT_OSPORT },
 	{ "os-tarpit-message", required_argument, NULL, OPT_OSMSG },
+	{ "proxy-from", required_argument, NULL, OPT_PROXYFROM },
 	{ "help", no_argument, NULL, OPT_HELP },
 	PROG_LONGOPTS_END
 };
@@ -116,6 +118,21 @@ add_listen(struct conf *c, const char *s)
 		errx(1, "-l %s: %s", s, why);
 	}
 	c->nlisten++;
+}
+
+/* --proxy-from: a network whose connections begin with a PROXY header. */
+static void
+add_proxy(struct conf *c, const char *s)
+{
+	const char *why;
+
+	if (c->nproxy_from == NFSPAMD_MAXPROXY)
+		errx(1, "--proxy-from %s: at most %d networks", s,
+		    NFSPAMD_MAXPROXY);
+	if (prefix_parse(s, &c->proxy_from[c->nproxy_from], false,
+	    &why) != 0)
+		errx(1, "--proxy-from %s: %s", s, why);
+	c->nproxy_from++;
 }
 
 static void
@@ -338,6 +355,7 @@ parse_args(int argc, char **argv, struct conf *c, struct workeropt *wo)
 				    "400 characters");
 			c->os_msg = optarg;
 			break;
+		case OPT_PROXYFROM: add_proxy(c, optarg); break;
 		default: prog_usage(usage_text, 1);
 		}
 	}

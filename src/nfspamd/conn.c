@@ -118,6 +118,10 @@ alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 	struct worker *w = c->w;
 
 	(void)suggested;
+	if (c->state == CONN_PROXY) {
+		*b = uv_buf_init(w->rbuf, worker_proxy_room(c));
+		return;
+	}
 	/*
 	 * Never more than one line's worth: the rest waits in the kernel.
 	 * Over TLS the bytes read are records, which go to OpenSSL; the

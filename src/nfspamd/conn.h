@@ -30,6 +30,9 @@
  * CONN_QUIT when the handshake fails.  When the dialogue is over the
  * pending output goes out (over TLS followed by close_notify), then
  * CONN_LINGER drains input after the FIN until the connection closes.
+ * A connection from a --proxy-from network begins in CONN_PROXY, which
+ * reads the load balancer's PROXY header before anything else; then it
+ * is classified under the address the header names and greeted.
  */
 enum conn_state {
 	CONN_SMTP,	/* plaintext dialogue */
@@ -41,6 +44,7 @@ enum conn_state {
 	CONN_TLS_BYE,	/* close_notify made: close after output */
 	CONN_LINGER,	/* FIN sent, draining input */
 	CONN_CLOSED,	/* the handle is being closed */
+	CONN_PROXY,	/* reading the PROXY header: not yet greeted */
 };
 
 struct worker;
@@ -62,6 +66,8 @@ struct conn {
 	uint8_t			 state;		/* enum conn_state */
 	uint8_t			 class;		/* enum ws_class */
 	struct addr		 addr;
+	struct addr		 proxy;		/* --proxy-from: the proxy's;
+						   family 0: not proxied */
 	int64_t			 start;		/* wall clock, seconds */
 	uint64_t		 since;		/* last progress, loop ms */
 	uint64_t		 since0;	/* accepted, loop ms */

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "bl.h"
+#include "follow.h"
 #include "fw.h"
 #include "metrics.h"
 #include "peers.h"
@@ -154,7 +155,8 @@ render_dialogues(struct buf *b, const struct wsum *t)
 	    "greylisted, a known one retried too early, passed (its address "
 	    "became WHITE), trapped by a spamtrap address, by alloweddomains "
 	    "or by reaching the -M address, skipped (too long to keep), "
-	    "capped (--max-tuples-per-ip), lost (database error or full).",
+	    "capped (--max-tuples-per-ip), lost (database error or full, "
+	    "or the shared store unreachable).",
 	    "outcome", outcomes, v, sizeof(v) / sizeof(v[0]));
 	rc |= metrics_head(b, "nfspamd_blacklisted_connections_total",
 	    METRICS_COUNTER, "Connections from blacklisted clients, once "
@@ -253,6 +255,24 @@ render_dnsrep(struct buf *b, const struct wsum *t)
 	return rc;
 }
 
+/* --proxy-from: only when it is on. */
+static int
+render_proxy(struct buf *b, const struct wsum *t)
+{
+	static const char *const results[] = { "ok", "local", "error",
+	    "timeout" };
+	const uint64_t v[] = { t->c[WS_PROXY_OK], t->c[WS_PROXY_LOCAL],
+	    t->c[WS_PROXY_ERROR], t->c[WS_PROXY_TIMEOUT] };
+
+	return labelled(b, "nfspamd_proxy_headers_total", METRICS_COUNTER,
+	    "PROXY protocol headers on connections from --proxy-from "
+	    "addresses, by result: ok (the client's address taken), local "
+	    "(LOCAL or UNKNOWN: the proxy's own address kept), error "
+	    "(refused, or the connection closed in the middle; closed "
+	    "before its first byte is not counted), timeout (no whole "
+	    "header in time).", "result", results, v, 4);
+}
+
 /* Entries in the database by type, counted by LMDB. */
 struct counts {
 	long	n[4];
@@ -276,20 +296,26 @@ render_store(struct buf *b, struct sup *s)
 	static const char *const types[4] = { "grey", "white", "trapped",
 	    "spamtrap" };
 	struct counts c = { { -1, -1, -1, -1 } };
+	const char *names[4];
 	char err[256];
 	uint64_t v[4];
+	size_t n = 0;
 	int rc = 0;
 
 	if (s->store == NULL)
 		return 0;
 	if (store_view(s->store, count_body, &c, err, sizeof(err)) == -1)
 		return 0;	/* the family is left out, not made up */
+	/* A shared store does not count its tuples: left out. */
 	for (int i = 0; i < 4; i++)
-		v[i] = c.n[i] < 0 ? 0 : (uint64_t)c.n[i];
+		if (c.n[i] >= 0) {
+			names[n] = types[i];
+			v[n++] = (uint64_t)c.n[i];
+		}
 	rc |= labelled(b, "nfspamd_db_entries", METRICS_GAUGE,
 	    "Entries in the database by type (GREY tuples, WHITE, TRAPPED "
 	    "and SPAMTRAP addresses), expired ones included until the "
-	    "next scan.", "type", types, v, 4);
+	    "next scan.", "type", names, v, n);
 	return rc;
 }
 
@@ -380,9 +406,12 @@ expose_render(void *arg, struct buf *b)
 	rc |= render_io(b, &t);
 	if (s->conf.dnsrep != NULL)
 		rc |= render_dnsrep(b, &t);
+	if (s->conf.nproxy_from > 0)
+		rc |= render_proxy(b, &t);
 	rc |= render_store(b, s);
 	if (s->fw != NULL)
 		rc |= fw_metrics(s->fw, b);
 	rc |= peers_metrics(s->peers, b);
+	rc |= follow_metrics(s->follow, b);
 	return rc == 0 ? 0 : -1;
 }

@@ -33,6 +33,7 @@
 #include <uv.h>
 
 #include "bl.h"
+#include "follow.h"
 #include "fw.h"
 #include "jfile.h"
 #include "greylist.h"
@@ -395,6 +396,28 @@ os_expire(struct sup *s, int64_t now)
 		log_debug(&s->log, "scan os_deleted=%ld", x.deleted);
 }
 
+/*
+ * A shared store's scan: the sorted sets trimmed, and read whole into
+ * the kernel sets only when follow.h says a full reconcile is due; the
+ * stream keeps them current in between.
+ */
+static bool
+shared_scan(struct sup *s, int64_t now)
+{
+	char err[512];
+	long trimmed;
+
+	if (follow_want_full(s->follow, now))
+		return false;
+	if (store_trim(s->store, now, &trimmed, err, sizeof(err)) == -1) {
+		s->stats.scan_errors++;
+		log_warnx(&s->log, "scan: %s", err);
+	} else
+		log_debug(&s->log, "scan trimmed=%ld (the kernel sets follow "
+		    "the shared store's events)", trimmed);
+	return true;
+}
+
 static void
 on_scan(uv_timer_t *t)
 {
@@ -406,6 +429,8 @@ on_scan(uv_timer_t *t)
 	bool news;
 
 	if (s->store == NULL)
+		return;
+	if (s->follow != NULL && shared_scan(s, now))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	if ((store_shared(s->store) ? greylist_live_run(s->store, now, &r,
@@ -438,6 +463,8 @@ on_scan(uv_timer_t *t)
 	    (b.tv_nsec - a.tv_nsec) / 1000000));
 	fw_sync(s->fw, &r, now);
 	greylist_scan_free(&r);
+	if (s->follow != NULL)
+		follow_full_done(s->follow, now);
 	os_expire(s, now);
 }
 
@@ -632,6 +659,13 @@ sup_open(struct sup *s)
 		log_warnx(&s->log, "%s%s", err, strcmp(c->firewall, "nft") == 0 ?
 		    "; or run nfspamd with --firewall none, which keeps the "
 		    "whitelist in the database only" : "");
+		return -1;
+	}
+	if (s->store != NULL && store_shared(s->store) &&
+	    follow_open(&s->follow, s->loop, c->common.store,
+	    c->common.store_passfile, s->fw, &s->log, err,
+	    sizeof(err)) == -1) {
+		log_warnx(&s->log, "%s", err);
 		return -1;
 	}
 	if (peers_open(&s->peers, s->loop, c, s->store, s->fw, &s->log,
@@ -836,10 +870,11 @@ supervise(struct sup *s)
 		}
 	if (!s->stopping) {
 		log_info(&s->log, "listening port=%u addresses=%zu workers=%d "
-		    "maxcon=%ld firewall=%s%s%s", s->conf.port,
+		    "maxcon=%ld firewall=%s%s%s%s", s->conf.port,
 		    s->conf.nlisten, s->nw, s->conf.maxcon, s->conf.firewall,
 		    s->conf.blackonly ? " mode=blacklist-only" : "",
-		    s->conf.tls_cert ? " starttls=on" : "");
+		    s->conf.tls_cert ? " starttls=on" : "",
+		    s->conf.nproxy_from > 0 ? " proxy=on" : "");
 		if (s->store != NULL)
 			uv_timer_start(&s->scan, on_scan, 0,
 			    s->conf.scan_interval * 1000ULL);
@@ -850,6 +885,10 @@ out:
 		peers_log_stats(s->peers);
 		peers_close(s->peers);
 		s->peers = NULL;
+	}
+	if (s->follow != NULL) {
+		follow_close(s->follow);
+		s->follow = NULL;
 	}
 	if (s->have_control)
 		unlink(s->conf.control);

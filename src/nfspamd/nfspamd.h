@@ -35,6 +35,8 @@
 #define NFSPAMD_OS_LIST		"osf"	/* the OS tarpit's list name */
 #define NFSPAMD_OS_MSG		"Your operating system does not send mail " \
 				"directly"
+#define NFSPAMD_MAXPROXY	32	/* --proxy-from networks */
+#define NFSPAMD_PROXY_TIMEOUT	10	/* seconds for a PROXY header */
 
 /* Everything the command line says; read-only after parsing. */
 struct conf {
@@ -93,6 +95,8 @@ struct conf {
 	struct prog_osfiles os;			/* --os-fingerprints */
 	uint16_t	 os_port;		/* --os-tarpit-port; 0: off */
 	const char	*os_msg;		/* --os-tarpit-message */
+	struct prefix	 proxy_from[NFSPAMD_MAXPROXY];	/* --proxy-from */
+	size_t		 nproxy_from;
 };
 
 /*

@@ -100,6 +100,10 @@ session_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
 	struct conn *c = (struct conn *)s;
 
+	if (c->state == CONN_PROXY) {
+		worker_proxy_read(c, nread, b);
+		return;
+	}
 	if (nread < 0) {
 		conn_close(c);
 		return;

@@ -64,6 +64,10 @@ enum ws_counter {
 	WS_REP_WAIT_MS,		/* banners held for a verdict */
 	WS_OS_UNKNOWN,		/* fingerprinting found no match */
 	WS_OS_OTHER,		/* a genre beyond WS_OSES */
+	WS_PROXY_OK,		/* --proxy-from: a header named the client */
+	WS_PROXY_LOCAL,		/* LOCAL or UNKNOWN: the proxy's kept */
+	WS_PROXY_ERROR,		/* refused, or cut short by the proxy */
+	WS_PROXY_TIMEOUT,	/* no whole header in time */
 	WS_N
 };
 

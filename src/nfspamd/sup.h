@@ -42,6 +42,7 @@ struct sup {
 	struct bl	*bl;
 	struct fw	*fw;
 	struct peers	*peers;		/* sync; NULL without -Y/-y */
+	struct follow	*follow;	/* a shared store's events; NULL */
 	struct wproc	 w[MAXWORKERS];
 	int		 nw;
 	struct priv_user user;

@@ -36,6 +36,7 @@
 #include "log.h"
 #include "priv.h"
 #include "prog.h"
+#include "proxy.h"
 #include "reputation.h"
 #include "worker.h"
 
@@ -156,24 +157,32 @@ struct trapq {
 
 /*
  * 2: trapped; 3: WHITE (yet here: the kernel set lags, or the ruleset
- * does not look the network up as -N keys it); 0: neither.
+ * does not look the network up as -N keys it); 0: neither; -1: error.
  */
+int
+worker_standing(struct store_txn *t, const struct grey_conf *gc,
+    const struct addr *a, int64_t now, int64_t *pass)
+{
+	char ip[ADDR_STRLEN];
+	struct store_rec r;
+	size_t n;
+	int rc = greylist_is_trapped(t, a, now);
+
+	if (rc != 0)
+		return rc == 1 ? 2 : rc;
+	n = grey_net_key(gc, a, ip, sizeof(ip));
+	if ((rc = store_get(t, STORE_WHITE, ip, n, &r)) != 0)
+		return rc == 1 ? 0 : -1;
+	*pass = r.pass;
+	return r.expire > now ? 3 : 0;
+}
+
 static int
 trapq_body(struct store_txn *t, void *arg)
 {
 	struct trapq *q = arg;
-	char ip[ADDR_STRLEN];
-	struct store_rec r;
-	size_t n;
-	int rc = greylist_is_trapped(t, q->addr, q->now);
 
-	if (rc != 0)
-		return rc == 1 ? 2 : rc;
-	n = grey_net_key(q->gc, q->addr, ip, sizeof(ip));
-	if ((rc = store_get(t, STORE_WHITE, ip, n, &r)) != 0)
-		return rc == 1 ? 0 : -1;
-	q->pass = r.pass;
-	return r.expire > q->now ? 3 : 0;
+	return worker_standing(t, q->gc, q->addr, q->now, &q->pass);
 }
 
 /*
@@ -204,6 +213,15 @@ white_diverted(struct worker *w, const struct addr *a, int64_t pass,
 	    cf->grey.net6);
 }
 
+static enum ws_class
+standing_class(struct worker *w, const struct addr *a, int rc, int64_t pass,
+    int64_t now)
+{
+	if (rc == 3)
+		white_diverted(w, a, pass, now);
+	return rc == 2 ? WS_TRAPPED : rc == 3 ? WS_WHITE : WS_GREY;
+}
+
 /* The client's standing in the database: WS_TRAPPED, WS_WHITE or WS_GREY. */
 static enum ws_class
 db_class(struct worker *w, const struct addr *a)
@@ -217,9 +235,7 @@ db_class(struct worker *w, const struct addr *a)
 	rc = store_view(w->store, trapq_body, &q, err, sizeof(err));
 	if (rc == -1)
 		log_warnx(w->log, "trap lookup: %s", err);
-	if (rc == 3)
-		white_diverted(w, a, q.pass, q.now);
-	return rc == 2 ? WS_TRAPPED : rc == 3 ? WS_WHITE : WS_GREY;
+	return standing_class(w, a, rc, q.pass, q.now);
 }
 
 /* One more under name in a published table of names; other if full. */
@@ -312,14 +328,19 @@ orig_dst(int fd, struct addr *a)
 	return false;
 }
 
+/*
+ * to: the address the client dialled, from a PROXY header; NULL: ask
+ * the socket.
+ */
 static void
-classify(struct worker *w, struct conn *c, int fd, bool osport)
+classify(struct worker *w, struct conn *c, int fd, bool osport,
+    const struct addr *to, enum ws_class class)
 {
 	const struct conf *cf = w->conf;
 	uint32_t id;
 	struct addr dst;
 
-	c->class = cf->blackonly ? WS_GREY : db_class(w, &c->addr);
+	c->class = class;
 	c->trapped = c->class == WS_TRAPPED;
 	/* The ruleset sent it for its OS; a WHITE entry still wins. */
 	c->osf = osport && c->class != WS_WHITE;
@@ -339,7 +360,9 @@ classify(struct worker *w, struct conn *c, int fd, bool osport)
 	else
 		c->stutter = cf->stutter > 0 && cf->greystutter > 0;
 	c->stuttered = c->stutter;
-	if (cf->lowprio_set && orig_dst(fd, &dst) &&
+	if (to != NULL)
+		dst = *to;
+	if (cf->lowprio_set && (to != NULL || orig_dst(fd, &dst)) &&
 	    addr_eq(&dst, &cf->lowprio) &&
 	    wall_now() - w->a->started >= (int64_t)cf->mx_grace)
 		c->lowprio = true;
@@ -377,6 +400,8 @@ conn_close(struct conn *c)
 	struct worker *w = c->w;
 	char ip[ADDR_STRLEN], lists[256];
 	bool handshake = c->state == CONN_HANDSHAKE;
+	/* Still reading a PROXY header: never counted as a client. */
+	bool header = c->state == CONN_PROXY;
 
 	if (c->state == CONN_CLOSED)
 		return;
@@ -388,11 +413,13 @@ conn_close(struct conn *c)
 	wheel_remove(&c->tick);
 	if (c->black)
 		list_names(c, lists, sizeof(lists));
-	log_info(w->log, "disconnected ip=%s after=%lld%s%s%s%s%s",
-	    conn_ip(c, ip, sizeof(ip)), (long long)(wall_now() - c->start),
-	    c->black ? " lists=\"" : "", c->black ? lists : "",
-	    c->black ? "\"" : "", conn_tls_up(c) ? " tls=" : "",
-	    conn_tls_up(c) ? tls_conn_version(c->tls) : "");
+	if (!header)
+		log_info(w->log, "disconnected ip=%s after=%lld%s%s%s%s%s",
+		    conn_ip(c, ip, sizeof(ip)),
+		    (long long)(wall_now() - c->start),
+		    c->black ? " lists=\"" : "", c->black ? lists : "",
+		    c->black ? "\"" : "", conn_tls_up(c) ? " tls=" : "",
+		    conn_tls_up(c) ? tls_conn_version(c->tls) : "");
 	c->state = CONN_CLOSED;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -407,7 +434,8 @@ conn_close(struct conn *c)
 		w->handshakes--;
 		ws_add(&w->st->c[WS_TLS_FAILED], 1);
 	}
-	ws_add(&w->st->c[WS_CLOSED + c->class], 1);
+	if (!header)
+		ws_add(&w->st->c[WS_CLOSED + c->class], 1);
 	count_stutter(c);
 	tls_conn_free(c->tls);
 	buf_free(&c->cout);
@@ -430,6 +458,198 @@ refuse(struct worker *w, uv_stream_t *server)
 	if (uv_accept(server, (uv_stream_t *)t) == 0)
 		w->refused++;
 	uv_close((uv_handle_t *)t, (uv_close_cb)free);
+}
+
+/*
+ * Classify c under its address and greet it, or, with --dnsrep, wait
+ * for the verdict first.  to: as for classify.
+ */
+static void
+admit(struct conn *c, int fd, bool osport, const struct addr *to)
+{
+	struct worker *w = c->w;
+	struct lookup *l;
+
+	if (w->conf->blackonly || w->store == NULL) {
+		classify(w, c, fd, osport, to, WS_GREY);
+	} else if (!w->shared || (l = calloc(1, sizeof(*l))) == NULL) {
+		classify(w, c, fd, osport, to, db_class(w, &c->addr));
+	} else {
+		/* The commit thread asks the shared store; see below. */
+		l->conn = c;
+		l->addr = c->addr;
+		l->fd = fd;
+		l->osport = osport;
+		if ((l->have_to = to != NULL))
+			l->to = *to;
+		c->inflight++;
+		writer_lookup(w, l);
+		return;
+	}
+	if (!rep_start(c))
+		worker_greet(c);
+}
+
+/*
+ * The shared store answered (or failed: the client is greylisted as
+ * if the store had no entry, said once a minute).  A connection that
+ * the worker closed meanwhile (its end) is only let go.
+ */
+void
+worker_lookup_done(struct worker *w, struct lookup *l)
+{
+	struct conn *c = l->conn;
+
+	if (l->rc == -1 && time(NULL) - w->wr.lwarned >= 60) {
+		w->wr.lwarned = time(NULL);
+		log_warnx(w->log, "trap lookup: %s (logged at most once a "
+		    "minute)", l->err);
+	}
+	if (--c->inflight == 0 && c->state == CONN_CLOSED) {
+		if (c->handle_closed)
+			free(c);
+		return;
+	}
+	if (c->state == CONN_CLOSED)
+		return;
+	classify(w, c, l->fd, l->osport, l->have_to ? &l->to : NULL,
+	    standing_class(w, &l->addr, l->rc, l->pass, wall_now()));
+	if (!rep_start(c))
+		worker_greet(c);
+}
+
+/* --- the PROXY header of a load balancer (--proxy-from) --- */
+
+static bool
+from_proxy(const struct worker *w, const struct addr *a)
+{
+	for (size_t i = 0; i < w->conf->nproxy_from; i++)
+		if (prefix_contains(&w->conf->proxy_from[i], a))
+			return true;
+	return false;
+}
+
+/* Seconds a proxy has for its header: --idle-timeout when shorter. */
+static unsigned
+proxy_timeout(const struct conf *cf)
+{
+	return cf->idle < NFSPAMD_PROXY_TIMEOUT ? cf->idle :
+	    NFSPAMD_PROXY_TIMEOUT;
+}
+
+/*
+ * What the header needs at least, or, within the connection's first
+ * PROXY_V1_MAX bytes, as far as them: a v1 line's end is only found by
+ * reading it.  So reads go past the header only within those bytes,
+ * and what they bring after it is the client's first SMTP, well under
+ * a line's room, kept for the engine.  A read of 0 bytes would be taken
+ * for the end of the connection: never 0.
+ */
+unsigned
+worker_proxy_room(const struct conn *c)
+{
+	struct proxy_hdr h;
+	size_t room = c->inlen < PROXY_V1_MAX ? PROXY_V1_MAX - c->inlen : 0;
+
+	if (proxy_parse(c->in, c->inlen, &h) == PROXY_NEED_MORE &&
+	    h.len > room)
+		room = h.len;
+	if (room == 0)
+		room = 1;
+	return (unsigned)(room < READ_MAX ? room : READ_MAX);
+}
+
+/* No good header: closed without a word, as the peer is no client. */
+static void
+proxy_refuse(struct conn *c, enum ws_counter what, const char *why)
+{
+	struct worker *w = c->w;
+	char ip[ADDR_STRLEN];
+
+	ws_add(&w->st->c[what], 1);
+	log_info(w->log, "proxy ip=%s failed reason=\"%s\"",
+	    conn_ip(c, ip, sizeof(ip)), why);
+	conn_close(c);
+}
+
+/*
+ * The header is in: from here on c is the client it names, or, for
+ * LOCAL and UNKNOWN, the proxy itself.
+ */
+static void
+proxy_done(struct conn *c, const struct proxy_hdr *h)
+{
+	struct worker *w = c->w;
+	char ip[ADDR_STRLEN];
+	uv_os_fd_t fd;
+
+	if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0) {
+		conn_close(c);
+		return;
+	}
+	c->proxy = c->addr;
+	c->state = CONN_SMTP;
+	c->since = uv_now(w->loop);
+	if (h->kind == PROXY_ADDRS) {
+		/* The SYN the kernel kept is the proxy's: os unknown. */
+		ws_add(&w->st->c[WS_PROXY_OK], 1);
+		c->addr = h->src;
+		admit(c, fd, c->osf, &h->dst);
+		return;
+	}
+	ws_add(&w->st->c[WS_PROXY_LOCAL], 1);
+	log_info(w->log, "proxy ip=%s version=%u header=%s: the proxy's own "
+	    "address is kept", conn_ip(c, ip, sizeof(ip)), h->version,
+	    proxy_kind_name(h->kind));
+	fingerprint(w, c, fd);
+	admit(c, fd, c->osf, NULL);
+}
+
+void
+worker_proxy_read(struct conn *c, ssize_t nread, const uv_buf_t *b)
+{
+	struct proxy_hdr h;
+	char ip[ADDR_STRLEN];
+
+	if (nread < 0 && c->inlen == 0) {
+		/*
+		 * A health check that only connects, then closes or resets:
+		 * no header, no count.
+		 */
+		log_debug(c->w->log, "proxy ip=%s closed before a header",
+		    conn_ip(c, ip, sizeof(ip)));
+		conn_close(c);
+		return;
+	}
+	if (nread < 0) {
+		proxy_refuse(c, WS_PROXY_ERROR, nread == UV_EOF ?
+		    "closed in the middle of the header" :
+		    uv_strerror((int)nread));
+		return;
+	}
+	if (nread == 0)
+		return;
+	if (conn_append(c, b->base, (size_t)nread) == -1) {
+		conn_close(c);
+		return;
+	}
+	switch (proxy_parse(c->in, c->inlen, &h)) {
+	case PROXY_NEED_MORE:
+		return;
+	case PROXY_ERROR:
+		proxy_refuse(c, WS_PROXY_ERROR, h.why);
+		return;
+	case PROXY_DONE:
+		break;
+	}
+	/* What followed the header is the client's. */
+	c->inlen = (uint16_t)(c->inlen - h.len);
+	memmove(c->in, c->in + h.len, c->inlen);
+	if (c->inlen == 0) {
+		free(c->in);
+		c->in = NULL;
+	}
+	proxy_done(c, &h);
 }
 
 static void
@@ -476,11 +696,15 @@ on_connection(uv_stream_t *server, int status)
 		c->next->prev = c;
 	w->conns = c;
 	w->nconns++;
+	if (from_proxy(w, &c->addr)) {
+		/* osf holds the port's kind until classify decides it. */
+		c->osf = w->osport[(uv_tcp_t *)server - w->listeners];
+		c->state = CONN_PROXY;
+		conn_reading(c, true);
+		return;
+	}
 	fingerprint(w, c, fd);
-	classify(w, c, fd, w->osport[(uv_tcp_t *)server - w->listeners]);
-	/* With --dnsrep the banner may wait for the verdict. */
-	if (!rep_start(c))
-		worker_greet(c);
+	admit(c, fd, w->osport[(uv_tcp_t *)server - w->listeners], NULL);
 }
 
 void
@@ -488,6 +712,7 @@ worker_greet(struct conn *c)
 {
 	struct worker *w = c->w;
 	char ip[ADDR_STRLEN], lists[256], os[OSF_OSLEN + 8];
+	char proxy[ADDR_STRLEN + 8] = "";
 	uv_os_fd_t fd;
 
 	ws_add(&w->st->c[WS_ACCEPTED + c->class], 1);
@@ -498,10 +723,15 @@ worker_greet(struct conn *c)
 	}
 	if (c->black)
 		list_names(c, lists, sizeof(lists));
-	log_info(w->log, "connected ip=%s clients=%ld black=%ld%s%s%s%s",
+	if (c->proxy.family != 0) {
+		memcpy(proxy, " proxy=", 7);
+		addr_format(&c->proxy, proxy + 7, sizeof(proxy) - 7);
+	}
+	log_info(w->log, "connected ip=%s clients=%ld black=%ld%s%s%s%s%s",
 	    conn_ip(c, ip, sizeof(ip)), w->nconns, w->nblack,
 	    c->black ? " lists=\"" : "", c->black ? lists : "",
-	    c->black ? "\"" : "", worker_os_field(w, c->os, os, sizeof(os)));
+	    c->black ? "\"" : "", worker_os_field(w, c->os, os, sizeof(os)),
+	    proxy);
 	if (c->black && w->conf->window > 0 &&
 	    uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &w->conf->window,
@@ -644,6 +874,13 @@ on_house(uv_timer_t *t)
 			    "reason=\"no handshake in %u s\"",
 			    conn_ip(c, ip, sizeof(ip)), w->conf->tls_timeout);
 			conn_close(c);
+		} else if (c->state == CONN_PROXY && now - c->since0 >=
+		    proxy_timeout(w->conf) * 1000ULL) {
+			char why[32];
+
+			snprintf(why, sizeof(why), "no header in %u s",
+			    proxy_timeout(w->conf));
+			proxy_refuse(c, WS_PROXY_TIMEOUT, why);
 		} else if (now - c->since >= (c->state == CONN_LINGER ? LINGER_MS :
 		    idle))
 			conn_close(c);

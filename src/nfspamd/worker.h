@@ -86,6 +86,31 @@ struct writer {
 	bool			 busy;		/* loop: a batch is at the thread */
 	bool			 down;		/* loop: the last commit failed */
 	time_t			 down_since;
+	/* Connections waiting for their standing (writer_lookup). */
+	struct lookup		*lq, **lq_tail;	/* loop: not yet sent */
+	struct lookup		*lgo;		/* mu: at the thread */
+	struct lookup		*ldone;		/* mu: answered */
+	bool			 lbusy;		/* loop: lookups at the thread */
+	time_t			 lwarned;	/* loop: a failed lookup */
+};
+
+/*
+ * A new connection's standing in a shared store, looked up on the
+ * commit thread (what it does with LMDB on the loop, db_class): many
+ * in one round trip.  The greeting waits for it.
+ */
+struct lookup {
+	struct lookup		*next;
+	struct conn		*conn;
+	struct addr		 addr;		/* the client's */
+	int			 fd;
+	bool			 osport;
+	bool			 have_to;
+	struct addr		 to;		/* from a PROXY header */
+	int			 rc;		/* thread: 2 trapped, 3 WHITE,
+						   0 neither, -1 error */
+	int64_t			 pass;		/* thread: WHITE's pass time */
+	char			 err[160];	/* thread: rc -1 */
 };
 
 struct worker {
@@ -145,6 +170,10 @@ void	worker_count_list(struct worker *, const char *tag);
 /* " os=\"Windows XP\"" for c's log lines; "" when not fingerprinting. */
 const char *worker_os_field(const struct worker *, const struct osf_fp *,
 	    char *, size_t);
+/* CONN_PROXY: bytes to read next, never 0. */
+unsigned	worker_proxy_room(const struct conn *);
+/* CONN_PROXY: libuv's read callback; may greet or close c. */
+void	worker_proxy_read(struct conn *, ssize_t, const uv_buf_t *);
 
 /* session.c */
 /*
@@ -188,6 +217,13 @@ void	writer_drain(struct worker *);
 void	writer_touched(struct worker *);
 /* A batch is at the shared store's commit thread. */
 bool	writer_busy(const struct worker *);
+/* Queue l (c's standing) for the commit thread; NULL-safe on memory. */
+void	writer_lookup(struct worker *, struct lookup *);
+/* writer.c -> worker.c: l's answer is in; classify and greet. */
+void	worker_lookup_done(struct worker *, struct lookup *);
+/* worker.c: the standing query of one address, in a transaction. */
+int	worker_standing(struct store_txn *, const struct grey_conf *,
+	    const struct addr *, int64_t now, int64_t *pass);
 /* alloweddomains, read again if changed (force: anyway). */
 void	worker_load_domains(struct worker *, bool force);
 

@@ -267,18 +267,93 @@ journal_append(struct worker *w)
 	}
 }
 
-/* The thread of a shared store: one batch at a time. */
+static void	lookups_send(struct worker *);
+
+struct lookups {
+	struct worker	*w;
+	struct lookup	*list;
+	int64_t		 now;
+};
+
+/* Every address's two entries in one round trip, then each standing. */
+static int
+lookups_body(struct store_txn *t, void *arg)
+{
+	struct lookups *q = arg;
+	const struct grey_conf *gc = &q->w->conf->grey;
+	struct store_want *want;
+	char (*keys)[2][ADDR_STRLEN];
+	size_t n = 0, k = 0;
+
+	for (struct lookup *l = q->list; l != NULL; l = l->next)
+		n++;
+	want = calloc(n, 2 * sizeof(*want));
+	keys = calloc(n, sizeof(*keys));
+	if (want != NULL && keys != NULL) {
+		n = 0;
+		for (struct lookup *l = q->list; l != NULL; l = l->next, n++) {
+			want[k++] = (struct store_want){ STORE_WANT_ADDR,
+			    keys[n][0], addr_format(&l->addr, keys[n][0],
+			    ADDR_STRLEN) };
+			want[k++] = (struct store_want){ STORE_WANT_ADDR,
+			    keys[n][1], grey_net_key(gc, &l->addr, keys[n][1],
+			    ADDR_STRLEN) };
+		}
+		/* Failing here, each lookup tries on its own below. */
+		store_prefetch(t, want, k);
+	}
+	free(want);
+	free(keys);
+	for (struct lookup *l = q->list; l != NULL; l = l->next)
+		if ((l->rc = worker_standing(t, gc, &l->addr, q->now,
+		    &l->pass)) == -1)
+			snprintf(l->err, sizeof(l->err), "%s",
+			    store_txn_error(t));
+	return 0;
+}
+
+static void
+run_lookups(struct worker *w, struct lookup *list)
+{
+	struct lookups q = { w, list, wall_now() };
+	char err[160];
+
+	if (store_view(w->store, lookups_body, &q, err, sizeof(err)) != 0)
+		for (struct lookup *l = list; l != NULL; l = l->next) {
+			l->rc = -1;
+			snprintf(l->err, sizeof(l->err), "%s", err);
+		}
+}
+
+/*
+ * The thread of a shared store: new connections' lookups first (a
+ * client waits for its banner), then one batch at a time.
+ */
 static void *
 committer(void *arg)
 {
 	struct worker *w = arg;
 	struct writer *wr = &w->wr;
+	struct lookup *list, **tail;
 	int rc;
 
 	pthread_mutex_lock(&wr->mu);
 	for (;;) {
-		while (!wr->go && !wr->stop)
+		while (!wr->go && wr->lgo == NULL && !wr->stop)
 			pthread_cond_wait(&wr->cv, &wr->mu);
+		if (wr->lgo != NULL) {
+			list = wr->lgo;
+			wr->lgo = NULL;
+			pthread_mutex_unlock(&wr->mu);
+			run_lookups(w, list);
+			pthread_mutex_lock(&wr->mu);
+			for (tail = &wr->ldone; *tail != NULL;
+			    tail = &(*tail)->next)
+				;
+			*tail = list;
+			uv_async_send(&wr->done);
+			continue;
+		}
 		if (!wr->go)
 			break;
 		pthread_mutex_unlock(&wr->mu);
@@ -337,20 +412,43 @@ committed(struct worker *w, int rc, uint64_t t0)
 	}
 }
 
+/* Answered lookups: their connections go on; queued ones go over. */
+static void
+lookups_done(struct worker *w)
+{
+	struct writer *wr = &w->wr;
+	struct lookup *l, *next;
+
+	pthread_mutex_lock(&wr->mu);
+	l = wr->ldone;
+	wr->ldone = NULL;
+	pthread_mutex_unlock(&wr->mu);
+	if (l == NULL)
+		return;
+	wr->lbusy = false;
+	for (; l != NULL; l = next) {
+		next = l->next;
+		worker_lookup_done(w, l);
+		free(l);
+	}
+	lookups_send(w);
+}
+
 static void
 on_done(uv_async_t *h)
 {
 	struct worker *w = h->data;
 	struct writer *wr = &w->wr;
+	bool done;
 	int rc;
 
+	lookups_done(w);
 	pthread_mutex_lock(&wr->mu);
-	if (!wr->busy || wr->go) {
-		pthread_mutex_unlock(&wr->mu);
-		return;		/* a wakeup for a batch not done yet */
-	}
+	done = wr->busy && !wr->go;
 	rc = wr->rc;
 	pthread_mutex_unlock(&wr->mu);
+	if (!done)
+		return;		/* a wakeup for lookups, or too early */
 	committed(w, rc, wr->last_commit);
 	writer_commit(w);
 }
@@ -379,6 +477,35 @@ bool
 writer_busy(const struct worker *w)
 {
 	return w->wr.busy;
+}
+
+/* What queued while the thread was looking up goes as one more lot. */
+static void
+lookups_send(struct worker *w)
+{
+	struct writer *wr = &w->wr;
+
+	if (wr->lbusy || wr->lq == NULL || !wr->running)
+		return;
+	wr->lbusy = true;
+	pthread_mutex_lock(&wr->mu);
+	wr->lgo = wr->lq;
+	pthread_cond_signal(&wr->cv);
+	pthread_mutex_unlock(&wr->mu);
+	wr->lq = NULL;
+	wr->lq_tail = &wr->lq;
+}
+
+void
+writer_lookup(struct worker *w, struct lookup *l)
+{
+	struct writer *wr = &w->wr;
+
+	if (wr->lq_tail == NULL)
+		wr->lq_tail = &wr->lq;
+	*wr->lq_tail = l;
+	wr->lq_tail = &l->next;
+	lookups_send(w);
 }
 
 void
@@ -565,6 +692,17 @@ drain_shared(struct worker *w)
 	pthread_mutex_unlock(&wr->mu);
 	pthread_join(wr->thread, NULL);
 	wr->running = false;
+	lookups_done(w);
+	/* Never sent: each is answered as a store that failed would be. */
+	for (struct lookup *l = wr->lq, *next; l != NULL; l = next) {
+		next = l->next;
+		l->rc = -1;
+		snprintf(l->err, sizeof(l->err), "the worker is stopping");
+		worker_lookup_done(w, l);
+		free(l);
+	}
+	wr->lq = NULL;
+	wr->lq_tail = &wr->lq;
 	if (wr->busy)
 		committed(w, wr->rc, wr->last_commit);
 	uv_close((uv_handle_t *)&wr->done, NULL);

@@ -193,6 +193,29 @@ os_put(struct store_txn *t, const struct logev_ent *e, int64_t now)
 	return store_os_put(t, ip, strlen(ip), now, name);
 }
 
+/* A shared store: the burst's entries in one round trip (LMDB: no-op). */
+static int
+prefetch(struct store_txn *t, struct logd *d)
+{
+	const struct logev_burst *b = &d->burst;
+	char (*keys)[ADDR_STRLEN];
+	struct store_want *w;
+	int rc = 0;
+
+	keys = calloc(b->n, sizeof(*keys));
+	w = calloc(b->n, sizeof(*w));
+	if (keys != NULL && w != NULL) {
+		for (size_t i = 0; i < b->n; i++)
+			w[i] = (struct store_want){ STORE_WANT_ADDR, keys[i],
+			    grey_net_key(&d->nets, &b->ent[i].addr, keys[i],
+			    ADDR_STRLEN) };
+		rc = store_prefetch(t, w, b->n);
+	}
+	free(keys);
+	free(w);
+	return rc;
+}
+
 static int
 apply_txn(struct store_txn *t, void *arg)
 {
@@ -203,6 +226,8 @@ apply_txn(struct store_txn *t, void *arg)
 	grey_conf_default(&d->nets);
 	/* Keyed by network as nfspamd keys (its -N, in the database). */
 	if (greylist_nets_load(t, &d->nets) == -1)
+		return -1;
+	if (prefetch(t, d) == -1)
 		return -1;
 	for (size_t i = 0; i < b->n; i++) {
 		char key[ADDR_STRLEN];
