@@ -117,7 +117,7 @@ url_host(const char *p, size_t n, struct rl_url *u, const char *s, char *err,
 		return util_seterr(err, errlen, "--store %s: host name too "
 		    "long", s);
 	for (size_t i = 0; i < hl; i++)
-		if (h[i] <= ' ' || h[i] == '/' || h[i] == '@' ||
+		if (h[i] <= ' ' || strchr("/@[]", h[i]) != NULL ||
 		    (unsigned char)h[i] >= 0x7f)
 			return util_seterr(err, errlen, "--store %s: bad "
 			    "character in the host", s);

@@ -101,9 +101,10 @@ rstore_password(const char *file, char **out, char *err, size_t errlen)
 	if (n == 0)
 		return util_seterr(err, errlen, "--store-password-file %s: "
 		    "the first line is empty", file);
-	if ((*out = strdup(line)) == NULL)
-		return util_seterr(err, errlen, "out of memory");
+	*out = strdup(line);
 	explicit_bzero(line, sizeof(line));
+	if (*out == NULL)
+		return util_seterr(err, errlen, "out of memory");
 	return 0;
 }
 
@@ -409,9 +410,17 @@ hash_loaded(struct rtxn *t, const char *k, size_t kl)
 static int
 fail(struct rtxn *t, const char *what)
 {
-	snprintf(t->err, sizeof(t->err), "%s: %s: %s", t->rs->name, what,
-	    t->rs->c != NULL && t->rs->c->errstr[0] != '\0' ?
-	    t->rs->c->errstr : "connection lost");
+	redisContext *c = t->rs->c;
+
+	/* hiredis says EAGAIN's text for a read that timed out. */
+	if (c != NULL && c->err == REDIS_ERR_IO && (errno == EAGAIN ||
+	    errno == EWOULDBLOCK))
+		snprintf(t->err, sizeof(t->err), "%s: %s: no answer within "
+		    "%d ms", t->rs->name, what, RSTORE_COMMAND_MS);
+	else
+		snprintf(t->err, sizeof(t->err), "%s: %s: %s", t->rs->name,
+		    what, c != NULL && c->errstr[0] != '\0' ? c->errstr :
+		    "connection lost");
 	lost(t->rs);
 	return -1;
 }
@@ -494,10 +503,42 @@ cache_reply(struct rtxn *t, const redisReply *r, const char *k, size_t kl,
 	return ent_set(t, k, kl, f, fl, ENT_PRESENT, r->str, r->len);
 }
 
+static int	queued(struct rtxn *, int);
+
+/*
+ * A tuple that expired, read in an update: deleted with the update's
+ * writes.  A hash lives as long as its latest tuple, so a network that
+ * keeps sending would otherwise keep every tuple it ever had.
+ */
+static int
+sweep(struct rtxn *t, const char *k, size_t kl, const redisReply *f,
+    const redisReply *v, bool *gone)
+{
+	size_t pl = strlen(RL_TUPLES);
+	struct store_rec r;
+	struct rl_loc l;
+
+	*gone = false;
+	if (!t->write || kl <= pl || kl > sizeof(l.key) ||
+	    memcmp(k, RL_TUPLES, pl) != 0 ||
+	    store_rec_decode(v->str, v->len, &r) == -1 || r.expire > t->now)
+		return 0;
+	memcpy(l.key, k, kl);
+	l.keylen = kl;
+	l.field = f->str;
+	l.fieldlen = f->len;
+	*gone = true;
+	if (queued(t, rl_del_field(&t->w, &l)) == -1)
+		return -1;
+	return ent_set(t, k, kl, f->str, f->len, ENT_ABSENT, NULL, 0);
+}
+
 /* An HGETALL reply: every field, and the marker. */
 static int
 cache_hash(struct rtxn *t, const redisReply *r, const char *k, size_t kl)
 {
+	bool gone;
+
 	if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0) {
 		snprintf(t->err, sizeof(t->err), "%s: %.*s: not a hash",
 		    t->rs->name, (int)(kl > 80 ? 80 : kl), k);
@@ -514,9 +555,12 @@ cache_hash(struct rtxn *t, const redisReply *r, const char *k, size_t kl)
 			return -1;
 		}
 		/* A field this txn wrote is newer than the server's. */
-		if (ent_find(t, k, kl, f->str, f->len) == NULL &&
-		    ent_set(t, k, kl, f->str, f->len, ENT_PRESENT, v->str,
-		    v->len) == -1)
+		if (ent_find(t, k, kl, f->str, f->len) != NULL)
+			continue;
+		if (sweep(t, k, kl, f, v, &gone) == -1)
+			return -1;
+		if (!gone && ent_set(t, k, kl, f->str, f->len, ENT_PRESENT,
+		    v->str, v->len) == -1)
 			return -1;
 	}
 	return ent_set(t, k, kl, "", 0, ENT_LOADED, NULL, 0);
@@ -712,12 +756,17 @@ bad_key(struct rtxn *t, enum store_type type, size_t keylen)
 	return -1;
 }
 
+/* Named by its field, the tuple or mail address, when it has one. */
 static int
 bogus(struct rtxn *t, const struct rl_loc *l, size_t len)
 {
-	snprintf(t->err, sizeof(t->err), "%s: bogus entry \"%.*s\": %zu "
-	    "bytes", t->rs->name, (int)(l->keylen > 80 ? 80 : l->keylen),
-	    l->key, len);
+	const char *n = l->field != NULL ? l->field : l->key;
+	size_t nl = l->field != NULL ? l->fieldlen : l->keylen;
+
+	snprintf(t->err, sizeof(t->err), "%s: bogus entry \"%.*s%s%.*s\": "
+	    "%zu bytes", t->rs->name, l->field != NULL ? (int)(l->keylen >
+	    80 ? 80 : l->keylen) : 0, l->key, l->field != NULL ? "\" field \""
+	    : "", (int)(nl > 80 ? 80 : nl), n, len);
 	return -1;
 }
 
@@ -815,17 +864,26 @@ int
 rtxn_del(struct rtxn *t, enum store_type type, const void *key,
     size_t keylen)
 {
+	enum store_type got;
 	struct store_rec r;
 	struct rl_loc l;
-	int rc;
+	struct ent *e;
 
 	if (refuse_readonly(t) == -1)
 		return -1;
-	/* Whether it was there: the result, and only its own type goes. */
-	if ((rc = rtxn_get(t, type, key, keylen, &r)) != 0)
-		return rc;
 	if (rl_locate(type, key, keylen, &l) == -1)
 		return bad_key(t, type, keylen);
+	/*
+	 * Whether it was there is the result; only its own type goes, and
+	 * a value that does not decode goes too (it is of no type).
+	 */
+	if ((e = fetch(t, l.key, l.keylen, l.field, l.fieldlen)) == NULL)
+		return -1;
+	if (e->state != ENT_PRESENT)
+		return 1;
+	if ((type == STORE_WHITE || type == STORE_TRAPPED) &&
+	    rl_addr_decode(e->val, e->vallen, &got, &r) == 0 && got != type)
+		return 1;
 	if (type == STORE_WHITE || type == STORE_TRAPPED) {
 		if (queued(t, rl_del_addr(&t->w, key, keylen)) == -1)
 			return -1;
@@ -1108,8 +1166,10 @@ scan_batch(struct rtxn *t, enum store_type type, const redisReply *keys,
 		if ((e = ent_find(t, k->str, k->len, NULL, 0)) == NULL ||
 		    e->state != ENT_PRESENT || nl > STORE_KEYMAX)
 			continue;
+		/* A value of no type: shown once, in the WHITE walk. */
 		if (rl_addr_decode(e->val, e->vallen, &got, &rec) == -1)
-			rc = fn(arg, type, name, nl, NULL);
+			rc = type == STORE_WHITE ? fn(arg, type, name, nl,
+			    NULL) : 0;
 		else if (got == type)
 			rc = fn(arg, type, name, nl, &rec);
 	}

@@ -10,7 +10,10 @@
  * go into one transaction.
  *
  * This file holds the flags, the keys and the run; nfspamdb.h says
- * where the rest is.  --stats is stats.c's.
+ * where the rest is.  --stats is stats.c's, --copy-from copy.c's.
+ *
+ * --store names a shared store (Valkey/Redis) instead of the directory:
+ * the same store API, so every action works on either.
  */
 
 #include "config.h"
@@ -30,6 +33,7 @@
 #include "log.h"
 #include "nfspamdb.h"
 #include "owner.h"
+#include "rlayout.h"
 #include "stats.h"
 #include "store.h"
 #include "util.h"
@@ -39,7 +43,10 @@ static void	version(void) __attribute__((noreturn));
 static const char *key_problem(const char *, bool);
 static char	*lower_dup(const char *);
 static void	parse_args(struct nfspamdb *, int, char **);
+static void	check_url(const char *, const char *);
+static void	check_store(struct nfspamdb *, bool);
 static void	check_stats(struct nfspamdb *, bool, int, int);
+static void	check_copy(struct nfspamdb *, bool, int, int);
 static void	prepare_add(struct nfspamdb *, struct item *);
 static void	prepare_find(struct nfspamdb *, struct item *);
 static int	prepare(struct nfspamdb *, char **, int);
@@ -60,6 +67,10 @@ static const struct option longopts[] = {
 	{ "top",	required_argument,	NULL,	'N' },
 	{ "control",	required_argument,	NULL,	'C' },
 	{ "version",	no_argument,		NULL,	'V' },
+	{ "store",	required_argument,	NULL,	'R' },
+	{ "store-password-file", required_argument, NULL, 'P' },
+	{ "copy-from",	required_argument,	NULL,	'F' },
+	{ "copy-password-file", required_argument, NULL, 'Q' },
 	{ NULL,		0,			NULL,	0 }
 };
 
@@ -73,7 +84,12 @@ usage(FILE *fp, int status)
 	    "       %s [--db dir] --import file\n"
 	    "       %s [--db dir] --stats [--json] [--top n] "
 	    "[--control path]\n"
-	    "       %s -h | -V\n", p, p, p, p);
+	    "       %s [--db dir] --copy-from source "
+	    "[--copy-password-file file]\n"
+	    "       %s -h | -V\n"
+	    "--store url [--store-password-file file] may stand for --db dir,"
+	    "\nurl: redis://[user@]host[:port][/db] or unix:/path[?db=N]\n",
+	    p, p, p, p, p);
 	if (fflush(fp) == EOF && status == 0)
 		err(1, "standard output");
 	exit(status);
@@ -125,8 +141,66 @@ lower_dup(const char *s)
 }
 
 /*
- * --stats takes --db, --json, --top and --control, and nothing else;
- * --top and --control go with --stats only.
+ * A URL that rl_url_parse refuses: its message (which names --store)
+ * under the flag given, and exit 1.  Checked here so that a bad URL
+ * stops the run before anything is opened.
+ */
+static void
+check_url(const char *flag, const char *url)
+{
+	struct rl_url	 u;
+	char		 e[ERRLEN];
+	const char	*why = e;
+
+	if (rl_url_parse(url, &u, e, sizeof(e)) == 0)
+		return;
+	if (strncmp(e, "--store", 7) == 0)
+		why = e + 7;
+	warnx("%s%s", flag, why);
+	exit(1);
+}
+
+/* One store: --db or --store; each password file with its URL. */
+static void
+check_store(struct nfspamdb *db, bool dirgiven)
+{
+	if (db->shared != NULL && dirgiven) {
+		warnx("--db and --store name two stores: give one");
+		usage(stderr, 1);
+	}
+	if (db->passfile != NULL && db->shared == NULL) {
+		warnx("--store-password-file goes with --store");
+		usage(stderr, 1);
+	}
+	if (db->copypass != NULL && (db->copyfrom == NULL ||
+	    !rl_url_is_shared(db->copyfrom))) {
+		warnx("--copy-password-file goes with a --copy-from URL");
+		usage(stderr, 1);
+	}
+	if (db->shared != NULL)
+		check_url("--store", db->shared);
+	if (db->copyfrom != NULL && rl_url_is_shared(db->copyfrom))
+		check_url("--copy-from", db->copyfrom);
+}
+
+/* --copy-from takes the destination's flags and nothing else. */
+static void
+check_copy(struct nfspamdb *db, bool other, int ntype, int nkeys)
+{
+	if (db->copyfrom == NULL)
+		return;
+	if (other || ntype > 0 || nkeys > 0 || db->json || db->os ||
+	    db->import != NULL) {
+		warnx("--copy-from takes no keys and no other flag but --db "
+		    "or --store, and the password files");
+		usage(stderr, 1);
+	}
+	db->act = ACT_COPY;
+}
+
+/*
+ * --stats takes --db or --store, --json, --top and --control, and
+ * nothing else; --top and --control go with --stats only.
  */
 static void
 check_stats(struct nfspamdb *db, bool other, int ntype, int nkeys)
@@ -134,9 +208,9 @@ check_stats(struct nfspamdb *db, bool other, int ntype, int nkeys)
 	bool	stats = db->act == ACT_STATS;
 
 	if (stats && (other || ntype > 0 || nkeys > 0 ||
-	    db->import != NULL)) {
-		warnx("--stats takes no keys and no other flag but --db, "
-		    "--json, --top and --control");
+	    db->import != NULL || db->copyfrom != NULL)) {
+		warnx("--stats takes no keys and no other flag but --db or "
+		    "--store, --json, --top and --control");
 		usage(stderr, 1);
 	}
 	if (!stats && (db->control != NULL || db->top != TOP_UNSET)) {
@@ -152,7 +226,7 @@ check_stats(struct nfspamdb *db, bool other, int ntype, int nkeys)
 static void
 parse_args(struct nfspamdb *db, int argc, char **argv)
 {
-	bool	add = false, del = false;
+	bool	add = false, del = false, dirgiven = false;
 	int	ch, ntype = 0;
 	long	top;
 
@@ -180,7 +254,29 @@ parse_args(struct nfspamdb *db, int argc, char **argv)
 				warnx("--db: empty directory name");
 				usage(stderr, 1);
 			}
+			if (rl_url_is_shared(optarg)) {
+				warnx("--db %s: a shared store goes with "
+				    "--store", optarg);
+				usage(stderr, 1);
+			}
 			db->dir = optarg;
+			dirgiven = true;
+			break;
+		case 'R':
+			db->shared = optarg;
+			break;
+		case 'P':
+			db->passfile = optarg;
+			break;
+		case 'F':
+			if (*optarg == '\0') {
+				warnx("--copy-from: empty source");
+				usage(stderr, 1);
+			}
+			db->copyfrom = optarg;
+			break;
+		case 'Q':
+			db->copypass = optarg;
 			break;
 		case 'J':
 			db->json = true;
@@ -223,13 +319,18 @@ parse_args(struct nfspamdb *db, int argc, char **argv)
 		}
 	}
 
+	check_store(db, dirgiven);
 	check_stats(db, add || del, ntype, argc - optind);
 	if (db->act == ACT_STATS)
+		return;
+	check_copy(db, add || del, ntype, argc - optind);
+	if (db->act == ACT_COPY)
 		return;
 
 	if (db->import != NULL && (add || del || ntype > 0 || db->json ||
 	    db->os || optind != argc)) {
-		warnx("--import takes no keys and no other flag but --db");
+		warnx("--import takes no keys and no other flag but --db or "
+		    "--store");
 		usage(stderr, 1);
 	}
 	if (db->import != NULL) {
@@ -390,35 +491,41 @@ prepare(struct nfspamdb *db, char **keys, int nkeys)
 	return good;
 }
 
-/*
- * Run as root, become the database directory's owner first, so no file
- * in it ever belongs to root (owner.h).  The store's errors name the
- * user and the fix for permission problems.
- */
 static int
 nets_body(struct store_txn *t, void *arg)
 {
 	return greylist_nets_load(t, arg) == -1 ? -1 : 0;
 }
 
+/*
+ * Run as root, become the database directory's owner first, so no file
+ * in it ever belongs to root (owner.h).  The store's errors name the
+ * user and the fix for permission problems.  A shared store has no
+ * directory: nothing to adopt.  Its first transaction connects, so an
+ * unreachable server is reported here, naming the URL.
+ */
 static int
 open_store(struct nfspamdb *db)
 {
 	struct store_opts	opts;
 
-	if (owner_adopt(db->dir, NULL, db->err, sizeof(db->err)) == -1) {
+	if (db->shared == NULL && owner_adopt(db->dir, NULL, db->err,
+	    sizeof(db->err)) == -1) {
 		warnx("%s", db->err);
 		return -1;
 	}
 	memset(&opts, 0, sizeof(opts));
 	opts.readonly = db->act == ACT_LIST || db->act == ACT_STATS;
 	opts.create = db->act == ACT_ADD || db->act == ACT_IMPORT;
-	if (store_open(&db->store, db->dir, &opts, db->err,
-	    sizeof(db->err)) == -1) {
+	opts.shared = db->shared;
+	opts.passfile = db->passfile;
+	if (store_open(&db->store, db->shared != NULL ? db->shared : db->dir,
+	    &opts, db->err, sizeof(db->err)) == -1) {
 		warnx("%s", db->err);
 		db->store = NULL;
 		return -1;
 	}
+	db->dir = store_dir(db->store);
 	grey_conf_default(&db->nets);
 	if (store_view(db->store, nets_body, &db->nets, db->err,
 	    sizeof(db->err)) == -1) {
@@ -566,6 +673,13 @@ main(int argc, char *argv[])
 	db.top = TOP_UNSET;
 
 	parse_args(&db, argc, argv);
+	if (db.act == ACT_COPY) {
+		status = copy_run(&db);
+		if (finish_output(&db) == -1 && status == 0)
+			status = 1;
+		cleanup(&db);
+		return status;
+	}
 	if (db.act == ACT_STATS) {
 		status = open_store(&db) == -1 ? 1 : stats_run(&db);
 		if (finish_output(&db) == -1 && status == 0)

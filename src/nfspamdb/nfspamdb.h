@@ -3,7 +3,8 @@
 /*
  * nfspamdb: what its files share: nfspamdb.c (the flags, the keys, the
  * run), print.c (spamdb's lines and --json), list.c (finding and listing
- * entries), change.c (-a and -d) and stats.c (--stats).
+ * entries), change.c (-a and -d), stats.c (--stats) and copy.c
+ * (--copy-from).
  */
 #ifndef NFSPAMDB_H
 #define NFSPAMDB_H
@@ -24,7 +25,7 @@
 #define CONTROL_DEFAULT	"/run/nfspamd/control.sock"	/* nfspamd's */
 #define TOP_UNSET	SIZE_MAX	/* no --top given */
 
-enum action { ACT_LIST, ACT_ADD, ACT_DEL, ACT_IMPORT, ACT_STATS };
+enum action { ACT_LIST, ACT_ADD, ACT_DEL, ACT_IMPORT, ACT_STATS, ACT_COPY };
 
 /* How one command line key is looked up. */
 enum kind {
@@ -85,7 +86,11 @@ struct match {
 };
 
 struct nfspamdb {
-	const char	*dir;
+	const char	*dir;		/* --db; once open, the store's name */
+	const char	*shared;	/* --store URL; NULL: --db */
+	const char	*passfile;	/* --store-password-file */
+	const char	*copyfrom;	/* --copy-from SOURCE */
+	const char	*copypass;	/* --copy-password-file */
 	const char	*import;	/* --import FILE */
 	const char	*control;	/* --control PATH, for --stats */
 	size_t		 top;		/* --top N, for --stats */
@@ -153,5 +158,12 @@ int		 delgrey_txn(struct store_txn *, void *);
  * unreadable entries).
  */
 int		 stats_run(struct nfspamdb *);
+
+/*
+ * copy.c: --copy-from: every live entry of the source, and its -N
+ * setting, into the store of --db or --store; the summary on db->out.
+ * The exit status: 0, or 1 after a message.
+ */
+int		 copy_run(struct nfspamdb *);
 
 #endif

@@ -9,6 +9,11 @@
  *
  * nfspamd not running is no error: the report then says in one line why
  * its totals are missing.
+ *
+ * A shared store is walked the same way (store_count cannot count its
+ * tuples; the walk counts everything): SCAN's batches, each network's
+ * tuples together, so the per-address sums hold.  SCAN may return a
+ * key twice while the server rehashes: the report says so.
  */
 
 #include "config.h"
@@ -226,6 +231,9 @@ print_plain(FILE *fp, const struct nfspamdb *db, const struct dbstats *st,
 	fprintf(fp, "database %s at %s %s\n\n", db->dir,
 	    fmt_time(t, sizeof(t), db->now), zone);
 	plain_types(fp, st);
+	if (store_shared(db->store))
+		fprintf(fp, "A shared store, walked in no order: a changing "
+		    "entry may count twice.\n");
 	plain_ends(fp, st);
 	plain_tops(fp, st);
 	plain_daemon(fp, db, d);
@@ -381,7 +389,8 @@ print_json(FILE *fp, const struct nfspamdb *db, const struct dbstats *st,
 {
 	putc('{', fp);
 	json_member(fp, "database", db->dir, strlen(db->dir));
-	fprintf(fp, ",\"time\":%lld,\"top\":%zu,", (long long)db->now,
+	fprintf(fp, ",\"shared\":%s,\"time\":%lld,\"top\":%zu,",
+	    store_shared(db->store) ? "true" : "false", (long long)db->now,
 	    db->top);
 	json_types(fp, st);
 	json_tops(fp, st);

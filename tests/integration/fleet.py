@@ -139,6 +139,25 @@ def t_fleet(tmp, rds):
     TAP.ok(rds.cli("ZSCORE", "nfspamd:white", "127.0.0.20") != "",
            "the address is in the sorted set nfspamd:white")
 
+    # nfspamdb reads the same store.
+    r = subprocess.run([it.NFSPAMDB, "--store", rds.url],
+                       capture_output=True, text=True, timeout=10)
+    TAP.ok(r.returncode == 0 and "WHITE|127.0.0.20|" in r.stdout,
+           "nfspamdb --store lists the WHITE entry", r.stdout + r.stderr)
+
+    # A trap set elsewhere: the next connection to a is tarpitted.
+    r = subprocess.run([it.NFSPAMDB, "--store", rds.url, "-a", "-t",
+                        "127.0.0.21"], capture_output=True, text=True,
+                       timeout=10)
+    TAP.eq(r.returncode, 0, "nfspamdb --store -a -t traps 127.0.0.21",
+           r.stderr)
+    since_a = a.mark()
+    it.dialogue(a.port, "127.0.0.21", "<bob@example.org>")
+    TAP.ok(a.wait_log(r'connected ip=127\.0\.0\.21 .*black=1 '
+                      r'lists="spamd-greytrap"', since_a) is not None,
+           "node a reads the trap at connect (off the loop)",
+           a.log_tail(since_a))
+
     # The server goes: SMTP answers at once, the tuple is lost, said so.
     since_a = a.mark()
     rds.stop()

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
 
+#include "record.h"
 #include "redisfx.h"
 #include "store.h"
 
@@ -479,6 +480,44 @@ test_server_gone(void **state)
 	assert_false(store_up(f->st));
 }
 
+static int
+touch_body(struct store_txn *t, void *arg)
+{
+	struct fx *f = arg;
+	const struct store_want w = { STORE_WANT_TUPLES, "192.0.2.9", 9 };
+	struct store_rec r = { f->now, f->now + 60, f->now + 600, 1, 0 };
+
+	if (store_prefetch(t, &w, 1) != 0)
+		return -1;
+	return store_put(t, STORE_GREY, "192.0.2.9\nh\n<n@b>\n<c@d>", 23,
+	    &r);
+}
+
+/* An update that reads a network's tuples drops those that expired. */
+static void
+test_sweep_expired_tuples(void **state)
+{
+	struct fx *f = need(state);
+	struct store_rec old = { f->now - 900, f->now - 800, f->now - 10, 1,
+	    0 };
+	uint8_t v[STORE_RECSIZE];
+	redisReply *rep;
+
+	put(f, STORE_GREY, "192.0.2.9\nh\n<a@b>\n<c@d>", f->now + 300);
+	store_rec_encode(&old, v);
+	rep = redisCommand(f->c, "HSET nfspamd:g:192.0.2.9 %b %b",
+	    "h\n<o@b>\n<c@d>", (size_t)13, v, sizeof(v));
+	freeReplyObject(rep);
+	assert_int_equal(num(f, "HLEN nfspamd:g:192.0.2.9"), 2);
+	assert_int_equal(store_update(f->st, touch_body, f, f->err,
+	    sizeof(f->err)), 0);
+	assert_int_equal(num(f, "HLEN nfspamd:g:192.0.2.9"), 2);
+	assert_int_equal(get(f, STORE_GREY, "192.0.2.9\nh\n<o@b>\n<c@d>",
+	    NULL), 1);
+	assert_int_equal(get(f, STORE_GREY, "192.0.2.9\nh\n<n@b>\n<c@d>",
+	    NULL), 0);
+}
+
 int
 main(void)
 {
@@ -492,6 +531,7 @@ main(void)
 		T(test_scan_from_refused),
 		T(test_bogus_value),
 		T(test_prefetch_cache),
+		T(test_sweep_expired_tuples),
 		T(test_server_gone),
 	};
 #undef T
