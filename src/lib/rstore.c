@@ -421,7 +421,9 @@ fail(struct rtxn *t, const char *what)
 		snprintf(t->err, sizeof(t->err), "%s: %s: %s", t->rs->name,
 		    what, c != NULL && c->errstr[0] != '\0' ? c->errstr :
 		    "connection lost");
-	lost(t->rs);
+	/* Once: a later call on the dropped connection is no new failure. */
+	if (c != NULL)
+		lost(t->rs);
 	return -1;
 }
 

@@ -13,7 +13,6 @@
 
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
-#include <hiredis/adapters/libuv.h>
 
 #include "addr.h"
 #include "metrics.h"
@@ -38,6 +37,7 @@ struct follow {
 	bool			 have_last;
 	bool			 up;
 	bool			 closing;
+	int			 open_timers;	/* retry, stall: until closed */
 	bool			 full;		/* a full reconcile is due */
 	int64_t			 last_full;
 	uint64_t		 events, applied, bad, gaps, reconnects;
@@ -45,6 +45,104 @@ struct follow {
 
 static void	follow_connect(struct follow *);
 static void	read_next(struct follow *);
+
+/*
+ * hiredis's events on the loop: a uv_poll_t for the connection's
+ * socket.  hiredis 0.14's own libuv adapter drops a poll that ends in
+ * an error (a refused connect), so the attempt would hang until the
+ * stall timer; here an error is handed to hiredis as the events it
+ * waited for, and its read or write finds the error and ends it.
+ */
+struct uvev {
+	redisAsyncContext	*ac;	/* NULL once hiredis let go */
+	uv_poll_t		 poll;
+	int			 events;
+};
+
+static void
+uvev_poll(uv_poll_t *h, int status, int events)
+{
+	struct uvev *e = h->data;
+
+	if (status != 0)
+		events = e->events;
+	if (e->ac != NULL && (events & UV_READABLE))
+		redisAsyncHandleRead(e->ac);
+	/* The read may have ended the connection: cleanup then ran. */
+	if (e->ac != NULL && (events & UV_WRITABLE))
+		redisAsyncHandleWrite(e->ac);
+}
+
+static void
+uvev_set(struct uvev *e, int on, int off)
+{
+	e->events = (e->events | on) & ~off;
+	if (e->events != 0)
+		uv_poll_start(&e->poll, e->events, uvev_poll);
+	else
+		uv_poll_stop(&e->poll);
+}
+
+static void
+uvev_add_read(void *p)
+{
+	uvev_set(p, UV_READABLE, 0);
+}
+
+static void
+uvev_del_read(void *p)
+{
+	uvev_set(p, 0, UV_READABLE);
+}
+
+static void
+uvev_add_write(void *p)
+{
+	uvev_set(p, UV_WRITABLE, 0);
+}
+
+static void
+uvev_del_write(void *p)
+{
+	uvev_set(p, 0, UV_WRITABLE);
+}
+
+static void
+uvev_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void
+uvev_cleanup(void *p)
+{
+	struct uvev *e = p;
+
+	e->ac = NULL;
+	uv_close((uv_handle_t *)&e->poll, uvev_closed);
+}
+
+static int
+uvev_attach(redisAsyncContext *ac, uv_loop_t *loop)
+{
+	struct uvev *e;
+
+	if (ac->ev.data != NULL || (e = calloc(1, sizeof(*e))) == NULL)
+		return -1;
+	if (uv_poll_init(loop, &e->poll, ac->c.fd) != 0) {
+		free(e);
+		return -1;
+	}
+	e->ac = ac;
+	e->poll.data = e;
+	ac->ev.data = e;
+	ac->ev.addRead = uvev_add_read;
+	ac->ev.delRead = uvev_del_read;
+	ac->ev.addWrite = uvev_add_write;
+	ac->ev.delWrite = uvev_del_write;
+	ac->ev.cleanup = uvev_cleanup;
+	return 0;
+}
 
 static void
 on_retry(uv_timer_t *t)
@@ -351,7 +449,7 @@ follow_connect(struct follow *f)
 		return;
 	}
 	ac->data = f;
-	if (redisLibuvAttach(ac, f->loop) != REDIS_OK) {
+	if (uvev_attach(ac, f->loop) == -1) {
 		redisAsyncFree(ac);
 		lost(f, "attaching to the loop");
 		return;
@@ -388,23 +486,25 @@ follow_open(struct follow **out, uv_loop_t *loop, const char *url,
 	uv_timer_init(loop, &f->retry);
 	uv_timer_init(loop, &f->stall);
 	f->retry.data = f->stall.data = f;
+	f->open_timers = 2;
 	follow_connect(f);
 	*out = f;
 	return 0;
 }
 
+/* Freed when both timers are closed, whichever libuv closes last. */
 static void
 on_timer_closed(uv_handle_t *h)
 {
 	struct follow *f = h->data;
 
-	if (h == (uv_handle_t *)&f->stall) {
-		if (f->password != NULL) {
-			explicit_bzero(f->password, strlen(f->password));
-			free(f->password);
-		}
-		free(f);
+	if (--f->open_timers > 0)
+		return;
+	if (f->password != NULL) {
+		explicit_bzero(f->password, strlen(f->password));
+		free(f->password);
 	}
+	free(f);
 }
 
 void
