@@ -56,6 +56,7 @@ struct rtxn {
 	struct rstore	*rs;
 	bool		 write;
 	bool		 watching;
+	bool		 demoted;	/* a READONLY reply was seen */
 	struct ent	*tab[CACHE_BUCKETS];
 	struct buf	 w;		/* MULTI's commands */
 	int		 nw;
@@ -217,7 +218,7 @@ handshake(struct rstore *rs, char *err, size_t errlen)
 	const char *auth[] = { "AUTH", rs->url.user, rs->password };
 	char db[16], *v;
 	const char *sel[] = { "SELECT", db };
-	const char *info[] = { "INFO", "server" };
+	const char *info[] = { "INFO" };
 	redisReply *r;
 	int ok;
 
@@ -250,19 +251,24 @@ handshake(struct rstore *rs, char *err, size_t errlen)
 		if (!ok)
 			return -1;
 	}
-	if ((r = command(rs, 2, info, NULL, err, errlen)) == NULL)
+	if ((r = command(rs, 1, info, NULL, err, errlen)) == NULL)
 		return -1;
 	ok = 0;
 	if (r->type == REDIS_REPLY_ERROR)
 		util_seterr(err, errlen, "%s: %s", rs->name, r->str);
-	else if (r->type == REDIS_REPLY_STRING &&
-	    (v = strstr(r->str, "redis_version:")) != NULL &&
-	    atoi(v + strlen("redis_version:")) >= MIN_VERSION)
-		ok = 1;
-	else
+	else if (r->type != REDIS_REPLY_STRING ||
+	    (v = strstr(r->str, "redis_version:")) == NULL ||
+	    atoi(v + strlen("redis_version:")) < MIN_VERSION)
 		util_seterr(err, errlen, "%s: the server is older than Redis "
 		    "%d.0 (or Valkey 7.2), which the shared store needs",
 		    rs->name, MIN_VERSION);
+	else if (strstr(r->str, "\nrole:master") == NULL)
+		/* A failover left us on a replica: writes would be refused. */
+		util_seterr(err, errlen, "%s: a replica, not the primary: "
+		    "--store must name the primary, or an address that "
+		    "follows it (see nfspamd(8), A shared store)", rs->name);
+	else
+		ok = 1;
 	freeReplyObject(r);
 	return ok ? 0 : -1;
 }
@@ -449,6 +455,13 @@ reply(struct rtxn *t, redisReply **r)
 	if ((*r)->type == REDIS_REPLY_ERROR) {
 		snprintf(t->err, sizeof(t->err), "%s: %s", t->rs->name,
 		    (*r)->str);
+		/*
+		 * The primary became a replica (a failover): the connection
+		 * goes at the transaction's end, and the next one finds out
+		 * whether the address now reaches the primary.
+		 */
+		if (strncmp((*r)->str, "READONLY", 8) == 0)
+			t->demoted = true;
 		freeReplyObject(*r);
 		*r = NULL;
 		return -1;
@@ -645,6 +658,8 @@ txn_end(struct rtxn *t)
 {
 	struct rstore *rs = t->rs;
 
+	if (t->demoted && rs->c != NULL)
+		lost(rs);
 	cache_free(t);
 	buf_free(&t->w);
 	free(t);
@@ -698,6 +713,7 @@ rtxn_commit(struct rtxn *t, char *err, size_t errlen)
 	static const char exec[] = "*1\r\n$4\r\nEXEC\r\n";
 	redisContext *c = t->rs->c;
 	redisReply *r = NULL;
+	char first[sizeof(t->err)] = "";
 	int rc;
 
 	if (t->nw == 0) {
@@ -712,11 +728,20 @@ rtxn_commit(struct rtxn *t, char *err, size_t errlen)
 		fail(t, "sending a transaction");
 		goto failed;
 	}
-	/* +OK, then QUEUED for each; a refused one fails EXEC whole. */
-	if (drain(t, 1 + t->nw) == -1 && t->rs->c == NULL)
+	/*
+	 * +OK, then QUEUED for each; a refused one fails EXEC whole, and
+	 * its reason (READONLY, OOM, ...) is the one to tell.
+	 */
+	if (drain(t, 1 + t->nw) == -1) {
+		if (t->rs->c == NULL)
+			goto failed;
+		snprintf(first, sizeof(first), "%s", t->err);
+	}
+	if (reply(t, &r) == -1) {
+		if (first[0] != '\0')
+			snprintf(t->err, sizeof(t->err), "%s", first);
 		goto failed;
-	if (reply(t, &r) == -1)
-		goto failed;
+	}
 	rc = exec_result(t, r, err, errlen);
 	freeReplyObject(r);
 	txn_end(t);

@@ -38,6 +38,7 @@ struct follow {
 	bool			 up;
 	bool			 closing;
 	int			 open_timers;	/* retry, stall: until closed */
+	uint64_t		 role_at;	/* loop ms: ROLE last asked */
 	bool			 full;		/* a full reconcile is due */
 	int64_t			 last_full;
 	uint64_t		 events, applied, bad, gaps, reconnects;
@@ -45,6 +46,7 @@ struct follow {
 
 static void	follow_connect(struct follow *);
 static void	read_next(struct follow *);
+static void	on_role(redisAsyncContext *, void *, void *);
 
 /*
  * hiredis's events on the loop: a uv_poll_t for the connection's
@@ -285,6 +287,12 @@ on_read(redisAsyncContext *ac, void *r, void *priv)
 			for (size_t i = 0; i < entries->elements; i++)
 				entry(f, entries->element[i]);
 	}
+	if (uv_now(f->loop) - f->role_at >= FOLLOW_ROLE_MS) {
+		const char *role[] = { "ROLE" };
+
+		f->role_at = uv_now(f->loop);
+		redisAsyncCommandArgv(f->ac, on_role, f, 1, role, NULL);
+	}
 	read_next(f);
 }
 
@@ -388,6 +396,30 @@ on_info(redisAsyncContext *ac, void *r, void *priv)
 	following(f);
 }
 
+/*
+ * A replica's stream never moves: after a failover the address must
+ * reach the new primary.  Asked at connect and every FOLLOW_ROLE_MS.
+ */
+static void
+on_role(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct follow *f = priv;
+	const redisReply *rep = r;
+
+	(void)ac;
+	if (rep == NULL || f->ac == NULL)
+		return;
+	f->role_at = uv_now(f->loop);
+	if (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
+	    rep->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(rep->element[0]->str, "master") == 0)
+		return;
+	log_warnx(f->log, "shared store %s: a replica, not the primary; "
+	    "connecting again until the address reaches the primary",
+	    f->name);
+	redisAsyncDisconnect(f->ac);
+}
+
 /* AUTH and SELECT: an error there is logged, and the link dropped. */
 static void
 on_setup(redisAsyncContext *ac, void *r, void *priv)
@@ -408,6 +440,7 @@ on_connect(const redisAsyncContext *ac, int status)
 	struct follow *f = ac->data;
 	const char *auth[] = { "AUTH", f->url.user, f->password };
 	const char *info[] = { "XINFO", "STREAM", RL_EVENTS };
+	const char *role[] = { "ROLE" };
 	char db[16];
 	const char *sel[] = { "SELECT", db };
 
@@ -429,6 +462,7 @@ on_connect(const redisAsyncContext *ac, int status)
 		snprintf(db, sizeof(db), "%d", f->url.db);
 		redisAsyncCommandArgv(f->ac, on_setup, f, 2, sel, NULL);
 	}
+	redisAsyncCommandArgv(f->ac, on_role, f, 1, role, NULL);
 	redisAsyncCommandArgv(f->ac, on_info, f, 3, info, NULL);
 }
 

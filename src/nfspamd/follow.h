@@ -30,6 +30,7 @@
 #define FOLLOW_BACKOFF_MIN	100
 #define FOLLOW_BACKOFF_MAX	5000
 #define FOLLOW_FULL_EVERY	3600	/* s between full reconciles */
+#define FOLLOW_ROLE_MS		60000	/* still the primary? */
 #define FOLLOW_COUNT		"1000"	/* events a read */
 
 struct follow;

@@ -396,6 +396,8 @@ os_expire(struct sup *s, int64_t now)
 		log_debug(&s->log, "scan os_deleted=%ld", x.deleted);
 }
 
+static int	save_nets(struct sup *);
+
 /*
  * A shared store's scan: the sorted sets trimmed, and read whole into
  * the kernel sets only when follow.h says a full reconcile is due; the
@@ -430,6 +432,8 @@ on_scan(uv_timer_t *t)
 
 	if (s->store == NULL)
 		return;
+	if (s->follow != NULL && !s->nets_saved)
+		save_nets(s);
 	if (s->follow != NULL && shared_scan(s, now))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &a);
@@ -614,9 +618,12 @@ save_nets(struct sup *s)
 
 	if (store_update(s->store, nets_body, (void *)gc, err,
 	    sizeof(err)) != 0) {
-		log_warnx(&s->log, "%s", err);
+		log_warnx(&s->log, "%s%s", err, store_shared(s->store) ?
+		    "; SMTP is served meanwhile, and every scan tries again" :
+		    "");
 		return -1;
 	}
+	s->nets_saved = true;
 	log_info(&s->log, "greylisting by network: IPv4 /%u, IPv6 /%u "
 	    "(-N %u:%u)", gc->net4, gc->net6, gc->net4, gc->net6);
 	return 0;
@@ -642,7 +649,12 @@ sup_open(struct sup *s)
 	if (s->store != NULL && !store_shared(s->store) &&
 	    replay_journal(s) == -1)
 		return -1;
-	if (s->store != NULL && save_nets(s) == -1)
+	/*
+	 * A shared store that cannot be reached now (or is a replica) is
+	 * not the end: SMTP is served, and the scans try again.
+	 */
+	if (s->store != NULL && save_nets(s) == -1 &&
+	    !store_shared(s->store))
 		return -1;
 	if ((s->bl = bl_new()) == NULL)
 		return -1;

@@ -73,6 +73,7 @@ struct sup {
 	bool		 scanned_once;
 	struct greylist_scan last_scan;	/* its counts only */
 	bool		 stopping;
+	bool		 nets_saved;	/* -N is in the store */
 	int		 status;
 	struct msg	 msg;		/* the one being read from a worker */
 	struct osf_db	 osf;		/* checked at start, for the kernel */

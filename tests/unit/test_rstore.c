@@ -518,6 +518,35 @@ test_sweep_expired_tuples(void **state)
 	    NULL), 0);
 }
 
+/* A failover made the server a replica: refused, then taken up again. */
+static void
+test_replica(void **state)
+{
+	struct fx *f = need(state);
+	struct op o = { STORE_WHITE, "192.0.2.1", { f->now, f->now,
+	    f->now + 60, 1, 0 }, 0, 0, f };
+	struct timespec ts = { 0, 300 * 1000 * 1000 };
+	redisReply *rep;
+
+	put(f, STORE_WHITE, "192.0.2.1", f->now + 30);
+	rep = redisCommand(f->c, "REPLICAOF 127.0.0.1 1");
+	freeReplyObject(rep);
+	assert_int_equal(store_update(f->st, put_body, &o, f->err,
+	    sizeof(f->err)), -1);
+	assert_non_null(strstr(f->err, "READONLY"));
+	/* The next connection finds a replica and says what to change. */
+	assert_int_equal(store_update(f->st, put_body, &o, f->err,
+	    sizeof(f->err)), -1);
+	assert_non_null(strstr(f->err, "not the primary"));
+	rep = redisCommand(f->c, "REPLICAOF NO ONE");
+	freeReplyObject(rep);
+	nanosleep(&ts, NULL);	/* past the backoff */
+	assert_int_equal(store_update(f->st, put_body, &o, f->err,
+	    sizeof(f->err)), 0);
+	assert_int_equal(num(f, "ZSCORE nfspamd:white 192.0.2.1"),
+	    f->now + 60);
+}
+
 int
 main(void)
 {
@@ -532,6 +561,7 @@ main(void)
 		T(test_bogus_value),
 		T(test_prefetch_cache),
 		T(test_sweep_expired_tuples),
+		T(test_replica),
 		T(test_server_gone),
 	};
 #undef T
