@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -31,7 +32,8 @@ void
 lookup_open(struct pd *pd)
 {
 	struct lookup *lk = &pd->lk;
-	struct store_opts o = { .readonly = true };
+	struct store_opts o = { .readonly = true, .shared = lk->shared,
+	    .passfile = lk->passfile };
 	char err[PD_ERRLEN];
 
 	if (lk->store != NULL && pd_now_ms() - lk->opened_ms >= PD_REOPEN_MS)
@@ -42,7 +44,8 @@ lookup_open(struct pd *pd)
 	 * Root becomes the directory's owner first, as nfspamdb does: a
 	 * lock file made by root would lock nfspamd out.
 	 */
-	if (owner_adopt(lk->dir, NULL, err, sizeof(err)) == -1 ||
+	if ((lk->shared == NULL && owner_adopt(lk->dir, NULL, err,
+	    sizeof(err)) == -1) ||
 	    store_open(&lk->store, lk->dir, &o, err, sizeof(err)) == -1) {
 		lk->store = NULL;
 		if (!lk->failing || strcmp(err, lk->lasterr) != 0)
@@ -52,11 +55,15 @@ lookup_open(struct pd *pd)
 		memcpy(lk->lasterr, err, sizeof(lk->lasterr));
 		return;
 	}
+	lk->opened_ms = pd_now_ms();
+	/* A shared store's open does not reach the server: a read will. */
+	if (lk->shared != NULL)
+		return;
 	if (lk->failing)
-		log_info(&pd->log, "database: %s: open", lk->dir);
+		log_info(&pd->log, "database: %s: open",
+		    store_dir(lk->store));
 	lk->failing = false;
 	lk->lasterr[0] = '\0';
-	lk->opened_ms = pd_now_ms();
 }
 
 void
@@ -90,10 +97,21 @@ lookup_os(struct pd *pd, const char *key, char *os, size_t oslen)
 		return 1;
 	err[0] = '\0';
 	if (store_view(pd->lk.store, get_body, &g, err, sizeof(err)) != 0) {
-		log_warnx(&pd->log, "database: %s", err[0] != '\0' ? err :
-		    "read failed");
+		if (err[0] == '\0')
+			snprintf(err, sizeof(err), "read failed");
+		/* A shared store that is down fails each read alike. */
+		if (!pd->lk.failing || strcmp(err, pd->lk.lasterr) != 0)
+			log_warnx(&pd->log, "database: %s; answering DUNNO "
+			    "until it can be read", err);
+		pd->lk.failing = true;
+		snprintf(pd->lk.lasterr, sizeof(pd->lk.lasterr), "%s", err);
 		lookup_close(pd);
 		return 1;
 	}
+	if (pd->lk.failing && pd->lk.shared != NULL)
+		log_info(&pd->log, "database: %s: read again",
+		    store_dir(pd->lk.store));
+	pd->lk.failing = false;
+	pd->lk.lasterr[0] = '\0';
 	return g.found == 0 && oslen > 0 && os[0] != '\0' ? 0 : 1;
 }

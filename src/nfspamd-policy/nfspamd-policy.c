@@ -33,6 +33,7 @@
 #include "metrics.h"
 #include "policyd.h"
 #include "prog.h"
+#include "rlayout.h"
 #include "util.h"
 
 #define RBUF	16384
@@ -41,15 +42,18 @@
 static const char usage_text[] =
     "usage: nfspamd-policy [-dv] [--db dir] [--header name] "
     "[--timeout seconds]\n"
+    "                      [--store url [--store-password-file file]]\n"
     "                      [-l address:port | -l /path ...]\n"
     "       nfspamd-policy -h | -V\n";
 
-enum { OPT_DB = 0x100, OPT_HEADER, OPT_TIMEOUT };
+enum { OPT_DB = 0x100, OPT_HEADER, OPT_TIMEOUT, OPT_STORE, OPT_STOREPASS };
 
 static const struct option longopts[] = {
 	{ "db",		required_argument,	NULL, OPT_DB },
 	{ "header",	required_argument,	NULL, OPT_HEADER },
 	{ "timeout",	required_argument,	NULL, OPT_TIMEOUT },
+	{ "store",	required_argument,	NULL, OPT_STORE },
+	{ "store-password-file", required_argument, NULL, OPT_STOREPASS },
 	{ "listen",	required_argument,	NULL, 'l' },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "version",	no_argument,		NULL, 'V' },
@@ -297,7 +301,9 @@ listen_arg(const char *s)
 static void
 parse_args(struct pd *pd, int argc, char **argv)
 {
+	struct rl_url url;
 	const char *why;
+	char err[512];
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "dhl:vV", longopts, NULL)) != -1) {
@@ -317,6 +323,17 @@ parse_args(struct pd *pd, int argc, char **argv)
 			if (*optarg == '\0')
 				errx(1, "--db: empty directory name");
 			pd->lk.dir = optarg;
+			break;
+		case OPT_STORE:
+			if (rl_url_parse(optarg, &url, err, sizeof(err)) == -1)
+				errx(1, "%s", err);
+			pd->lk.shared = optarg;
+			break;
+		case OPT_STOREPASS:
+			if (*optarg != '/')
+				errx(1, "--store-password-file %s: not an "
+				    "absolute path", optarg);
+			pd->lk.passfile = optarg;
 			break;
 		case OPT_HEADER:
 			if (!policy_header_ok(optarg, &why))

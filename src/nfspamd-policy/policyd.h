@@ -28,6 +28,8 @@
 /* The database, opened read-only on first need and again after trouble. */
 struct lookup {
 	const char	*dir;
+	const char	*shared;	/* --store URL; NULL: dir's LMDB */
+	const char	*passfile;	/* --store-password-file */
 	struct store	*store;
 	uint64_t	 opened_ms;	/* monotonic */
 	bool		 failing;	/* the last open failed (logged) */

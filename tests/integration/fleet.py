@@ -139,6 +139,21 @@ def t_fleet(tmp, rds):
     TAP.ok(rds.cli("ZSCORE", "nfspamd:white", "127.0.0.20") != "",
            "the address is in the sorted set nfspamd:white")
 
+    # The MTA's policy service reads the OS the store holds.
+    os_key = rds.cli("EXISTS", "nfspamd:os:127.0.0.20")
+    TAP.eq(os_key, "1", "the sender's OS is in the store (nfspamd:os:)")
+    policy = os.environ.get("NFSPAMD_POLICY") or os.path.join(
+        os.environ.get("top_builddir", "."), "src", "nfspamd-policy",
+        "nfspamd-policy")
+    r = subprocess.run([policy, "--store", rds.url],
+                       input="request=smtpd_access_policy\n"
+                       "client_address=127.0.0.20\n\n",
+                       capture_output=True, text=True, timeout=10)
+    TAP.ok(r.returncode == 0 and r.stdout.startswith(
+        "action=PREPEND X-OS-Fingerprint: Linux"),
+        "nfspamd-policy --store answers from the shared store",
+        r.stdout + r.stderr)
+
     # nfspamdb reads the same store.
     r = subprocess.run([it.NFSPAMDB, "--store", rds.url],
                        capture_output=True, text=True, timeout=10)
