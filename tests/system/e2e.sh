@@ -339,17 +339,10 @@ tmp=$LAB_TMP
 step "cleanup"
 lab_cleanup
 step "cleanup done"
-left=
-for ns in "${ns_list[@]}"; do
-	[ -e "/run/netns/$ns" ] && left="$left $ns"
-done
+left=$(lab_ns_left "${ns_list[@]}")
 check "cleanup removed every namespace" [ -z "$left" ] || say "left:$left"
-left=
-for p in $pids; do
-	# A zombie has stopped; only its reaping (by PID 1) is pending.
-	st=$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)
-	[ -n "$st" ] && [ "$st" != Z ] && left="$left $p"
-done
+# shellcheck disable=SC2086
+left=$(lab_pids_left $pids)
 check "cleanup stopped every process (Postfix masters, nfspamd)" [ -z "$left" ] ||
     say "left:" "$(ps -o pid,ppid,stat,etime,args -p "${left# }" 2>&1)"
 if [ "${LAB_KEEP:-0}" = 1 ]; then

@@ -373,6 +373,28 @@ lab_watchdog()
 	LAB_PIDS+=($!)
 }
 
+# After lab_cleanup: the namespaces of "$@" that still exist, and (by
+# lab_pids_left) the PIDs of "$@" still running (a zombie has stopped;
+# only its reaping by PID 1 is pending), space-separated; "" if none.
+lab_ns_left()
+{
+	local ns left=
+	for ns in "$@"; do
+		[ -e "/run/netns/$ns" ] && left="$left $ns"
+	done
+	printf '%s' "$left"
+}
+
+lab_pids_left()
+{
+	local p st left=
+	for p in "$@"; do
+		st=$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)
+		[ -n "$st" ] && [ "$st" != Z ] && left="$left $p"
+	done
+	printf '%s' "$left"
+}
+
 lab_cleanup()
 {
 	local n pid ns pids i left stops=()

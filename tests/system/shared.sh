@@ -550,17 +550,9 @@ pids=("${LAB_PIDS[@]}")
 tmp=$LAB_TMP
 step "cleanup"
 lab_cleanup
-left=
-for ns in "${ns_list[@]}"; do
-	[ -e "/run/netns/$ns" ] && left="$left $ns"
-done
-is "$left" "" "cleanup removed every namespace"
-left=
-for p in "${pids[@]}"; do
-	st=$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)
-	[ -n "$st" ] && [ "$st" != Z ] && left="$left $p"
-done
-is "$left" "" "cleanup stopped every process it started"
+is "$(lab_ns_left "${ns_list[@]}")" "" "cleanup removed every namespace"
+is "$(lab_pids_left "${pids[@]}")" "" \
+    "cleanup stopped every process it started"
 if [ "${LAB_KEEP:-0}" = 1 ]; then
 	skip "LAB_KEEP=1 keeps the temp dir"
 else
