@@ -7,7 +7,8 @@
  *   smtpload dialog [-N dialogs] [-k conc] ...  greylisting dialogues/s
  *
  * hold: opens -c connections from source addresses spread over
- * 127.0.0.2..127.0.0.N (bound before connect), at most -r connects/s,
+ * 127.0.0.2..127.0.0.N (bound before connect; -n above 254 runs on into
+ * 127.0.1.0 and up, as one 24-bit number), at most -r connects/s,
  * then, once every connection is up, keeps them all open for -t seconds
  * reading every byte, and counts what each one received in that window.
  * A connection is "fully served" when it is still open at the end and
@@ -69,6 +70,7 @@
 #define HIST		65536		/* bytes-per-connection histogram */
 #define INFLIGHT	2000		/* connects pending per process */
 #define NS		1000000000ULL
+#define SRC_MAX		16777214	/* -n: 127.255.255.254 */
 
 enum mode { HOLD, DIALOG };
 
@@ -77,7 +79,8 @@ struct opts {
 	struct sockaddr_in dst;
 	const char	*host;
 	int		 port;
-	int		 srclast;	/* sources 127.0.0.2..127.0.0.srclast */
+	int		 srclast;	/* sources 127.0.0.2 up to 127.0.0.0
+					   + srclast, as a 24-bit number */
 	int		 procs;
 	const char	*marker;	/* -M: hold phase marker files */
 	/* hold */
@@ -112,7 +115,8 @@ usage(void)
 "  -h host     server IPv4 address (127.0.0.1)\n"
 "  -p port     server port (8025)\n"
 "  -n N        bind sources to 127.0.0.2..127.0.0.N, round robin (254);\n"
-"              -n 0: do not bind\n"
+"              above 254 the count runs on into 127.0.1.0 and up, to\n"
+"              16777214 (127.255.255.254); -n 0: do not bind\n"
 "  -P procs    client processes, each with its own loop and share\n"
 "              (hold: ceil(conns/15000); dialog: 1)\n"
 "hold:\n"
@@ -205,7 +209,7 @@ parse(int argc, char **argv)
 		case 'k': O.conc = num(ch, optarg, 1, 1000000); break;
 		case 'M': O.marker = optarg; break;
 		case 'N': O.dialogs = num(ch, optarg, 1, 100000000); break;
-		case 'n': O.srclast = (int)num(ch, optarg, 0, 254); break;
+		case 'n': O.srclast = (int)num(ch, optarg, 0, SRC_MAX); break;
 		case 'o': O.first = num(ch, optarg, 0, LONG_MAX / 2); break;
 		case 'P': procs = num(ch, optarg, 1, MAXPROCS); break;
 		case 'p': O.port = (int)num(ch, optarg, 1, 65535); break;
@@ -1162,9 +1166,10 @@ hold_parent(const int *resfd, const int *gofd, double t_start)
 	if (min == UINT64_MAX)
 		min = 0;
 
-	printf("hold: %ld connections to %s:%d from 127.0.0.2..127.0.0.%d, "
+	printf("hold: %ld connections to %s:%d from 127.0.0.2..127.%d.%d.%d, "
 	    "%d processes, ramp %ld/s, hold %ld s\n", O.conns, O.host, O.port,
-	    O.srclast, O.procs, O.rate, O.secs);
+	    O.srclast >> 16, (O.srclast >> 8) & 255, O.srclast & 255, O.procs,
+	    O.rate, O.secs);
 	printf("  processes reporting    %d of %d\n", got, O.procs);
 	printf("  connects attempted     %llu\n",
 	    (unsigned long long)sum.attempted);
@@ -1268,9 +1273,10 @@ dialog_parent(const int *resfd)
 		p99 = lat[(size_t)(0.99 * (double)(n - 1))] / 1000.0;
 		pmax = lat[n - 1] / 1000.0;
 	}
-	printf("dialog: %ld dialogues to %s:%d from 127.0.0.2..127.0.0.%d, "
+	printf("dialog: %ld dialogues to %s:%d from 127.0.0.2..127.%d.%d.%d, "
 	    "%ld at a time, %d processes, tuples %ld..%ld\n", O.dialogs,
-	    O.host, O.port, O.srclast, O.conc, O.procs, O.first,
+	    O.host, O.port, O.srclast >> 16, (O.srclast >> 8) & 255,
+	    O.srclast & 255, O.conc, O.procs, O.first,
 	    O.first + O.dialogs - 1);
 	printf("  processes reporting    %d of %d\n", got, O.procs);
 	printf("  completed (451)        %llu in %.3f s: %.0f dialogues/s\n",
