@@ -231,9 +231,13 @@ greylist_rcpt(struct store_txn *t, const struct grey_conf *gc,
 		k.hlen = (size_t)snprintf(hprefix, sizeof(hprefix), "%s\n%s\n",
 		    ip, in->helo);
 		k.hprefix = hprefix;
-		if ((k.look || k.limit > 0) && (k.hlen >= sizeof(hprefix) ||
+		if (k.look && (k.hlen >= sizeof(hprefix) ||
 		    store_scan_prefix(t, STORE_GREY, hprefix, iplen + 1,
 		    kin_one, &k) == -1))
+			return -1;
+		/* Only a count: a shared store need not read every tuple. */
+		if (!k.look && k.limit > 0 && store_tuples_live(t, ip, iplen,
+		    k.limit, now, &k.live) == -1)
 			return -1;
 		if (k.klen > 0) {
 			memcpy(key, k.key, k.klen);
@@ -263,7 +267,8 @@ void
 greylist_rcpt_wants(const struct grey_conf *gc, const struct greylist_rcpt *in,
     struct greylist_wants *gw)
 {
-	size_t n, al, nl;
+	char f[STORE_KEYMAX + 1], to[STORE_KEYMAX + 1];
+	size_t n, al, nl, kl, fl;
 
 	gw->n = 0;
 	if ((n = grey_rcpt_normalize(in->to, gw->norm, sizeof(gw->norm))) > 0)
@@ -275,7 +280,27 @@ greylist_rcpt_wants(const struct grey_conf *gc, const struct greylist_rcpt *in,
 	if (nl != al || memcmp(gw->net, gw->addr, al) != 0)
 		gw->w[gw->n++] = (struct store_want){ STORE_WANT_ADDR, gw->net,
 		    nl };
-	gw->w[gw->n++] = (struct store_want){ STORE_WANT_TUPLES, gw->net, nl };
+	/* A greyd peer's tuple is matched against every one: read all. */
+	if (in->loose) {
+		gw->w[gw->n++] = (struct store_want){ STORE_WANT_TUPLES,
+		    gw->net, nl };
+		return;
+	}
+	/* The tuple, greyd's lower-case form of it, and the count. */
+	if ((kl = store_tuple_key(gw->tuple, sizeof(gw->tuple), gw->net,
+	    in->helo, in->from, in->to)) == 0)
+		return;
+	gw->w[gw->n++] = (struct store_want){ STORE_WANT_TUPLE, gw->tuple,
+	    kl };
+	fl = store_tuple_key(gw->folded, sizeof(gw->folded), gw->net,
+	    in->helo, lower(in->from, f, sizeof(f)), lower(in->to, to,
+	    sizeof(to)));
+	if (fl > 0 && (fl != kl || memcmp(gw->folded, gw->tuple, kl) != 0))
+		gw->w[gw->n++] = (struct store_want){ STORE_WANT_TUPLE,
+		    gw->folded, fl };
+	if (gc->maxtuples > 0)
+		gw->w[gw->n++] = (struct store_want){ STORE_WANT_COUNT,
+		    gw->net, nl };
 }
 
 int

@@ -74,16 +74,19 @@ int	greylist_rcpt(struct store_txn *, const struct grey_conf *,
 /*
  * What greylist_rcpt is about to read for in, for store_prefetch: the
  * spamtrap address, the client's and its network's address entries,
- * and every tuple of the network (the walk and greyd's form are there).
- * The wants point into the struct's own buffers.
+ * the tuple, greyd's lower-case form of it, and the network's count of
+ * tuples (from a greyd peer, loose: every tuple of the network).  The
+ * wants point into the struct's own buffers.
  */
-#define GREYLIST_WANTS	4
+#define GREYLIST_WANTS	6
 struct greylist_wants {
 	struct store_want	 w[GREYLIST_WANTS];
 	size_t			 n;
 	char			 norm[STORE_KEYMAX + 1];
 	char			 addr[ADDR_STRLEN];
 	char			 net[ADDR_STRLEN];
+	char			 tuple[STORE_KEYMAX + 1];
+	char			 folded[STORE_KEYMAX + 1];
 };
 void	greylist_rcpt_wants(const struct grey_conf *,
 	    const struct greylist_rcpt *, struct greylist_wants *);

@@ -22,6 +22,11 @@
 #include "util.h"
 
 #define CACHE_BUCKETS	256
+/*
+ * A tuple hash's length, as the cache keeps it: a field name no tuple
+ * has (a tuple's field holds two newlines).
+ */
+#define LEN_FIELD	"#len"
 #define SCAN_COUNT	"1000"
 #define MIN_VERSION	7	/* EXPIREAT NX/GT, XINFO's deleted id */
 
@@ -581,6 +586,48 @@ cache_hash(struct rtxn *t, const redisReply *r, const char *k, size_t kl)
 	return ent_set(t, k, kl, "", 0, ENT_LOADED, NULL, 0);
 }
 
+/* An HLEN reply, kept as the hash's LEN_FIELD (a uint64_t). */
+static int
+cache_len(struct rtxn *t, const redisReply *r, const char *k, size_t kl)
+{
+	uint64_t n;
+
+	if (r->type != REDIS_REPLY_INTEGER || r->integer < 0) {
+		snprintf(t->err, sizeof(t->err), "%s: HLEN: not a count",
+		    t->rs->name);
+		return -1;
+	}
+	n = (uint64_t)r->integer;
+	return ent_set(t, k, kl, LEN_FIELD, strlen(LEN_FIELD), ENT_PRESENT,
+	    &n, sizeof(n));
+}
+
+/*
+ * A tuple field this transaction writes or deletes: the length it
+ * keeps of the hash follows (a field of unknown state makes the length
+ * unknown: the hash is read when it is asked for).
+ */
+static void
+len_follow(struct rtxn *t, const char *k, size_t kl, const char *f,
+    size_t fl, bool present)
+{
+	struct ent *e = ent_find(t, k, kl, f, fl);
+	struct ent *len = ent_find(t, k, kl, LEN_FIELD, strlen(LEN_FIELD));
+	uint64_t n;
+
+	if (len == NULL || len->state != ENT_PRESENT || len->vallen != 8)
+		return;
+	memcpy(&n, len->val, sizeof(n));
+	if (e == NULL)
+		n = UINT64_MAX;
+	else if (e->state != ENT_PRESENT && present && n != UINT64_MAX)
+		n++;
+	else if (e->state == ENT_PRESENT && !present && n > 0 &&
+	    n != UINT64_MAX)
+		n--;
+	memcpy(len->val, &n, sizeof(n));
+}
+
 /* Read one key or field into the cache unless it is there. */
 static struct ent *
 fetch(struct rtxn *t, const char *k, size_t kl, const char *f, size_t fl)
@@ -880,6 +927,9 @@ rtxn_put(struct rtxn *t, enum store_type type, const void *key,
 	if (queued(t, n) == -1)
 		return -1;
 	store_rec_encode(rec, v);
+	if (type == STORE_GREY)
+		len_follow(t, l.key, l.keylen, l.field, l.fieldlen,
+		    rec->expire > t->now);
 	if (type == STORE_GREY && rec->expire <= t->now)
 		return ent_set(t, l.key, l.keylen, l.field, l.fieldlen,
 		    ENT_ABSENT, NULL, 0);
@@ -919,6 +969,8 @@ rtxn_del(struct rtxn *t, enum store_type type, const void *key,
 	}
 	if (queued(t, rl_del_field(&t->w, &l)) == -1)
 		return -1;
+	if (type == STORE_GREY)
+		len_follow(t, l.key, l.keylen, l.field, l.fieldlen, false);
 	return ent_set(t, l.key, l.keylen, l.field, l.fieldlen, ENT_ABSENT,
 	    NULL, 0);
 }
@@ -1071,7 +1123,9 @@ walk_hash(struct rtxn *t, enum store_type type, const char *k, size_t kl,
 			if (e->field == NULL || e->state != ENT_PRESENT ||
 			    !same(e->key, e->keylen, k, kl) ||
 			    e->fieldlen < fpl ||
-			    memcmp(e->field, fp, fpl) != 0)
+			    memcmp(e->field, fp, fpl) != 0 ||
+			    same(e->field, e->fieldlen, LEN_FIELD,
+			    strlen(LEN_FIELD)))
 				continue;
 			if (n == cap) {
 				struct field_ref *nr;
@@ -1303,31 +1357,52 @@ rtxn_scan(struct rtxn *t, enum store_type type, const void *prefix,
 
 /* --- read-ahead --- */
 
-/* What one want reads: its key, and whether it is a whole hash. */
+/* What one want reads: its key (and field), and with which command. */
+enum wcmd { W_GET, W_HGET, W_HGETALL, W_HLEN };
+
 static int
 want_loc(const struct store_want *w, char *k, size_t klen, size_t *kl,
-    const char **f, size_t *fl, bool *whole)
+    const char **f, size_t *fl, enum wcmd *cmd)
 {
+	struct rl_loc l;
+
 	*f = NULL;
 	*fl = 0;
-	*whole = false;
+	*kl = 0;
 	switch (w->kind) {
 	case STORE_WANT_TUPLES:
-		*whole = true;
-		*kl = w->keylen > 0 && w->keylen + strlen(RL_TUPLES) <= klen ?
-		    strlen(RL_TUPLES) + w->keylen : 0;
-		if (*kl > 0) {
+	case STORE_WANT_COUNT:
+		*cmd = w->kind == STORE_WANT_TUPLES ? W_HGETALL : W_HLEN;
+		if (w->keylen > 0 && w->keylen + strlen(RL_TUPLES) <= klen) {
+			*kl = strlen(RL_TUPLES) + w->keylen;
 			memcpy(k, RL_TUPLES, strlen(RL_TUPLES));
 			memcpy(k + strlen(RL_TUPLES), w->key, w->keylen);
 		}
+		if (*cmd == W_HLEN) {
+			*f = LEN_FIELD;
+			*fl = strlen(LEN_FIELD);
+		}
+		break;
+	case STORE_WANT_TUPLE:
+		*cmd = W_HGET;
+		if (rl_locate(STORE_GREY, w->key, w->keylen, &l) == -1 ||
+		    l.keylen > klen)
+			break;
+		memcpy(k, l.key, l.keylen);
+		*kl = l.keylen;
+		*f = l.field;		/* into w->key */
+		*fl = l.fieldlen;
 		break;
 	case STORE_WANT_ADDR:
+		*cmd = W_GET;
 		*kl = rl_addr_key(w->key, w->keylen, k, klen);
 		break;
 	case STORE_WANT_OS:
+		*cmd = W_GET;
 		*kl = rl_os_key(w->key, w->keylen, k, klen);
 		break;
 	case STORE_WANT_SPAMTRAP:
+		*cmd = W_HGET;
 		*kl = strlen(RL_SPAMTRAP);
 		memcpy(k, RL_SPAMTRAP, *kl);
 		*f = w->key;
@@ -1339,9 +1414,9 @@ want_loc(const struct store_want *w, char *k, size_t klen, size_t *kl,
 
 static bool
 want_cached(struct rtxn *t, const char *k, size_t kl, const char *f,
-    size_t fl, bool whole)
+    size_t fl, enum wcmd cmd)
 {
-	if (whole)
+	if (cmd == W_HGETALL)
 		return hash_loaded(t, k, kl);
 	return ent_find(t, k, kl, f, fl) != NULL ||
 	    (f != NULL && hash_loaded(t, k, kl));
@@ -1350,10 +1425,13 @@ want_cached(struct rtxn *t, const char *k, size_t kl, const char *f,
 int
 rtxn_prefetch(struct rtxn *t, const struct store_want *w, size_t n)
 {
+	static const char *const names[] = { "GET", "HGET", "HGETALL",
+	    "HLEN" };
 	char k[RL_KEYMAX];
 	const char *f;
 	size_t kl, fl, sent = 0;
-	bool whole, *todo;
+	enum wcmd cmd;
+	bool *todo;
 	int nwatch = 0, rc = 0;
 
 	if (n == 0)
@@ -1364,8 +1442,8 @@ rtxn_prefetch(struct rtxn *t, const struct store_want *w, size_t n)
 	}
 	/* One round trip: the WATCHes, then every read. */
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		if (want_loc(&w[i], k, sizeof(k), &kl, &f, &fl, &whole) ==
-		    -1 || want_cached(t, k, kl, f, fl, whole))
+		if (want_loc(&w[i], k, sizeof(k), &kl, &f, &fl, &cmd) ==
+		    -1 || want_cached(t, k, kl, f, fl, cmd))
 			continue;
 		todo[i] = true;
 		rc = watch(t, k, kl, &nwatch);
@@ -1377,14 +1455,14 @@ rtxn_prefetch(struct rtxn *t, const struct store_want *w, size_t n)
 
 		if (!todo[i])
 			continue;
-		want_loc(&w[i], k, sizeof(k), &kl, &f, &fl, &whole);
-		argv[0] = whole ? "HGETALL" : f != NULL ? "HGET" : "GET";
+		want_loc(&w[i], k, sizeof(k), &kl, &f, &fl, &cmd);
+		argv[0] = names[cmd];
 		lens[0] = strlen(argv[0]);
 		argv[1] = k;
 		lens[1] = kl;
 		argv[2] = f;
 		lens[2] = fl;
-		argc = !whole && f != NULL ? 3 : 2;
+		argc = cmd == W_HGET ? 3 : 2;
 		rc = append(t, argc, argv, lens);
 		sent++;
 	}
@@ -1404,10 +1482,11 @@ rtxn_prefetch(struct rtxn *t, const struct store_want *w, size_t n)
 			rc = -1;
 			continue;
 		}
-		want_loc(&w[i], k, sizeof(k), &kl, &f, &fl, &whole);
+		want_loc(&w[i], k, sizeof(k), &kl, &f, &fl, &cmd);
 		/* The same key may be wanted twice: the first reply wins. */
-		if (rc == 0 && !want_cached(t, k, kl, f, fl, whole))
-			rc = whole ? cache_hash(t, r, k, kl) :
+		if (rc == 0 && !want_cached(t, k, kl, f, fl, cmd))
+			rc = cmd == W_HGETALL ? cache_hash(t, r, k, kl) :
+			    cmd == W_HLEN ? cache_len(t, r, k, kl) :
 			    cache_reply(t, r, k, kl, f, fl);
 		freeReplyObject(r);
 	}
@@ -1497,5 +1576,62 @@ rtxn_trim(struct rtxn *t, int64_t now, long *removed)
 			*removed += (long)r->integer;
 		freeReplyObject(r);
 	}
+	return 0;
+}
+
+/* --- a network's live tuples --- */
+
+static size_t
+count_live(struct rtxn *t, const char *k, size_t kl, int64_t now)
+{
+	struct store_rec r;
+	size_t n = 0;
+
+	for (size_t i = 0; i < CACHE_BUCKETS; i++)
+		for (const struct ent *e = t->tab[i]; e != NULL; e = e->next)
+			if (e->field != NULL && e->state == ENT_PRESENT &&
+			    same(e->key, e->keylen, k, kl) &&
+			    !same(e->field, e->fieldlen, LEN_FIELD,
+			    strlen(LEN_FIELD)) &&
+			    store_rec_decode(e->val, e->vallen, &r) == 0 &&
+			    r.expire > now)
+				n++;
+	return n;
+}
+
+int
+rtxn_tuples_live(struct rtxn *t, const char *net, size_t netlen,
+    size_t limit, int64_t now, size_t *n)
+{
+	const struct store_want w = { STORE_WANT_COUNT, net, netlen };
+	char k[RL_KEYMAX];
+	size_t kl = strlen(RL_TUPLES) + netlen;
+	struct ent *e;
+	uint64_t len;
+
+	*n = 0;
+	if (kl > sizeof(k))
+		return bad_key(t, STORE_GREY, netlen);
+	memcpy(k, RL_TUPLES, strlen(RL_TUPLES));
+	memcpy(k + strlen(RL_TUPLES), net, netlen);
+	if (!hash_loaded(t, k, kl)) {
+		/* The length (with the expired) is enough below limit. */
+		if (rtxn_prefetch(t, &w, 1) == -1)
+			return -1;
+		if ((e = ent_find(t, k, kl, LEN_FIELD,
+		    strlen(LEN_FIELD))) != NULL && e->state == ENT_PRESENT &&
+		    e->vallen == sizeof(len)) {
+			memcpy(&len, e->val, sizeof(len));
+			if (len < limit) {
+				*n = (size_t)len;
+				return 0;
+			}
+		}
+		if (load_hash(t, k, kl) == -1)
+			return -1;
+	}
+	*n = count_live(t, k, kl, now);
+	if (*n > limit)
+		*n = limit;
 	return 0;
 }

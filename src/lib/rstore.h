@@ -81,6 +81,8 @@ int	rtxn_os_get(struct rtxn *, const char *key, size_t keylen,
 int	rtxn_os_put(struct rtxn *, const char *key, size_t keylen,
 	    int64_t seen, const char *os);
 int	rtxn_prefetch(struct rtxn *, const struct store_want *, size_t n);
+int	rtxn_tuples_live(struct rtxn *, const char *net, size_t netlen,
+	    size_t limit, int64_t now, size_t *n);
 /* store_live and store_trim's work. */
 int	rtxn_live(struct rtxn *, enum store_type, int64_t now,
 	    store_live_fn, void *arg);

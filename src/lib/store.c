@@ -970,6 +970,48 @@ store_count(struct store_txn *t, enum store_type type)
 	return (long)ms.ms_entries;
 }
 
+struct livecount {
+	int64_t	 now;
+	size_t	 n, limit;
+};
+
+static int
+live_one(void *arg, enum store_type type, const char *key, size_t keylen,
+    const struct store_rec *rec)
+{
+	struct livecount *c = arg;
+
+	(void)type;
+	(void)key;
+	(void)keylen;
+	if (rec != NULL && rec->expire > c->now)
+		c->n++;
+	return c->n >= c->limit;
+}
+
+int
+store_tuples_live(struct store_txn *t, const char *net, size_t netlen,
+    size_t limit, int64_t now, size_t *n)
+{
+	char prefix[STORE_KEYMAX + 1];
+	struct livecount c = { now, 0, limit };
+
+	*n = 0;
+	if (limit == 0)
+		return 0;
+	if (netlen == 0 || netlen + 1 > STORE_KEYMAX)
+		return check_key(t, STORE_GREY, netlen + 1);
+	if (t->rt != NULL)
+		return rtxn_tuples_live(t->rt, net, netlen, limit, now, n);
+	memcpy(prefix, net, netlen);
+	prefix[netlen] = '\n';
+	if (store_scan_prefix(t, STORE_GREY, prefix, netlen + 1, live_one,
+	    &c) == -1)
+		return -1;
+	*n = c.n < limit ? c.n : limit;
+	return 0;
+}
+
 static int
 epoch_body(struct store_txn *t, void *arg)
 {

@@ -93,11 +93,14 @@ int		store_view(struct store *, store_fn, void *arg,
 /*
  * Read ahead, in one round trip on a shared store, what a body is about
  * to read (greylist_rcpt_wants says it for a RCPT); LMDB: nothing to do.
- * TUPLES: every tuple of the network key; ADDR: the WHITE or TRAPPED
- * entry; SPAMTRAP: the mail address; OS: the os entry.  0 or -1.
+ * TUPLES: every tuple of the network key; TUPLE: one tuple (its whole
+ * key); COUNT: how many tuples the network key has (store_tuples_live);
+ * ADDR: the WHITE or TRAPPED entry; SPAMTRAP: the mail address; OS: the
+ * os entry.  0 or -1.
  */
 enum store_want_kind {
-	STORE_WANT_TUPLES, STORE_WANT_ADDR, STORE_WANT_SPAMTRAP, STORE_WANT_OS
+	STORE_WANT_TUPLES, STORE_WANT_ADDR, STORE_WANT_SPAMTRAP, STORE_WANT_OS,
+	STORE_WANT_TUPLE, STORE_WANT_COUNT
 };
 struct store_want {
 	enum store_want_kind	 kind;
@@ -203,6 +206,14 @@ uint64_t	store_last_txnid(struct store *);
 int		store_apply(struct store_txn *, const struct journal_op *);
 /* Entries in one database, -1 on error. */
 long		store_count(struct store_txn *, enum store_type);
+/*
+ * Do the live tuples (expire > now) of one network key reach limit?
+ * Then *n is limit; otherwise *n is below limit: LMDB's count of them,
+ * or a shared store's hash length, expired tuples included, which is
+ * all it reads unless that length reaches limit.  0 or -1.
+ */
+int		store_tuples_live(struct store_txn *, const char *net,
+		    size_t netlen, size_t limit, int64_t now, size_t *n);
 
 /*
  * The "os" database: what fingerprinting (osf.h) last said of an address

@@ -292,12 +292,16 @@ lookups_body(struct store_txn *t, void *arg)
 	if (want != NULL && keys != NULL) {
 		n = 0;
 		for (struct lookup *l = q->list; l != NULL; l = l->next, n++) {
+			size_t al = addr_format(&l->addr, keys[n][0],
+			    ADDR_STRLEN), nl = grey_net_key(gc, &l->addr,
+			    keys[n][1], ADDR_STRLEN);
+
 			want[k++] = (struct store_want){ STORE_WANT_ADDR,
-			    keys[n][0], addr_format(&l->addr, keys[n][0],
-			    ADDR_STRLEN) };
-			want[k++] = (struct store_want){ STORE_WANT_ADDR,
-			    keys[n][1], grey_net_key(gc, &l->addr, keys[n][1],
-			    ADDR_STRLEN) };
+			    keys[n][0], al };
+			/* At -N 32 (and /128) the network is the address. */
+			if (nl != al || memcmp(keys[n][0], keys[n][1], al) != 0)
+				want[k++] = (struct store_want){
+				    STORE_WANT_ADDR, keys[n][1], nl };
 		}
 		/* Failing here, each lookup tries on its own below. */
 		store_prefetch(t, want, k);

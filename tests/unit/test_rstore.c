@@ -518,6 +518,70 @@ test_sweep_expired_tuples(void **state)
 	    NULL), 0);
 }
 
+struct livq {
+	struct fx	*f;
+	size_t		 limit, n, after;
+};
+
+static int
+live_body(struct store_txn *t, void *arg)
+{
+	struct livq *q = arg;
+	const struct store_want w = { STORE_WANT_COUNT, "192.0.2.9", 9 };
+	struct store_rec r = { q->f->now, q->f->now + 60, q->f->now + 600, 1,
+	    0 };
+
+	if (store_prefetch(t, &w, 1) != 0 || store_tuples_live(t,
+	    "192.0.2.9", 9, q->limit, q->f->now, &q->n) != 0)
+		return -1;
+	/* What this transaction adds counts at once. */
+	if (store_put(t, STORE_GREY, "192.0.2.9\nh\n<x@b>\n<c@d>", 23,
+	    &r) != 0 || store_put(t, STORE_GREY,
+	    "192.0.2.9\nh\n<y@b>\n<c@d>", 23, &r) != 0)
+		return -1;
+	return store_tuples_live(t, "192.0.2.9", 9, q->limit, q->f->now,
+	    &q->after);
+}
+
+/* The count needs the hash's length only, until the limit is near. */
+static void
+test_tuples_live(void **state)
+{
+	struct fx *f = need(state);
+	struct store_rec old = { f->now - 900, f->now - 800, f->now - 10, 1,
+	    0 };
+	struct livq q = { f, 100, 0, 0 };
+	uint8_t v[STORE_RECSIZE];
+	redisReply *rep;
+
+	put(f, STORE_GREY, "192.0.2.9\nh\n<a@b>\n<c@d>", f->now + 300);
+	put(f, STORE_GREY, "192.0.2.9\nh\n<a@b>\n<e@f>", f->now + 300);
+	store_rec_encode(&old, v);
+	rep = redisCommand(f->c, "HSET nfspamd:g:192.0.2.9 %b %b",
+	    "h\n<o@b>\n<c@d>", (size_t)13, v, sizeof(v));
+	freeReplyObject(rep);
+	/* Far from the limit: the length, the expired one included. */
+	assert_int_equal(store_view(f->st, live_body, &q, f->err,
+	    sizeof(f->err)), -1);	/* a view does not write */
+	assert_int_equal(q.n, 3);
+	assert_int_equal(store_update(f->st, live_body, &q, f->err,
+	    sizeof(f->err)), 0);
+	assert_int_equal(q.n, 3);
+	/* Two fields it had not read: the hash is read, the count exact. */
+	assert_int_equal(q.after, 4);
+	/* At the limit: read whole, the live ones counted, expired gone. */
+	q = (struct livq){ f, 4, 0, 0 };
+	assert_int_equal(store_update(f->st, live_body, &q, f->err,
+	    sizeof(f->err)), 0);
+	assert_int_equal(q.n, 4);	/* 4 live: <a>x2, <x>, <y> */
+	assert_int_equal(q.after, 4);
+	q = (struct livq){ f, 6, 0, 0 };
+	assert_int_equal(store_update(f->st, live_body, &q, f->err,
+	    sizeof(f->err)), 0);
+	assert_int_equal(q.n, 4);
+	assert_int_equal(num(f, "HLEN nfspamd:g:192.0.2.9"), 4);
+}
+
 /* A failover made the server a replica: refused, then taken up again. */
 static void
 test_replica(void **state)
@@ -562,6 +626,7 @@ main(void)
 		T(test_prefetch_cache),
 		T(test_sweep_expired_tuples),
 		T(test_replica),
+		T(test_tuples_live),
 		T(test_server_gone),
 	};
 #undef T
