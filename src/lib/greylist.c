@@ -239,6 +239,15 @@ greylist_rcpt(struct store_txn *t, const struct grey_conf *gc,
 		if (!k.look && k.limit > 0 && store_tuples_live(t, ip, iplen,
 		    k.limit, now, &k.live) == -1)
 			return -1;
+		/*
+		 * No cap: a shared store still drops what expired from a
+		 * network's hash when it grows that long, or a network that
+		 * never stops sending would keep every tuple it ever had.
+		 */
+		if (!k.look && k.limit == 0 && store_txn_shared(t) &&
+		    store_tuples_live(t, ip, iplen, GREY_MAXTUPLES, now,
+		    &k.live) == -1)
+			return -1;
 		if (k.klen > 0) {
 			memcpy(key, k.key, k.klen);
 			klen = k.klen;
@@ -298,9 +307,7 @@ greylist_rcpt_wants(const struct grey_conf *gc, const struct greylist_rcpt *in,
 	if (fl > 0 && (fl != kl || memcmp(gw->folded, gw->tuple, kl) != 0))
 		gw->w[gw->n++] = (struct store_want){ STORE_WANT_TUPLE,
 		    gw->folded, fl };
-	if (gc->maxtuples > 0)
-		gw->w[gw->n++] = (struct store_want){ STORE_WANT_COUNT,
-		    gw->net, nl };
+	gw->w[gw->n++] = (struct store_want){ STORE_WANT_COUNT, gw->net, nl };
 }
 
 int

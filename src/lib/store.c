@@ -989,6 +989,12 @@ live_one(void *arg, enum store_type type, const char *key, size_t keylen,
 	return c->n >= c->limit;
 }
 
+bool
+store_txn_shared(const struct store_txn *t)
+{
+	return t->rt != NULL;
+}
+
 int
 store_tuples_live(struct store_txn *t, const char *net, size_t netlen,
     size_t limit, int64_t now, size_t *n)

@@ -214,6 +214,8 @@ long		store_count(struct store_txn *, enum store_type);
  */
 int		store_tuples_live(struct store_txn *, const char *net,
 		    size_t netlen, size_t limit, int64_t now, size_t *n);
+/* Is this a shared store's transaction? */
+bool		store_txn_shared(const struct store_txn *);
 
 /*
  * The "os" database: what fingerprinting (osf.h) last said of an address

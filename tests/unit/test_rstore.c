@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
 
+#include "greylist.h"
 #include "record.h"
 #include "redisfx.h"
 #include "store.h"
@@ -582,6 +583,60 @@ test_tuples_live(void **state)
 	assert_int_equal(num(f, "HLEN nfspamd:g:192.0.2.9"), 4);
 }
 
+struct rcptq {
+	struct grey_conf	 gc;
+	struct greylist_rcpt	 in;
+	struct greylist_result	 res;
+	int64_t			 now;
+};
+
+static int
+rcpt_body(struct store_txn *t, void *arg)
+{
+	struct rcptq *q = arg;
+	struct greylist_wants gw;
+
+	greylist_rcpt_wants(&q->gc, &q->in, &gw);
+	if (store_prefetch(t, gw.w, gw.n) != 0)
+		return -1;
+	return greylist_rcpt(t, &q->gc, NULL, &q->in, q->now, &q->res);
+}
+
+/* Without a cap, a network's hash is still swept when it grows long. */
+static void
+test_sweep_uncapped(void **state)
+{
+	struct fx *f = need(state);
+	struct store_rec old = { f->now - 900, f->now - 800, f->now - 10, 1,
+	    0 };
+	struct rcptq q = { .now = f->now };
+	uint8_t v[STORE_RECSIZE];
+	char field[64];
+	redisReply *rep;
+
+	store_rec_encode(&old, v);
+	for (int i = 0; i < GREY_MAXTUPLES; i++) {
+		snprintf(field, sizeof(field), "h\n<o%d@b>\n<c@d>", i);
+		redisAppendCommand(f->c, "HSET nfspamd:g:192.0.2.50 %s %b",
+		    field, v, sizeof(v));
+	}
+	for (int i = 0; i < GREY_MAXTUPLES; i++) {
+		assert_int_equal(redisGetReply(f->c, (void **)&rep), REDIS_OK);
+		freeReplyObject(rep);
+	}
+	assert_int_equal(num(f, "HLEN nfspamd:g:192.0.2.50"), GREY_MAXTUPLES);
+	grey_conf_default(&q.gc);
+	q.gc.maxtuples = 0;
+	assert_int_equal(addr_parse("192.0.2.50", &q.in.addr, NULL), 0);
+	q.in.helo = "h";
+	q.in.from = "<n@b>";
+	q.in.to = "<c@d>";
+	assert_int_equal(store_update(f->st, rcpt_body, &q, f->err,
+	    sizeof(f->err)), 0);
+	assert_int_equal(q.res.outcome, GREYLIST_GREY);
+	assert_int_equal(num(f, "HLEN nfspamd:g:192.0.2.50"), 1);
+}
+
 /* A failover made the server a replica: refused, then taken up again. */
 static void
 test_replica(void **state)
@@ -627,6 +682,7 @@ main(void)
 		T(test_sweep_expired_tuples),
 		T(test_replica),
 		T(test_tuples_live),
+		T(test_sweep_uncapped),
 		T(test_server_gone),
 	};
 #undef T
