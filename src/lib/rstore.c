@@ -1431,12 +1431,12 @@ rtxn_prefetch(struct rtxn *t, const struct store_want *w, size_t n)
 	const char *f;
 	size_t kl, fl, sent = 0;
 	enum wcmd cmd;
-	bool *todo;
+	bool *ask;
 	int nwatch = 0, rc = 0;
 
 	if (n == 0)
 		return 0;
-	if ((todo = calloc(n, sizeof(*todo))) == NULL) {
+	if ((ask = calloc(n, sizeof(*ask))) == NULL) {
 		snprintf(t->err, sizeof(t->err), "out of memory");
 		return -1;
 	}
@@ -1445,7 +1445,7 @@ rtxn_prefetch(struct rtxn *t, const struct store_want *w, size_t n)
 		if (want_loc(&w[i], k, sizeof(k), &kl, &f, &fl, &cmd) ==
 		    -1 || want_cached(t, k, kl, f, fl, cmd))
 			continue;
-		todo[i] = true;
+		ask[i] = true;
 		rc = watch(t, k, kl, &nwatch);
 	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -1453,7 +1453,7 @@ rtxn_prefetch(struct rtxn *t, const struct store_want *w, size_t n)
 		size_t lens[3];
 		int argc;
 
-		if (!todo[i])
+		if (!ask[i])
 			continue;
 		want_loc(&w[i], k, sizeof(k), &kl, &f, &fl, &cmd);
 		argv[0] = names[cmd];
@@ -1471,7 +1471,7 @@ rtxn_prefetch(struct rtxn *t, const struct store_want *w, size_t n)
 	for (size_t i = 0; i < n && sent > 0; i++) {
 		redisReply *r;
 
-		if (!todo[i])
+		if (!ask[i])
 			continue;
 		sent--;
 		if (t->rs->c == NULL) {
@@ -1490,7 +1490,7 @@ rtxn_prefetch(struct rtxn *t, const struct store_want *w, size_t n)
 			    cache_reply(t, r, k, kl, f, fl);
 		freeReplyObject(r);
 	}
-	free(todo);
+	free(ask);
 	return rc;
 }
 
